@@ -1,0 +1,35 @@
+# pgclone — PGXS build
+EXTENSION = pgclone
+EXTVERSION = 1.0
+MODULE_big = pgclone
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+# The install script is assembled from sql/pgclone.sql and one fragment per
+# capability (sql/NN_*.sql), so each capability keeps its SQL beside its C.
+SQL_PARTS = sql/pgclone.sql $(sort $(wildcard sql/[0-9][0-9]_*.sql))
+DATA_built = pgclone--$(EXTVERSION).sql
+DATA = $(wildcard sql/pgclone--*--*.sql)
+EXTRA_CLEAN = pgclone--$(EXTVERSION).sql
+
+PG_CPPFLAGS = -I$(libpq_srcdir) -Isrc
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers -Wno-clobbered -Wno-cast-function-type
+SHLIB_LINK_INTERNAL = $(libpq)
+
+REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
+REGRESS_OPTS = --inputdir=test --outputdir=test/results \
+	--temp-instance=test/tmp_check_regress --temp-config=test/regress.conf
+TAP_TESTS = 1
+PROVE_TESTS = $(or $(T),test/t/*.pl)
+
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+pgclone--$(EXTVERSION).sql: $(SQL_PARTS)
+	cat $^ > $@
+
+# pg_regress writes results beside the inputs
+installcheck: test/results
+test/results:
+	mkdir -p $@

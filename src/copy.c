@@ -1,0 +1,243 @@
+/*
+ * copy.c — the data path: COPY (SELECT ...) TO STDOUT on the source, streamed
+ * into BeginCopyFrom() on the target, as logical replication's table sync
+ * does.  Nothing is buffered beyond one CopyData message; memory stays flat
+ * whatever the table size.
+ */
+#include "pgclone.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/copy.h"
+#include "libpq/libpq-be-fe-helpers.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/portal.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/wait_event.h"
+
+/* copy_data_source_cb has no argument in 15: the stream state is static */
+typedef struct CopyStream
+{
+	PGconn	   *conn;
+	char	   *buf;			/* current CopyData message (libpq-owned) */
+	int			len;
+	int			pos;
+	bool		done;
+	uint64		bytes;
+	const char *what;			/* for error context */
+} CopyStream;
+
+static CopyStream *stream = NULL;
+
+/* Optional progress hook (async jobs count bytes and rows as they arrive) */
+void		(*pgc_copy_progress_hook) (uint64 bytes) = NULL;
+
+static void
+stream_finish(CopyStream *s)
+{
+	PGresult   *res;
+
+	/* drain to the final result: a source-side error surfaces here */
+	res = libpqsrv_get_result_last(s->conn, PG_WAIT_EXTENSION);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		pgc_report_remote(ERROR, res, s->conn, s->what);
+	PQclear(res);
+	s->done = true;
+}
+
+static int
+copy_read_data(void *outbuf, int minread, int maxread)
+{
+	CopyStream *s = stream;
+	int			copied = 0;
+
+	while (copied < minread || (copied == 0 && !s->done))
+	{
+		int			n;
+
+		if (s->done)
+			break;
+		if (s->buf && s->pos < s->len)
+		{
+			n = Min(s->len - s->pos, maxread - copied);
+			memcpy((char *) outbuf + copied, s->buf + s->pos, n);
+			s->pos += n;
+			copied += n;
+			if (copied >= maxread)
+				break;
+			continue;
+		}
+		if (s->buf)
+		{
+			PQfreemem(s->buf);
+			s->buf = NULL;
+		}
+
+		CHECK_FOR_INTERRUPTS();
+		n = PQgetCopyData(s->conn, &s->buf, 1);
+		if (n > 0)
+		{
+			s->len = n;
+			s->pos = 0;
+			s->bytes += n;
+			if (pgc_copy_progress_hook)
+				pgc_copy_progress_hook(s->bytes);
+		}
+		else if (n == 0)
+		{
+			/* nothing buffered: sleep until the socket or our latch wakes us */
+			int			rc = WaitLatchOrSocket(MyLatch,
+											   WL_SOCKET_READABLE | WL_LATCH_SET |
+											   WL_EXIT_ON_PM_DEATH,
+											   PQsocket(s->conn), -1L,
+											   PG_WAIT_EXTENSION);
+
+			if (rc & WL_LATCH_SET)
+				ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+			if (PQconsumeInput(s->conn) == 0)
+				pgc_report_remote(ERROR, NULL, s->conn, s->what);
+		}
+		else if (n == -1)
+			stream_finish(s);
+		else
+			pgc_report_remote(ERROR, NULL, s->conn, s->what);
+	}
+	return copied;
+}
+
+char *
+pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, bool *binary)
+{
+	StringInfoData buf;
+	int			i;
+	bool		first = true;
+
+	*binary = true;
+	initStringInfo(&buf);
+	for (i = 0; i < t->ncols; i++)
+	{
+		PgcColumn  *c = &t->cols[i];
+		char	   *mexpr;
+
+		if (!c->selected || c->generated)
+			continue;
+		if (!first)
+			appendStringInfoString(&buf, ", ");
+		first = false;
+		mexpr = opts->mask ? pgc_mask_expr(opts->mask, c) : NULL;
+		if (mexpr)
+			appendStringInfo(&buf, "(%s)::%s AS %s", mexpr, c->type,
+							 quote_identifier(c->name));
+		else
+			appendStringInfoString(&buf, quote_identifier(c->name));
+		if (!c->binary_ok)
+			*binary = false;
+	}
+	return first ? NULL : buf.data;
+}
+
+/*
+ * FREEZE is allowed only for a table created (or truncated) in this very
+ * subtransaction, and only when no older snapshot could see the rows early.
+ */
+static bool
+can_freeze(Relation rel)
+{
+	SubTransactionId sub = GetCurrentSubTransactionId();
+
+	if (rel->rd_createSubid != sub && PGC_REL_NEW_FILE_SUBID(rel) != sub)
+		return false;
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		return false;
+	return ThereAreNoPriorRegisteredSnapshots() && ThereAreNoReadyPortals();
+}
+
+uint64
+pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
+			   const PgcOptions *opts, bool try_freeze)
+{
+	bool		binary;
+	char	   *cols = pgc_copy_select_list(t, opts, &binary);
+	StringInfoData sql;
+	Relation	rel;
+	RangeVar   *rv;
+	ParseState *pstate;
+	List	   *attnames = NIL;
+	List	   *copyopts = NIL;
+	CopyFromState cstate;
+	CopyStream	s;
+	PGresult   *res;
+	uint64		rows;
+	int			i;
+
+	if (cols == NULL)
+		return 0;				/* only generated columns: nothing to copy */
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "COPY (SELECT %s FROM %s%s", cols,
+					 t->relkind == 'p' ? "" : "ONLY ",
+					 pgc_qname(t->nspname, t->relname));
+	if (opts->where)
+		appendStringInfo(&sql, " WHERE (%s\n)", opts->where);
+	appendStringInfo(&sql, ") TO STDOUT%s", binary ? " (FORMAT binary)" : "");
+
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i].selected && !t->cols[i].generated)
+			attnames = lappend(attnames, makeString(t->cols[i].name));
+
+	memset(&s, 0, sizeof(s));
+	s.conn = conn;
+	s.what = psprintf("copying %s", pgc_qname(t->nspname, t->relname));
+
+	res = libpqsrv_exec(conn, sql.data, PG_WAIT_EXTENSION);
+	if (PQresultStatus(res) != PGRES_COPY_OUT)
+		pgc_report_remote(ERROR, res, conn, s.what);
+	PQclear(res);
+
+	rv = makeRangeVar(tgt->nspname, tgt->relname, -1);
+	rel = table_openrv(rv, RowExclusiveLock);
+	if (binary)
+		copyopts = lappend(copyopts, makeDefElem("format", (Node *) makeString("binary"), -1));
+	if (try_freeze && can_freeze(rel))
+		copyopts = lappend(copyopts, makeDefElem("freeze", (Node *) makeBoolean(true), -1));
+
+	/* CopyFrom finds its result relation through the range table */
+	pstate = make_parsestate(NULL);
+	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
+										 NULL, false, false);
+	stream = &s;
+	PG_TRY();
+	{
+		cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, copy_read_data,
+							   attnames, copyopts);
+		rows = CopyFrom(cstate);
+		EndCopyFrom(cstate);
+		if (!s.done)
+		{
+			/* CopyFrom stops at the binary trailer; finish the protocol */
+			char		trash[1];
+
+			while (!s.done)
+				(void) copy_read_data(trash, 0, 1);
+		}
+	}
+	PG_FINALLY();
+	{
+		stream = NULL;
+		if (s.buf)
+			PQfreemem(s.buf);
+	}
+	PG_END_TRY();
+
+	free_parsestate(pstate);
+	table_close(rel, NoLock);
+	return rows;
+}

@@ -1,0 +1,359 @@
+/*
+ * options.c — the JSON options of every clone function.
+ *
+ * Parsed with PostgreSQL's own jsonb and validated strictly: malformed JSON,
+ * an unknown key, a value of the wrong type or an unknown conflict mode is an
+ * ERROR that names the problem, raised before anything is created.
+ */
+#include "pgclone.h"
+
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+
+void
+pgc_options_init(PgcOptions *opts)
+{
+	memset(opts, 0, sizeof(PgcOptions));
+	opts->indexes = true;
+	opts->constraints = true;
+	opts->triggers = true;
+	opts->matviews = true;
+	opts->consistent = true;
+	opts->conflict = PGC_CONFLICT_ERROR;
+	opts->parallel = 1;
+}
+
+const char *
+pgc_conflict_name(PgcConflict c)
+{
+	switch (c)
+	{
+		case PGC_CONFLICT_ERROR:
+			return "error";
+		case PGC_CONFLICT_SKIP:
+			return "skip";
+		case PGC_CONFLICT_REPLACE:
+			return "replace";
+		case PGC_CONFLICT_RENAME:
+			return "rename";
+	}
+	return "error";
+}
+
+static const char *
+jbv_type_name(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return "null";
+		case jbvString:
+			return "a string";
+		case jbvNumeric:
+			return "a number";
+		case jbvBool:
+			return "a boolean";
+		case jbvBinary:
+			return JsonContainerIsArray(v->val.binary.data) ? "an array" : "an object";
+		default:
+			return "a JSON value";
+	}
+}
+
+static void
+wrong_type(const char *key, const char *want, JsonbValue *v)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("pgclone option \"%s\" must be %s, not %s", key, want,
+					jbv_type_name(v))));
+}
+
+static bool
+want_bool(const char *key, JsonbValue *v)
+{
+	if (v->type != jbvBool)
+		wrong_type(key, "a boolean", v);
+	return v->val.boolean;
+}
+
+static char *
+want_string(const char *key, JsonbValue *v)
+{
+	if (v->type != jbvString)
+		wrong_type(key, "a string", v);
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+static List *
+want_string_array(const char *key, JsonbValue *v)
+{
+	JsonbIterator *it;
+	JsonbValue	elem;
+	JsonbIteratorToken tok;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		wrong_type(key, "an array of strings", v);
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
+	{
+		char	   *s;
+
+		if (tok != WJB_ELEM)
+			continue;
+		if (elem.type != jbvString)
+			wrong_type(key, "an array of strings", &elem);
+		s = pnstrdup(elem.val.string.val, elem.val.string.len);
+		foreach(lc, result)
+			if (strcmp((char *) lfirst(lc), s) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("column \"%s\" is listed twice in pgclone option \"%s\"",
+								s, key)));
+		result = lappend(result, s);
+	}
+	if (result == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgclone option \"%s\" must list at least one column", key)));
+	return result;
+}
+
+static PgcConflict
+want_conflict(JsonbValue *v)
+{
+	char	   *s = want_string("conflict", v);
+
+	if (strcmp(s, "error") == 0)
+		return PGC_CONFLICT_ERROR;
+	if (strcmp(s, "skip") == 0)
+		return PGC_CONFLICT_SKIP;
+	if (strcmp(s, "replace") == 0)
+		return PGC_CONFLICT_REPLACE;
+	if (strcmp(s, "rename") == 0)
+		return PGC_CONFLICT_RENAME;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown conflict mode \"%s\"", s),
+			 errhint("Valid modes are \"error\", \"skip\", \"replace\" and \"rename\".")));
+	return PGC_CONFLICT_ERROR;
+}
+
+static int
+want_parallel(JsonbValue *v)
+{
+	int			n;
+
+	if (v->type != jbvNumeric)
+		wrong_type("parallel", "an integer", v);
+	n = DatumGetInt32(DirectFunctionCall1(numeric_int4,
+										  NumericGetDatum(v->val.numeric)));
+	if (n < 1 || n > 64)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgclone option \"parallel\" must be between 1 and 64")));
+	return n;
+}
+
+static Jsonb *
+parse_json_text(const char *json)
+{
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}
+
+void
+pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
+{
+	static const struct
+	{
+		const char *key;
+		int			flag;
+	}			known[] = {
+		{"indexes", PGC_OPT_INDEXES},
+		{"constraints", PGC_OPT_CONSTRAINTS},
+		{"triggers", PGC_OPT_TRIGGERS},
+		{"matviews", PGC_OPT_MATVIEWS},
+		{"consistent", PGC_OPT_CONSISTENT},
+		{"conflict", PGC_OPT_CONFLICT},
+		{"columns", PGC_OPT_COLUMNS},
+		{"where", PGC_OPT_WHERE},
+		{"mask", PGC_OPT_MASK},
+		{"parallel", PGC_OPT_PARALLEL},
+	};
+	Jsonb	   *jb;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	pgc_options_init(opts);
+	if (json == NULL)
+		return;
+
+	jb = parse_json_text(json);
+	if (!JB_ROOT_IS_OBJECT(jb))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgclone options must be a JSON object")));
+
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		int			flag = 0;
+		int			i;
+
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			for (i = 0; i < lengthof(known); i++)
+				if (strcmp(key, known[i].key) == 0)
+					flag = known[i].flag;
+			if (flag == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("unknown pgclone option \"%s\"", key),
+						 errhint("Valid options are: indexes, constraints, triggers, matviews, consistent, conflict, columns, where, mask, parallel.")));
+			if (!(allowed & flag))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("pgclone option \"%s\" does not apply to this function",
+								key)));
+			continue;
+		}
+		if (tok != WJB_VALUE)
+			continue;
+
+		if (strcmp(key, "indexes") == 0)
+			opts->indexes = want_bool(key, &v);
+		else if (strcmp(key, "constraints") == 0)
+			opts->constraints = want_bool(key, &v);
+		else if (strcmp(key, "triggers") == 0)
+			opts->triggers = want_bool(key, &v);
+		else if (strcmp(key, "matviews") == 0)
+			opts->matviews = want_bool(key, &v);
+		else if (strcmp(key, "consistent") == 0)
+			opts->consistent = want_bool(key, &v);
+		else if (strcmp(key, "conflict") == 0)
+			opts->conflict = want_conflict(&v);
+		else if (strcmp(key, "columns") == 0)
+			opts->columns = want_string_array(key, &v);
+		else if (strcmp(key, "where") == 0)
+		{
+			opts->where = want_string(key, &v);
+			pgc_check_where(opts->where);
+		}
+		else if (strcmp(key, "mask") == 0)
+		{
+			if (v.type != jbvBinary || JsonContainerIsArray(v.val.binary.data))
+				wrong_type(key, "an object", &v);
+			opts->mask = JsonbValueToJsonb(&v);
+		}
+		else if (strcmp(key, "parallel") == 0)
+			opts->parallel = want_parallel(&v);
+	}
+}
+
+/*
+ * The filter is spliced into "WHERE (<filter>\n)" on the source.  Parse that
+ * very text and demand one plain SELECT whose only extra is the WHERE: so the
+ * filter can be any boolean expression (status <> 'reset' included) but can
+ * never close the parenthesis and add a clause, a set operation or a second
+ * statement.  It then runs in a READ ONLY transaction on the source.
+ */
+void
+pgc_check_where(const char *where)
+{
+	char	   *sql;
+	List	   *stmts = NIL;
+	SelectStmt *sel;
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	if (where[strspn(where, " \t\r\n\f")] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgclone option \"where\" must not be empty")));
+
+	sql = psprintf("SELECT 1 FROM pgclone_filter WHERE (%s\n)", where);
+	PG_TRY();
+	{
+		stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("invalid \"where\" filter: %s", edata->message),
+				 errdetail("The filter must be a single boolean SQL expression.")));
+	}
+	PG_END_TRY();
+
+	if (list_length(stmts) != 1 ||
+		!IsA(((RawStmt *) linitial(stmts))->stmt, SelectStmt))
+		goto bad;
+	sel = (SelectStmt *) ((RawStmt *) linitial(stmts))->stmt;
+	if (sel->op != SETOP_NONE || sel->whereClause == NULL ||
+		sel->distinctClause || sel->intoClause || sel->groupClause ||
+		sel->havingClause || sel->windowClause || sel->valuesLists ||
+		sel->sortClause || sel->limitOffset || sel->limitCount ||
+		sel->lockingClause || sel->withClause ||
+		list_length(sel->targetList) != 1 || list_length(sel->fromClause) != 1)
+		goto bad;
+	return;
+
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_SYNTAX_ERROR),
+			 errmsg("invalid \"where\" filter: it must be a single boolean SQL expression"),
+			 errdetail("The filter may not add clauses, set operations or statements.")));
+}
+
+char *
+pgc_options_to_json(const PgcOptions *opts)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf,
+					 "{\"indexes\": %s, \"constraints\": %s, \"triggers\": %s, "
+					 "\"matviews\": %s, \"consistent\": %s, \"conflict\": \"%s\"",
+					 opts->indexes ? "true" : "false",
+					 opts->constraints ? "true" : "false",
+					 opts->triggers ? "true" : "false",
+					 opts->matviews ? "true" : "false",
+					 opts->consistent ? "true" : "false",
+					 pgc_conflict_name(opts->conflict));
+	if (opts->columns)
+	{
+		appendStringInfoString(&buf, ", \"columns\": [");
+		foreach(lc, opts->columns)
+		{
+			if (lc != list_head(opts->columns))
+				appendStringInfoString(&buf, ", ");
+			escape_json(&buf, (char *) lfirst(lc));
+		}
+		appendStringInfoChar(&buf, ']');
+	}
+	if (opts->where)
+	{
+		appendStringInfoString(&buf, ", \"where\": ");
+		escape_json(&buf, opts->where);
+	}
+	if (opts->mask)
+		appendStringInfo(&buf, ", \"mask\": %s",
+						 JsonbToCString(NULL, &opts->mask->root, VARSIZE(opts->mask)));
+	if (opts->parallel != 1)
+		appendStringInfo(&buf, ", \"parallel\": %d", opts->parallel);
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}

@@ -1,0 +1,245 @@
+/*
+ * pgclone.h — shared declarations of the pgclone extension.
+ *
+ * Each capability lives in its own file under src/; this header declares what
+ * they share: the remote-connection layer, the parsed clone options and the
+ * local-execution helpers.
+ */
+#ifndef PGCLONE_H
+#define PGCLONE_H
+
+#include "compat.h"
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+#include "libpq-fe.h"
+
+#define PGCLONE_VERSION "1.0.0"
+
+/* ---------- remote.c: libpq inside a backend ---------- */
+
+/* A query result copied into palloc'd memory: no PGresult outlives a call. */
+typedef struct PgcRows
+{
+	int			nrows;
+	int			ncols;
+	char	  **colnames;		/* ncols */
+	char	  **values;			/* nrows * ncols, NULL for SQL NULL */
+} PgcRows;
+
+/* Open a connection; errors never show the password. */
+extern PGconn *pgc_connect(const char *conninfo);
+extern void pgc_disconnect(PGconn *conn);
+
+/* Describe the server a connection talks to, e.g. "host=h port=5432" */
+extern char *pgc_conn_label(PGconn *conn);
+
+/*
+ * Session setup as pg_dump does it, then BEGIN a READ ONLY transaction:
+ * REPEATABLE READ when consistent; import snapshot when snapshot != NULL.
+ */
+extern void pgc_begin_source_xact(PGconn *conn, bool consistent,
+								  const char *snapshot);
+extern char *pgc_export_snapshot(PGconn *conn);
+
+/* Run a command; remote errors are re-raised with SQLSTATE/detail/hint. */
+extern void pgc_command(PGconn *conn, const char *sql);
+
+/* Run a query (optionally with text parameters), return the copied rows. */
+extern PgcRows *pgc_query(PGconn *conn, const char *sql);
+extern PgcRows *pgc_query_params(PGconn *conn, const char *sql,
+								 int nparams, const char *const *params);
+
+static inline char *
+pgc_val(PgcRows *r, int row, int col)
+{
+	return r->values[row * r->ncols + col];
+}
+extern int	pgc_colno(PgcRows *r, const char *name);	/* ERROR if absent */
+extern char *pgc_get(PgcRows *r, int row, const char *colname);
+extern bool pgc_get_bool(PgcRows *r, int row, const char *colname);
+extern int	pgc_get_int(PgcRows *r, int row, const char *colname);
+
+/* Raise the error carried by res (PQclear'd here); context names the object */
+extern void pgc_report_remote(int elevel, PGresult *res, PGconn *conn,
+							  const char *context) pg_attribute_noreturn();
+
+/* Source-server version, e.g. 150020 */
+extern int	pgc_server_version(PGconn *conn);
+
+/* ---------- options.c: the JSON options ---------- */
+
+typedef enum PgcConflict
+{
+	PGC_CONFLICT_ERROR,
+	PGC_CONFLICT_SKIP,
+	PGC_CONFLICT_REPLACE,
+	PGC_CONFLICT_RENAME
+} PgcConflict;
+
+typedef struct PgcOptions
+{
+	bool		indexes;
+	bool		constraints;
+	bool		triggers;
+	bool		matviews;
+	bool		consistent;
+	PgcConflict conflict;
+	List	   *columns;		/* of char *, NIL = all */
+	char	   *where;			/* NULL = none; validated by the parser */
+	Jsonb	   *mask;			/* NULL = none; validated by mask.c */
+	int			parallel;		/* async only */
+} PgcOptions;
+
+/* Which keys a function accepts: any other key is an error, never ignored. */
+#define PGC_OPT_INDEXES		0x0001
+#define PGC_OPT_CONSTRAINTS	0x0002
+#define PGC_OPT_TRIGGERS	0x0004
+#define PGC_OPT_MATVIEWS	0x0008
+#define PGC_OPT_CONSISTENT	0x0010
+#define PGC_OPT_CONFLICT	0x0020
+#define PGC_OPT_COLUMNS		0x0040
+#define PGC_OPT_WHERE		0x0080
+#define PGC_OPT_MASK		0x0100
+#define PGC_OPT_PARALLEL	0x0200
+#define PGC_OPTS_TABLE	(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS | \
+						 PGC_OPT_CONSISTENT | PGC_OPT_CONFLICT | PGC_OPT_COLUMNS | \
+						 PGC_OPT_WHERE | PGC_OPT_MASK)
+#define PGC_OPTS_SCHEMA	(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS | \
+						 PGC_OPT_MATVIEWS | PGC_OPT_CONSISTENT | PGC_OPT_CONFLICT | \
+						 PGC_OPT_MASK)
+
+extern void pgc_options_init(PgcOptions *opts);
+/* Parse and strictly validate options text (NULL/empty = defaults). */
+extern void pgc_options_parse(PgcOptions *opts, const char *json, int allowed);
+/* Options as canonical JSON text (for job records and workers). */
+extern char *pgc_options_to_json(const PgcOptions *opts);
+extern const char *pgc_conflict_name(PgcConflict c);
+
+/* Check a WHERE filter is one boolean expression; ERROR if not. */
+extern void pgc_check_where(const char *where);
+
+/* ---------- local.c: local SPI execution ---------- */
+
+extern void pgc_local_exec(const char *sql);
+extern bool pgc_local_relation_exists(const char *nspname, const char *relname);
+
+/* ---------- generic helpers (util.c) ---------- */
+
+/* quote_identifier, always returning a fresh palloc'd string */
+extern char *pgc_qident(const char *ident);
+extern char *pgc_qname(const char *nspname, const char *relname);
+extern char *pgc_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
+
+#endif							/* PGCLONE_H */
+
+/* ---------- ddl_table.c: one table's definition, read from the source ---------- */
+
+typedef struct PgcColumn
+{
+	int			attnum;
+	char	   *name;
+	char	   *type;			/* format_type(), schema-qualified */
+	bool		notnull;
+	char	   *defexpr;		/* pg_get_expr of the default, or NULL */
+	char		identity;		/* attidentity: '\0', 'a' or 'd' */
+	char		generated;		/* attgenerated: '\0' or 's' */
+	char	   *collation;		/* qualified, only when not the type's */
+	char	   *storage_sql;	/* "SET STORAGE x" when not the type's */
+	char	   *compression;	/* "lz4"/"pglz" or NULL */
+	int			stattarget;		/* -1 = default */
+	char	   *attoptions;		/* "n_distinct='5'" or NULL */
+	char	   *comment;
+	char	   *acl_sql;		/* column GRANTs, target name substituted */
+	bool		binary_ok;		/* built-in type: binary COPY is safe */
+	bool		selected;		/* kept by the "columns" option */
+	int		   *deps;			/* attnums a generated column reads */
+	int			ndeps;
+} PgcColumn;
+
+typedef struct PgcTable
+{
+	char	   *oid;			/* source OID, as text */
+	char	   *nspname;
+	char	   *relname;
+	char		relkind;
+	char		relpersistence;
+	char		replident;
+	bool		rowsecurity;
+	bool		forcerowsecurity;
+	bool		ispartition;
+	char	   *partkey;		/* PARTITION BY clause body, or NULL */
+	char	   *partbound;		/* FOR VALUES ..., or NULL */
+	char	   *parent;			/* qualified parent for partitions/inheritance */
+	char	   *reloptions;		/* "fillfactor='70'" or NULL */
+	char	   *comment;
+	char	   *owner;
+	int			ncols;
+	PgcColumn  *cols;
+	PgcRows    *sequences;		/* owned (serial) and identity sequences */
+	PgcRows    *constraints;
+	PgcRows    *indexes;
+	PgcRows    *triggers;
+	PgcRows    *policies;
+	PgcRows    *acl;			/* table-level grants */
+	PgcRows    *statistics;
+} PgcTable;
+
+/* Where a table goes on the target, and what gets renamed with it. */
+typedef struct PgcTarget
+{
+	char	   *nspname;
+	char	   *relname;
+} PgcTarget;
+
+/* Read a table's definition; ERROR (42P01) if it does not exist. */
+extern PgcTable *pgc_fetch_table(PGconn *conn, const char *nspname,
+								 const char *relname, const PgcOptions *opts);
+/* Read by OID text (schema clone). */
+extern PgcTable *pgc_fetch_table_oid(PGconn *conn, const char *oid,
+									 const PgcOptions *opts);
+
+/* Statements, in order, for each phase of a table's creation. */
+extern List *pgc_table_pre_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts);
+extern List *pgc_table_post_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts,
+								 bool include_fkeys);
+/* FOREIGN KEY constraints alone (schema clone adds them after every table) */
+extern List *pgc_table_fkeys(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts);
+/* Statements restoring sequence positions (after data) */
+extern List *pgc_table_sequence_values(PGconn *conn, PgcTable *t, PgcTarget *tgt);
+
+/* Name of a derived object (index, constraint, sequence) for a renamed table */
+extern char *pgc_derive_name(const char *objname, const char *srcrel,
+							 const char *tgtrel);
+
+/* ---------- copy.c: the data path ---------- */
+
+/* SELECT list text (masks applied) and whether binary COPY is safe */
+extern char *pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, bool *binary);
+/* Stream source rows into the local table; returns rows loaded. */
+extern uint64 pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
+							 const PgcOptions *opts, bool try_freeze);
+
+/* ---------- mask.c: masking expressions ---------- */
+
+/* Check a mask object against a table's selected columns; ERROR if bad. */
+extern void pgc_mask_validate(Jsonb *mask, PgcTable *t);
+/* The source-side SQL expression masking column c, or NULL if unmasked. */
+extern char *pgc_mask_expr(Jsonb *mask, PgcColumn *c);
+
+/* ---------- table.c: one-table clone, shared by schema and async ---------- */
+
+extern void pgc_exec_list(List *stmts);
+extern void pgc_ensure_schema(const char *nsp);
+extern bool pgc_resolve_conflict(const char *nsp, const char *rel, PgcConflict mode);
+/* Clone one table over an open source connection, in the current transaction. */
+extern char *pgc_clone_table(PGconn *conn, const char *nsp, const char *rel,
+							 const char *tgtname, bool data, const PgcOptions *opts);
+
+/* copy.c: progress hook, called with the bytes received so far */
+extern void (*pgc_copy_progress_hook) (uint64 bytes);
+
+/* jobs.c: GUCs, shared memory and background workers (from _PG_init) */
+extern void pgc_init_jobs(void);

@@ -1,0 +1,394 @@
+/*
+ * remote.c — libpq inside a backend: connect, run, relay errors, clean up.
+ *
+ * Every connection pgclone opens is registered here and closed at the end of
+ * the (sub)transaction that opened it, whatever path leads there: an error,
+ * a cancel, a ROLLBACK or a normal return.  Waits go through libpq's
+ * backend helpers, which sleep on the latch and so stay interruptible.
+ */
+#include "pgclone.h"
+
+#include "access/xact.h"
+#include "libpq/libpq-be-fe-helpers.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/builtins.h"
+#include "utils/wait_event.h"
+
+typedef struct OpenConn
+{
+	PGconn	   *conn;
+	int			nestlevel;		/* transaction nesting level that opened it */
+} OpenConn;
+
+static OpenConn *open_conns = NULL;
+static int	n_open = 0;
+static int	max_open = 0;
+static bool callbacks_registered = false;
+
+static void
+forget_conn(int i)
+{
+	open_conns[i] = open_conns[--n_open];
+}
+
+static void
+close_conns_from_level(int level)
+{
+	int			i = 0;
+
+	while (i < n_open)
+	{
+		if (open_conns[i].nestlevel >= level)
+		{
+			PGconn	   *conn = open_conns[i].conn;
+
+			forget_conn(i);
+			libpqsrv_disconnect(conn);
+		}
+		else
+			i++;
+	}
+}
+
+static void
+pgc_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			close_conns_from_level(0);
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+pgc_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		close_conns_from_level(GetCurrentTransactionNestLevel());
+}
+
+static void
+register_conn(PGconn *conn)
+{
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(pgc_xact_callback, NULL);
+		RegisterSubXactCallback(pgc_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+	if (n_open == max_open)
+	{
+		max_open = Max(8, max_open * 2);
+		if (open_conns == NULL)
+			open_conns = MemoryContextAlloc(TopMemoryContext,
+											max_open * sizeof(OpenConn));
+		else
+			open_conns = repalloc(open_conns, max_open * sizeof(OpenConn));
+	}
+	open_conns[n_open].conn = conn;
+	open_conns[n_open].nestlevel = GetCurrentTransactionNestLevel();
+	n_open++;
+}
+
+void
+pgc_disconnect(PGconn *conn)
+{
+	int			i;
+
+	for (i = 0; i < n_open; i++)
+	{
+		if (open_conns[i].conn == conn)
+		{
+			forget_conn(i);
+			break;
+		}
+	}
+	libpqsrv_disconnect(conn);
+}
+
+char *
+pgc_conn_label(PGconn *conn)
+{
+	const char *host = PQhost(conn);
+	const char *port = PQport(conn);
+	const char *db = PQdb(conn);
+
+	return psprintf("host=%s port=%s dbname=%s",
+					(host && *host) ? host : "(default)",
+					(port && *port) ? port : "(default)",
+					(db && *db) ? db : "(default)");
+}
+
+/*
+ * Parse the conninfo ourselves first: a malformed string is the user's error
+ * and must say so without echoing the string (it may hold a password).
+ */
+static void
+check_conninfo(const char *conninfo)
+{
+	PQconninfoOption *opts;
+	PQconninfoOption *opt;
+	char	   *err = NULL;
+	bool		has_password = false;
+
+	opts = PQconninfoParse(conninfo, &err);
+	if (opts == NULL)
+	{
+		char	   *detail = err ? pstrdup(pchomp(err)) : pstrdup("out of memory");
+
+		if (err)
+			PQfreemem(err);
+		ereport(ERROR,
+				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+				 errmsg("invalid source connection string"),
+				 errdetail_internal("%s", detail)));
+	}
+
+	PG_TRY();
+	{
+		libpqsrv_check_proxy_conninfo_opts(opts);
+		for (opt = opts; opt->keyword != NULL; opt++)
+			if (strcmp(opt->keyword, "password") == 0 &&
+				opt->val != NULL && opt->val[0] != '\0')
+				has_password = true;
+	}
+	PG_FINALLY();
+	{
+		PQconninfoFree(opts);
+	}
+	PG_END_TRY();
+
+	/* The dblink rule: the server's own identity is never lent out. */
+	if (!superuser() && !has_password)
+		ereport(ERROR,
+				(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+				 errmsg("password is required"),
+				 errdetail("Non-superusers must provide a password in the connection string.")));
+}
+
+PGconn *
+pgc_connect(const char *conninfo)
+{
+	const char *keywords[4];
+	const char *values[4];
+	PGconn	   *conn;
+
+	check_conninfo(conninfo);
+
+	keywords[0] = "dbname";
+	values[0] = conninfo;
+	keywords[1] = "fallback_application_name";
+	values[1] = "pgclone";
+	keywords[2] = "client_encoding";
+	values[2] = GetDatabaseEncodingName();
+	keywords[3] = values[3] = NULL;
+
+	conn = libpqsrv_connect_params(keywords, values, true, PG_WAIT_EXTENSION);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	{
+		char	   *label = conn ? pgc_conn_label(conn) : pstrdup("(unknown)");
+		char	   *msg = conn ? pchomp(PQerrorMessage(conn)) : "out of memory";
+
+		libpqsrv_disconnect(conn);
+		ereport(ERROR,
+				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+				 errmsg("could not connect to source server (%s)", label),
+				 errdetail_internal("%s", msg)));
+	}
+
+	if (!superuser() && !PQconnectionUsedPassword(conn))
+	{
+		libpqsrv_disconnect(conn);
+		ereport(ERROR,
+				(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+				 errmsg("password is required"),
+				 errdetail("Non-superuser cannot connect if the server does not request a password."),
+				 errhint("Target server's authentication method must be changed.")));
+	}
+
+	register_conn(conn);
+	return conn;
+}
+
+void
+pgc_report_remote(int elevel, PGresult *res, PGconn *conn, const char *context)
+{
+	char	   *sqlstate = NULL;
+	char	   *primary = NULL;
+	char	   *detail = NULL;
+	char	   *hint = NULL;
+	char	   *rcontext = NULL;
+	int			code = ERRCODE_CONNECTION_FAILURE;
+
+#define COPYFIELD(f) (PQresultErrorField(res, f) ? pstrdup(PQresultErrorField(res, f)) : NULL)
+	if (res)
+	{
+		sqlstate = COPYFIELD(PG_DIAG_SQLSTATE);
+		primary = COPYFIELD(PG_DIAG_MESSAGE_PRIMARY);
+		detail = COPYFIELD(PG_DIAG_MESSAGE_DETAIL);
+		hint = COPYFIELD(PG_DIAG_MESSAGE_HINT);
+		rcontext = COPYFIELD(PG_DIAG_CONTEXT);
+		PQclear(res);
+	}
+#undef COPYFIELD
+
+	if (sqlstate && strlen(sqlstate) == 5)
+		code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
+							 sqlstate[3], sqlstate[4]);
+	if (primary == NULL)
+		primary = pstrdup(pchomp(PQerrorMessage(conn)));
+	if (primary == NULL || primary[0] == '\0')
+		primary = pstrdup("unknown error on the source server");
+
+	ereport(elevel,
+			(errcode(code),
+			 errmsg_internal("%s", primary),
+			 detail ? errdetail_internal("%s", detail) : 0,
+			 hint ? errhint("%s", hint) : 0,
+			 rcontext ? errcontext("remote: %s", rcontext) : 0,
+			 context ? errcontext("%s", context) : 0));
+	pg_unreachable();
+}
+
+static PGresult *
+exec_checked(PGconn *conn, const char *sql, int nparams,
+			 const char *const *params, ExecStatusType expect)
+{
+	PGresult   *res;
+
+	if (nparams > 0)
+		res = libpqsrv_exec_params(conn, sql, nparams, NULL, params,
+								   NULL, NULL, 0, PG_WAIT_EXTENSION);
+	else
+		res = libpqsrv_exec(conn, sql, PG_WAIT_EXTENSION);
+
+	if (PQresultStatus(res) != expect)
+		pgc_report_remote(ERROR, res, conn, NULL);
+	return res;
+}
+
+void
+pgc_command(PGconn *conn, const char *sql)
+{
+	PQclear(exec_checked(conn, sql, 0, NULL, PGRES_COMMAND_OK));
+}
+
+static PgcRows *
+copy_rows(PGresult *res)
+{
+	PgcRows    *r = palloc(sizeof(PgcRows));
+	int			i,
+				j;
+
+	r->nrows = PQntuples(res);
+	r->ncols = PQnfields(res);
+	r->colnames = palloc(sizeof(char *) * Max(r->ncols, 1));
+	r->values = palloc(sizeof(char *) * Max(r->nrows * r->ncols, 1));
+	for (j = 0; j < r->ncols; j++)
+		r->colnames[j] = pstrdup(PQfname(res, j));
+	for (i = 0; i < r->nrows; i++)
+		for (j = 0; j < r->ncols; j++)
+			r->values[i * r->ncols + j] = PQgetisnull(res, i, j) ? NULL :
+				pstrdup(PQgetvalue(res, i, j));
+	return r;
+}
+
+PgcRows *
+pgc_query_params(PGconn *conn, const char *sql, int nparams,
+				 const char *const *params)
+{
+	PGresult   *res = exec_checked(conn, sql, nparams, params, PGRES_TUPLES_OK);
+	PgcRows    *r;
+
+	/* copy_rows only pallocs; an OOM there would leak res, which is fine */
+	r = copy_rows(res);
+	PQclear(res);
+	return r;
+}
+
+PgcRows *
+pgc_query(PGconn *conn, const char *sql)
+{
+	return pgc_query_params(conn, sql, 0, NULL);
+}
+
+int
+pgc_colno(PgcRows *r, const char *name)
+{
+	int			j;
+
+	for (j = 0; j < r->ncols; j++)
+		if (strcmp(r->colnames[j], name) == 0)
+			return j;
+	elog(ERROR, "pgclone: catalog query returned no column \"%s\"", name);
+	return -1;
+}
+
+char *
+pgc_get(PgcRows *r, int row, const char *colname)
+{
+	return pgc_val(r, row, pgc_colno(r, colname));
+}
+
+bool
+pgc_get_bool(PgcRows *r, int row, const char *colname)
+{
+	char	   *v = pgc_get(r, row, colname);
+
+	return v != NULL && v[0] == 't';
+}
+
+int
+pgc_get_int(PgcRows *r, int row, const char *colname)
+{
+	char	   *v = pgc_get(r, row, colname);
+
+	return v ? atoi(v) : 0;
+}
+
+int
+pgc_server_version(PGconn *conn)
+{
+	return PQserverVersion(conn);
+}
+
+void
+pgc_begin_source_xact(PGconn *conn, bool consistent, const char *snapshot)
+{
+	/* pg_dump's session setup: stable output whatever the server's defaults */
+	pgc_command(conn,
+				"SET search_path = pg_catalog; "
+				"SET DateStyle = ISO; SET IntervalStyle = postgres; "
+				"SET extra_float_digits = 3; SET statement_timeout = 0; "
+				"SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
+				"SET row_security = off");
+	if (consistent || snapshot)
+		pgc_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	else
+		pgc_command(conn, "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY");
+	if (snapshot)
+	{
+		char	   *sql = psprintf("SET TRANSACTION SNAPSHOT %s",
+								   quote_literal_cstr(snapshot));
+
+		pgc_command(conn, sql);
+	}
+}
+
+char *
+pgc_export_snapshot(PGconn *conn)
+{
+	PgcRows    *r = pgc_query(conn, "SELECT pg_catalog.pg_export_snapshot()");
+
+	return pgc_val(r, 0, 0);
+}

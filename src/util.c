@@ -1,0 +1,57 @@
+/*
+ * util.c — small helpers shared by every capability: quoting, arguments,
+ * local SPI execution.
+ */
+#include "pgclone.h"
+
+#include "catalog/namespace.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+char *
+pgc_qident(const char *ident)
+{
+	const char *q = quote_identifier(ident);
+
+	return q == ident ? pstrdup(ident) : (char *) q;
+}
+
+char *
+pgc_qname(const char *nspname, const char *relname)
+{
+	return psprintf("%s.%s", quote_identifier(nspname), quote_identifier(relname));
+}
+
+/* A text argument that may not be NULL: a clear ERROR instead of a crash. */
+char *
+pgc_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not be NULL", argname)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/*
+ * Run one utility or DML statement locally, in the caller's transaction.
+ * The caller holds an SPI connection (pgc_local_begin).
+ */
+void
+pgc_local_exec(const char *sql)
+{
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "pgclone: SPI_execute failed (%s) for: %s",
+			 SPI_result_code_string(rc), sql);
+}
+
+bool
+pgc_local_relation_exists(const char *nspname, const char *relname)
+{
+	Oid			nsp = get_namespace_oid(nspname, true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid(relname, nsp));
+}
