@@ -17,7 +17,7 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 SHLIB_LINK_INTERNAL = $(libpq)
 
 REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
-REGRESS_OPTS = --inputdir=test --outputdir=test/results \
+REGRESS_OPTS = --inputdir=test --outputdir=test \
 	--temp-instance=test/tmp_check_regress --temp-config=test/regress.conf
 TAP_TESTS = 1
 PROVE_TESTS = $(or $(T),test/t/*.pl)
@@ -29,7 +29,6 @@ include $(PGXS)
 pgclone--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
-# pg_regress writes results beside the inputs
-installcheck: test/results
-test/results:
-	mkdir -p $@
+
+# after the include: Makefile.global resets PROVE_FLAGS
+PROVE_FLAGS = -I ./test/perl --timer

@@ -163,7 +163,27 @@ want_parallel(JsonbValue *v)
 static Jsonb *
 parse_json_text(const char *json)
 {
-	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+	MemoryContext oldcxt = CurrentMemoryContext;
+	Jsonb	   *jb = NULL;
+
+	PG_TRY();
+	{
+		jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("pgclone options are not valid JSON"),
+				 edata->detail ? errdetail_internal("%s", edata->detail) : 0));
+	}
+	PG_END_TRY();
+	return jb;
 }
 
 void

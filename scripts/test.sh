@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite: bootstrap, then pg_regress and the TAP tests (real
+# source and target clusters), run as the postgres user because initdb
+# refuses root.  T=test/t/010_table.pl runs one TAP file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+
+if [ "$(id -u)" = 0 ]; then
+	scripts/bootstrap.sh
+	chown -R postgres: .
+	run=(runuser -u postgres --)
+else
+	make -s PG_CONFIG="$PG_CONFIG" with_llvm=no >/dev/null
+	run=()
+fi
+
+status=0
+"${run[@]}" make PG_CONFIG="$PG_CONFIG" with_llvm=no installcheck \
+	${T:+T="$T"} || status=$?
+if [ $status -ne 0 ]; then
+	for f in test/regression.diffs; do [ -f "$f" ] && cat "$f"; done
+	echo "TESTS FAILED"
+fi
+exit $status

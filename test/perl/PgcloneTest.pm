@@ -1,0 +1,75 @@
+# PgcloneTest — a real source and a real target cluster for pgclone's TAP tests.
+package PgcloneTest;
+
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Exporter 'import';
+
+our @EXPORT = qw(start_pair src_conninfo checksum dump_schema
+  q_target q_source target_error);
+
+# start_pair(%opts): two clusters; the target preloads pgclone and has it installed.
+#   source_conf / target_conf: extra postgresql.conf lines.
+sub start_pair
+{
+	my %opts = @_;
+	my $src = PostgreSQL::Test::Cluster->new('source');
+	$src->init;
+	$src->append_conf('postgresql.conf', "max_connections = 40\n" . ($opts{source_conf} // ''));
+	$src->start;
+
+	my $tgt = PostgreSQL::Test::Cluster->new('target');
+	$tgt->init;
+	$tgt->append_conf('postgresql.conf',
+		"shared_preload_libraries = 'pgclone'\nmax_worker_processes = 16\n"
+		  . ($opts{target_conf} // ''));
+	$tgt->start;
+	$tgt->safe_psql('postgres', 'CREATE EXTENSION pgclone');
+	return ($src, $tgt);
+}
+
+# A conninfo for the source, quoted for use inside an SQL literal.
+sub src_conninfo
+{
+	my ($src, $db, $extra) = @_;
+	my $c = $src->connstr($db // 'postgres') . ($extra ? " $extra" : '');
+	$c =~ s/'/''/g;
+	return $c;
+}
+
+# md5 over the whole table, ordered by every column: data compared, not counts.
+sub checksum
+{
+	my ($node, $db, $table) = @_;
+	return $node->safe_psql($db,
+		"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-') FROM $table t");
+}
+
+# pg_dump --schema-only, without the random \restrict lines.
+sub dump_schema
+{
+	my ($node, $db, @args) = @_;
+	my ($stdout, $stderr);
+	IPC::Run::run([ 'pg_dump', '--schema-only', '-d', $node->connstr($db), @args ],
+		'>', \$stdout, '2>', \$stderr)
+	  or die "pg_dump failed: $stderr";
+	$stdout =~ s/^\\(un)?restrict .*\n//mg;
+	return $stdout;
+}
+
+sub q_target { my ($tgt, $sql, $db) = @_; return $tgt->safe_psql($db // 'postgres', $sql); }
+sub q_source { my ($src, $sql, $db) = @_; return $src->safe_psql($db // 'postgres', $sql); }
+
+# Run SQL on the target expecting failure; returns "SQLSTATE: message" lines.
+sub target_error
+{
+	my ($tgt, $sql, $db) = @_;
+	my ($ret, $stdout, $stderr) = $tgt->psql($db // 'postgres',
+		"\\set VERBOSITY verbose\n$sql", on_error_stop => 1);
+	return $ret == 0 ? '' : $stderr;
+}
+
+1;
