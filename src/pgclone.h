@@ -32,6 +32,8 @@ typedef struct PgcRows
 /* Open a connection; errors never show the password. */
 extern PGconn *pgc_connect(const char *conninfo);
 extern void pgc_disconnect(PGconn *conn);
+/* Keep conn open past transaction end (closed by pgc_disconnect only) */
+extern void pgc_conn_keep(PGconn *conn);
 
 /* Describe the server a connection talks to, e.g. "host=h port=5432" */
 extern char *pgc_conn_label(PGconn *conn);

@@ -116,6 +116,26 @@ pgc_disconnect(PGconn *conn)
 	libpqsrv_disconnect(conn);
 }
 
+/*
+ * Take a connection out of the transaction-end cleanup: the caller closes it
+ * with pgc_disconnect.  Async workers keep one source connection (and its
+ * snapshot) across many local transactions.
+ */
+void
+pgc_conn_keep(PGconn *conn)
+{
+	int			i;
+
+	for (i = 0; i < n_open; i++)
+	{
+		if (open_conns[i].conn == conn)
+		{
+			forget_conn(i);
+			break;
+		}
+	}
+}
+
 char *
 pgc_conn_label(PGconn *conn)
 {

@@ -1,0 +1,1018 @@
+/*
+ * worker.c — the background workers of an async clone job.
+ *
+ * job leader   : records the job, plans the tables, runs them itself
+ *                (table job, sequential schema job) or starts a pool, adds
+ *                foreign keys once every table is loaded, records the result.
+ * coordinator  : (parallel, consistent) exports a snapshot on the source and
+ *                holds its transaction until every pool worker imported it.
+ * pool worker  : imports the snapshot and clones tables claimed one at a time
+ *                from pgclone.job_tables (FOR UPDATE SKIP LOCKED).
+ *
+ * Each table is created, loaded (COPY FREEZE) and indexed in one local
+ * transaction that also marks it done in pgclone.job_tables: a failed or
+ * cancelled table leaves nothing behind, and resume() knows what is left.
+ */
+#include "jobs.h"
+
+#include <signal.h>
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/wait_event.h"
+
+static PgcWorkerArg MyArg;
+static PgcJobSlot *MySlot = NULL;
+static PgcWorkerEntry *MyEntry = NULL;
+static PgcOptions MyOpts;
+static char *MyConninfo = NULL;
+static char *MyOptionsJson = NULL;
+static char MyJobId[32];
+static bool MyIsCoord = false;
+
+#define MAX_POOL 64
+static BackgroundWorkerHandle *pool_handles[MAX_POOL];
+static int	pool_n = 0;
+
+BackgroundWorkerHandle *
+pgc_start_worker(PgcJobSlot *slot, int slotno, const char *func,
+				 const char *type, int workerno, bool notify)
+{
+	BackgroundWorker w;
+	BackgroundWorkerHandle *h;
+	PgcWorkerArg a;
+
+	memset(&w, 0, sizeof(w));
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(w.bgw_library_name, "pgclone", BGW_MAXLEN);
+	strlcpy(w.bgw_function_name, func, BGW_MAXLEN);
+	if (workerno > 0)
+		snprintf(w.bgw_name, BGW_MAXLEN, "%s %d for job " INT64_FORMAT,
+				 type, workerno, slot->job_id);
+	else
+		snprintf(w.bgw_name, BGW_MAXLEN, "%s for job " INT64_FORMAT, type, slot->job_id);
+	strlcpy(w.bgw_type, type, BGW_MAXLEN);
+	w.bgw_main_arg = Int32GetDatum(slotno);
+	w.bgw_notify_pid = notify ? MyProcPid : 0;
+	memset(&a, 0, sizeof(a));
+	a.job_id = slot->job_id;
+	a.slotno = slotno;
+	a.workerno = workerno;
+	memcpy(w.bgw_extra, &a, sizeof(a));
+	if (!RegisterDynamicBackgroundWorker(&w, &h))
+		return NULL;
+	return h;
+}
+
+/* ---------- small helpers ---------- */
+
+static void
+xact_begin(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+static void
+xact_commit(void)
+{
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+void
+pgc_job_sql_xact(const char *sql, int nargs, const char **args)
+{
+	xact_begin();
+	pgc_job_sql(sql, nargs, args);
+	xact_commit();
+}
+
+static PgcRows *
+job_query_xact(const char *sql, int nargs, const char **args)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext old;
+	PgcRows    *r;
+
+	xact_begin();
+	old = MemoryContextSwitchTo(outer);
+	r = pgc_job_query(sql, nargs, args);
+	MemoryContextSwitchTo(old);
+	xact_commit();
+	return r;
+}
+
+/* Copy out the error being handled, clear it, abort the local transaction. */
+static ErrorData *
+catch_error(void)
+{
+	ErrorData  *e;
+
+	MemoryContextSwitchTo(TopMemoryContext);
+	e = CopyErrorData();
+	FlushErrorState();
+	AbortCurrentTransaction();
+	MemoryContextSwitchTo(TopMemoryContext);
+	return e;
+}
+
+static void
+wait_a_bit(long ms)
+{
+	int			rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							   ms, PG_WAIT_EXTENSION);
+
+	if (rc & WL_LATCH_SET)
+		ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+static bool
+job_cancelled(void)
+{
+	bool		c;
+
+	LWLockAcquire(pgc_jobs->lock, LW_SHARED);
+	c = MySlot->cancel;
+	LWLockRelease(pgc_jobs->lock);
+	return c;
+}
+
+static void
+set_phase(const char *phase)
+{
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	strlcpy(MySlot->phase, phase, sizeof(MySlot->phase));
+	LWLockRelease(pgc_jobs->lock);
+	pgstat_report_activity(STATE_RUNNING,
+						   psprintf("pgclone job %s: %s", MyJobId, phase));
+}
+
+/* A worker doing table work gets SIGINT from cancel(); the pool leader does not. */
+static void
+set_interruptible(bool on)
+{
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	MyEntry->pid = on ? MyProcPid : 0;
+	LWLockRelease(pgc_jobs->lock);
+	if (on && MySlot->cancel)
+		kill(MyProcPid, SIGINT);
+}
+
+static void
+progress_hook(uint64 bytes)
+{
+	if (MyEntry)
+		pg_atomic_write_u64(&MyEntry->bytes, bytes);
+}
+
+/* Remember the first error for the live view; the history keeps them all. */
+static void
+note_error(ErrorData *e, const char *prefix)
+{
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	if (MySlot->sqlstate[0] == '\0')
+	{
+		strlcpy(MySlot->sqlstate, unpack_sql_state(e->sqlerrcode), sizeof(MySlot->sqlstate));
+		snprintf(MySlot->error, PGC_ERROR_MAX, "%s%s", prefix ? prefix : "",
+				 e->message ? e->message : "unknown error");
+	}
+	LWLockRelease(pgc_jobs->lock);
+}
+
+/* ---------- worker life cycle ---------- */
+
+static void
+worker_exit(int code, Datum arg)
+{
+	if (MySlot == NULL)
+		return;
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	if (MySlot->in_use && MySlot->job_id == MyArg.job_id)
+	{
+		if (MyEntry && MyEntry->pid == MyProcPid)
+			MyEntry->pid = 0;
+		if (MyEntry)
+			MyEntry->table[0] = '\0';
+		if (MyIsCoord)
+		{
+			if (MySlot->snapshot[0] == '\0')
+				MySlot->coord_failed = true;
+			MySlot->coord_pid = 0;
+		}
+		if (MyArg.workerno == 0 && !MyIsCoord)
+		{
+			/* terminated (FATAL) before recording an outcome */
+			if (!PGC_JOB_TERMINAL(MySlot->state))
+			{
+				MySlot->state = PGC_JOB_FAILED;
+				MySlot->finished = GetCurrentTimestamp();
+				strlcpy(MySlot->sqlstate, "57P01", sizeof(MySlot->sqlstate));
+				strlcpy(MySlot->error, "interrupted: the job leader was terminated",
+						PGC_ERROR_MAX);
+			}
+			memset(MySlot->conninfo, 0, PGC_CONNINFO_MAX);
+			MySlot->leader_pid = 0;
+		}
+	}
+	LWLockRelease(pgc_jobs->lock);
+}
+
+static void
+worker_setup(bool coord)
+{
+	Oid			dboid;
+	Oid			useroid;
+
+	memcpy(&MyArg, MyBgworkerEntry->bgw_extra, sizeof(MyArg));
+	MyIsCoord = coord;
+	pqsignal(SIGINT, StatementCancelHandler);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	MySlot = pgc_job_slot(MyArg.slotno);
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	if (!MySlot->in_use || MySlot->job_id != MyArg.job_id)
+	{
+		LWLockRelease(pgc_jobs->lock);
+		MySlot = NULL;
+		proc_exit(0);
+	}
+	dboid = MySlot->dboid;
+	useroid = MySlot->useroid;
+	if (coord)
+		MySlot->coord_pid = MyProcPid;
+	else
+	{
+		MyEntry = &MySlot->workers[MyArg.workerno];
+		MyEntry->table[0] = '\0';
+		pg_atomic_write_u64(&MyEntry->bytes, 0);
+		if (MyArg.workerno == 0)
+			MySlot->leader_pid = MyProcPid;
+		else
+			MyEntry->pid = MyProcPid;
+	}
+	MyConninfo = MemoryContextStrdup(TopMemoryContext, MySlot->conninfo);
+	MyOptionsJson = MemoryContextStrdup(TopMemoryContext, MySlot->options);
+	LWLockRelease(pgc_jobs->lock);
+	snprintf(MyJobId, sizeof(MyJobId), INT64_FORMAT, MyArg.job_id);
+
+	before_shmem_exit(worker_exit, (Datum) 0);
+	BackgroundWorkerInitializeConnectionByOid(dboid, useroid, 0);
+	pgc_copy_progress_hook = progress_hook;
+}
+
+/* Options travel as canonical JSON and are parsed again here. */
+static void
+parse_options(void)
+{
+	MemoryContext old;
+
+	xact_begin();
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	pgc_options_parse(&MyOpts, MyOptionsJson,
+					  PGC_OPTS_TABLE | PGC_OPTS_SCHEMA | PGC_OPT_PARALLEL);
+	MemoryContextSwitchTo(old);
+	xact_commit();
+}
+
+/* Connect to the source and open its read transaction (snapshot imported). */
+static PGconn *
+source_open(bool consistent, const char *snapshot)
+{
+	PGconn	   *conn;
+
+	xact_begin();
+	conn = pgc_connect(MyConninfo);
+	pgc_begin_source_xact(conn, consistent, snapshot);
+	pgc_conn_keep(conn);
+	xact_commit();
+	return conn;
+}
+
+/* ---------- one table ---------- */
+
+static uint64
+clone_one(PGconn *conn, const char *nsp, const char *rel, const char *tgtname,
+		  bool fkeys)
+{
+	PgcTable   *t;
+	PgcTarget	tgt;
+	uint64		rows = 0;
+
+	t = pgc_fetch_table(conn, nsp, rel, &MyOpts);
+	tgt.nspname = (char *) nsp;
+	tgt.relname = (char *) (tgtname ? tgtname : rel);
+	pgc_ensure_schema(tgt.nspname);
+	if (!pgc_resolve_conflict(tgt.nspname, tgt.relname, MyOpts.conflict))
+		return 0;
+	pgc_exec_list(pgc_table_pre_data(t, &tgt, &MyOpts));
+	if (MySlot->include_data)
+		rows = pgc_copy_table(conn, t, &tgt, &MyOpts, true);
+	pgc_exec_list(pgc_table_post_data(t, &tgt, &MyOpts, fkeys));
+	pgc_exec_list(pgc_table_sequence_values(conn, t, &tgt));
+	return rows;
+}
+
+static void
+record_table_failure(int ord, ErrorData *e)
+{
+	bool		cancelled = job_cancelled() && e->sqlerrcode == ERRCODE_QUERY_CANCELED;
+	char		ordtxt[16];
+	const char *args[5];
+
+	snprintf(ordtxt, sizeof(ordtxt), "%d", ord);
+	args[0] = MyJobId;
+	args[1] = ordtxt;
+	args[2] = cancelled ? "cancelled" : "failed";
+	args[3] = unpack_sql_state(e->sqlerrcode);
+	args[4] = e->message ? e->message : "unknown error";
+	pgc_job_sql_xact("UPDATE pgclone.job_tables SET state = $3, sqlstate = $4, error = $5,"
+					 " finished_at = now() WHERE job_id = $1::bigint AND ord = $2::int",
+					 5, args);
+	if (!cancelled)
+	{
+		LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+		MySlot->tables_failed++;
+		LWLockRelease(pgc_jobs->lock);
+		note_error(e, NULL);
+	}
+}
+
+/*
+ * Create, load and index one table in one local transaction that also marks
+ * it done: committed whole or not at all.  Returns false on failure.
+ */
+static bool
+run_table(PGconn *conn, int ord, const char *nsp, const char *rel,
+		  const char *tgtname, bool fkeys)
+{
+	volatile uint64 rows = 0;
+	volatile uint64 bytes = 0;
+	volatile bool ok = true;
+	char	   *qn = pgc_qname(nsp, rel);
+
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	strlcpy(MyEntry->table, qn, PGC_RELNAME_MAX);
+	pg_atomic_write_u64(&MyEntry->bytes, 0);
+	LWLockRelease(pgc_jobs->lock);
+
+	PG_TRY();
+	{
+		char		ordtxt[16];
+		char		rowstxt[32];
+		char		bytestxt[32];
+		const char *args[4];
+
+		xact_begin();
+		pgstat_report_activity(STATE_RUNNING,
+							   psprintf("pgclone job %s: cloning %s", MyJobId, qn));
+		SPI_connect();
+		rows = clone_one(conn, nsp, rel, tgtname, fkeys);
+		SPI_finish();
+		bytes = pg_atomic_read_u64(&MyEntry->bytes);
+		snprintf(ordtxt, sizeof(ordtxt), "%d", ord);
+		snprintf(rowstxt, sizeof(rowstxt), UINT64_FORMAT, (uint64) rows);
+		snprintf(bytestxt, sizeof(bytestxt), UINT64_FORMAT, (uint64) bytes);
+		args[0] = MyJobId;
+		args[1] = ordtxt;
+		args[2] = rowstxt;
+		args[3] = bytestxt;
+		pgc_job_sql("UPDATE pgclone.job_tables SET state = 'done', rows_copied = $3::bigint,"
+					" bytes_copied = $4::bigint, finished_at = now()"
+					" WHERE job_id = $1::bigint AND ord = $2::int", 4, args);
+		xact_commit();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e = catch_error();
+
+		ok = false;
+		ereport(LOG,
+				(errmsg("pgclone job %s: table %s failed: %s", MyJobId, qn, e->message)));
+		record_table_failure(ord, e);
+	}
+	PG_END_TRY();
+
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	if (ok)
+	{
+		MySlot->tables_done++;
+		MySlot->rows_done += rows;
+		MySlot->bytes_done += bytes;
+	}
+	MyEntry->table[0] = '\0';
+	pg_atomic_write_u64(&MyEntry->bytes, 0);
+	LWLockRelease(pgc_jobs->lock);
+	return ok;
+}
+
+/* Claim pending tables one at a time until none is left (or we must stop). */
+static void
+pool_loop(PGconn *conn)
+{
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "pgclone pool",
+											  ALLOCSET_DEFAULT_SIZES);
+	const char *args[1] = {MyJobId};
+
+	for (;;)
+	{
+		MemoryContext old;
+		PgcRows    *r;
+		bool		ok;
+
+		CHECK_FOR_INTERRUPTS();
+		if (job_cancelled())
+			break;
+		MemoryContextReset(cxt);
+		old = MemoryContextSwitchTo(cxt);
+		r = job_query_xact("UPDATE pgclone.job_tables SET state = 'running', started_at = now()"
+						   " WHERE job_id = $1::bigint AND ord = ("
+						   "  SELECT ord FROM pgclone.job_tables WHERE job_id = $1::bigint"
+						   "   AND state = 'pending' ORDER BY ord LIMIT 1 FOR UPDATE SKIP LOCKED)"
+						   " RETURNING ord, schema_name, table_name", 1, args);
+		MemoryContextSwitchTo(old);
+		if (r->nrows == 0)
+			break;
+		ok = run_table(conn, atoi(pgc_val(r, 0, 0)), pgc_val(r, 0, 1), pgc_val(r, 0, 2),
+					   NULL, false);
+		/* after an error the source session is only reusable if still idle in its xact */
+		if (!ok && PQtransactionStatus(conn) != PQTRANS_INTRANS)
+			break;
+	}
+	MemoryContextDelete(cxt);
+}
+
+/* ---------- job records ---------- */
+
+static void
+record_start(void)
+{
+	const char *a[12];
+	char		par[16];
+	char		owner[16];
+	char		resumed[32];
+
+	snprintf(par, sizeof(par), "%d", MySlot->parallel);
+	snprintf(owner, sizeof(owner), "%u", MySlot->useroid);
+	snprintf(resumed, sizeof(resumed), INT64_FORMAT, MySlot->resumed_from);
+	a[0] = MyJobId;
+	a[1] = MySlot->kind == PGC_KIND_TABLE ? "table" : "schema";
+	a[2] = owner;
+	a[3] = MySlot->safe_conninfo;
+	a[4] = MySlot->schema;
+	a[5] = MySlot->table[0] ? MySlot->table : NULL;
+	a[6] = MySlot->target[0] ? MySlot->target : NULL;
+	a[7] = MySlot->include_data ? "true" : "false";
+	a[8] = MyOptionsJson;
+	a[9] = par;
+	a[10] = MySlot->resumed_from ? resumed : NULL;
+	a[11] = timestamptz_to_str(MySlot->started);
+	pgc_job_sql_xact("INSERT INTO pgclone.job_history (job_id, kind, owner_oid, source,"
+					 " schema_name, table_name, target_name, include_data, options, parallel,"
+					 " resumed_from, state, started_at) VALUES ($1::bigint, $2, $3::oid, $4, $5,"
+					 " $6, $7, $8::boolean, $9, $10::int, $11::bigint, 'running', $12::timestamptz)"
+					 " ON CONFLICT (job_id) DO NOTHING", 12, a);
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	MySlot->state = PGC_JOB_RUNNING;
+	LWLockRelease(pgc_jobs->lock);
+}
+
+/* Plan the job's tables; ones a resumed job already finished stay done. */
+static void
+plan_tables(PgcRows *tables)
+{
+	char		ordtxt[16];
+	char		resumed[32];
+	const char *a[5];
+	PgcRows    *r;
+	uint64		estimate = 0;
+	int			i;
+
+	snprintf(resumed, sizeof(resumed), INT64_FORMAT, MySlot->resumed_from);
+	xact_begin();
+	for (i = 0; i < tables->nrows; i++)
+	{
+		snprintf(ordtxt, sizeof(ordtxt), "%d", i);
+		a[0] = MyJobId;
+		a[1] = ordtxt;
+		a[2] = pgc_val(tables, i, 0);
+		a[3] = pgc_val(tables, i, 1);
+		a[4] = MySlot->resumed_from ? resumed : NULL;
+		pgc_job_sql("INSERT INTO pgclone.job_tables (job_id, ord, schema_name, table_name,"
+					" state, fk_done, rows_copied, bytes_copied, finished_at)"
+					" SELECT $1::bigint, $2::int, $3, $4,"
+					"  CASE WHEN o.ord IS NULL THEN 'pending' ELSE 'done' END,"
+					"  coalesce(o.fk_done, false), o.rows_copied, o.bytes_copied, o.finished_at"
+					" FROM (SELECT 1) x LEFT JOIN pgclone.job_tables o ON o.job_id = $5::bigint"
+					"  AND o.state = 'done' AND o.schema_name = $3 AND o.table_name = $4",
+					5, a);
+	}
+	xact_commit();
+
+	a[0] = MyJobId;
+	r = job_query_xact("SELECT count(*), count(*) FILTER (WHERE state = 'done'),"
+					   " coalesce(sum(rows_copied), 0), coalesce(sum(bytes_copied), 0)"
+					   " FROM pgclone.job_tables WHERE job_id = $1::bigint", 1, a);
+	for (i = 0; i < tables->nrows; i++)
+		if (tables->ncols > 2 && pgc_val(tables, i, 2))
+			estimate += strtou64(pgc_val(tables, i, 2), NULL, 10);
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	MySlot->tables_total = atoi(pgc_val(r, 0, 0));
+	MySlot->tables_done = atoi(pgc_val(r, 0, 1));
+	MySlot->rows_done = strtou64(pgc_val(r, 0, 2), NULL, 10);
+	MySlot->bytes_done = strtou64(pgc_val(r, 0, 3), NULL, 10);
+	MySlot->bytes_estimate = estimate;
+	LWLockRelease(pgc_jobs->lock);
+}
+
+/* Record the outcome: honest state from the per-table records. */
+static void
+finish_job(ErrorData *e)
+{
+	bool		cancel = job_cancelled();
+	const char *a[4];
+	PgcRows    *r;
+	PgcJobState st;
+	const char *sqlstate = NULL;
+	const char *error = NULL;
+	int			total,
+				done,
+				failed;
+
+	a[0] = MyJobId;
+	a[1] = cancel ? "cancelled" : "failed";
+	a[2] = cancel ? "57014" : (e ? unpack_sql_state(e->sqlerrcode) : NULL);
+	a[3] = cancel ? "cancelled by pgclone.cancel()" :
+		(e ? "not cloned: the job stopped early" : "not cloned");
+	pgc_job_sql_xact("UPDATE pgclone.job_tables SET state = $2, sqlstate = $3, error = $4,"
+					 " finished_at = now() WHERE job_id = $1::bigint"
+					 " AND state IN ('pending', 'running')", 4, a);
+	r = job_query_xact("SELECT count(*), count(*) FILTER (WHERE state = 'done'),"
+					   " count(*) FILTER (WHERE state = 'failed'),"
+					   " coalesce(sum(rows_copied), 0), coalesce(sum(bytes_copied), 0),"
+					   " (SELECT sqlstate FROM pgclone.job_tables WHERE job_id = $1::bigint"
+					   "   AND state = 'failed' AND error <> 'not cloned' ORDER BY finished_at, ord LIMIT 1),"
+					   " (SELECT format('table %s.%s: %s', quote_ident(schema_name),"
+					   "   quote_ident(table_name), error) FROM pgclone.job_tables"
+					   "   WHERE job_id = $1::bigint AND state = 'failed' AND error <> 'not cloned'"
+					   "   ORDER BY finished_at, ord LIMIT 1)"
+					   " FROM pgclone.job_tables WHERE job_id = $1::bigint", 1, a);
+	total = atoi(pgc_val(r, 0, 0));
+	done = atoi(pgc_val(r, 0, 1));
+	failed = atoi(pgc_val(r, 0, 2));
+
+	if (cancel)
+	{
+		st = PGC_JOB_CANCELLED;
+		sqlstate = "57014";
+		error = "cancelled by pgclone.cancel()";
+	}
+	else if (e)
+	{
+		st = PGC_JOB_FAILED;
+		sqlstate = unpack_sql_state(e->sqlerrcode);
+		error = e->message;
+	}
+	else if (failed > 0 || done < total)
+	{
+		st = PGC_JOB_FAILED;
+		sqlstate = pgc_val(r, 0, 5);
+		error = pgc_val(r, 0, 6);
+		if (error == NULL)
+		{
+			LWLockAcquire(pgc_jobs->lock, LW_SHARED);
+			sqlstate = MySlot->sqlstate[0] ? pstrdup(MySlot->sqlstate) : "XX000";
+			error = MySlot->error[0] ? pstrdup(MySlot->error) : "some tables were not cloned";
+			LWLockRelease(pgc_jobs->lock);
+		}
+	}
+	else
+		st = PGC_JOB_COMPLETED;
+
+	{
+		const char *b[9];
+
+		b[0] = MyJobId;
+		b[1] = pgc_job_state_name(st);
+		b[2] = sqlstate;
+		b[3] = error;
+		b[4] = pgc_val(r, 0, 0);
+		b[5] = pgc_val(r, 0, 1);
+		b[6] = pgc_val(r, 0, 2);
+		b[7] = pgc_val(r, 0, 3);
+		b[8] = pgc_val(r, 0, 4);
+		pgc_job_sql_xact("UPDATE pgclone.job_history SET state = $2, sqlstate = $3, error = $4,"
+						 " tables_total = $5::int, tables_done = $6::int, tables_failed = $7::int,"
+						 " rows_copied = $8::bigint, bytes_copied = $9::bigint, finished_at = now()"
+						 " WHERE job_id = $1::bigint", 9, b);
+	}
+
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	MySlot->state = st;
+	MySlot->finished = GetCurrentTimestamp();
+	MySlot->tables_total = total;
+	MySlot->tables_done = done;
+	MySlot->tables_failed = failed;
+	MySlot->rows_done = strtou64(pgc_val(r, 0, 3), NULL, 10);
+	MySlot->bytes_done = strtou64(pgc_val(r, 0, 4), NULL, 10);
+	strlcpy(MySlot->sqlstate, sqlstate ? sqlstate : "", sizeof(MySlot->sqlstate));
+	strlcpy(MySlot->error, error ? error : "", PGC_ERROR_MAX);
+	strlcpy(MySlot->phase, "done", sizeof(MySlot->phase));
+	memset(MySlot->conninfo, 0, PGC_CONNINFO_MAX);	/* the password goes now */
+	LWLockRelease(pgc_jobs->lock);
+}
+
+/* ---------- the table job ---------- */
+
+static void
+run_table_job(void)
+{
+	PGconn	   *conn;
+	PgcRows    *list = palloc0(sizeof(PgcRows));
+	char	   *vals[2];
+
+	set_phase("connecting");
+	conn = source_open(MyOpts.consistent, NULL);
+	vals[0] = MySlot->schema;
+	vals[1] = MySlot->table;
+	list->nrows = 1;
+	list->ncols = 2;
+	list->values = vals;
+	plan_tables(list);
+	if (MySlot->tables_done == 0)
+	{
+		set_phase("copy");
+		set_interruptible(true);
+		(void) run_table(conn, 0, MySlot->schema, MySlot->table,
+						 MySlot->target[0] ? MySlot->target : NULL, true);
+		set_interruptible(false);
+	}
+	pgc_disconnect(conn);
+}
+
+/* ---------- the schema job ---------- */
+
+static char *
+wait_snapshot(BackgroundWorkerHandle *coord)
+{
+	pid_t		pid;
+
+	for (;;)
+	{
+		char	   *snap = NULL;
+		bool		failed;
+
+		LWLockAcquire(pgc_jobs->lock, LW_SHARED);
+		if (MySlot->snapshot[0])
+			snap = pstrdup(MySlot->snapshot);
+		failed = MySlot->coord_failed;
+		LWLockRelease(pgc_jobs->lock);
+		if (snap)
+			return snap;
+		if (failed || (coord && GetBackgroundWorkerPid(coord, &pid) == BGWH_STOPPED))
+			ereport(ERROR,
+					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+					 errmsg("the snapshot coordinator could not export a snapshot")));
+		if (job_cancelled())
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("canceling the job due to user request")));
+		wait_a_bit(10);
+	}
+}
+
+static void
+count_attached(void)
+{
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	MySlot->nattached++;
+	LWLockRelease(pgc_jobs->lock);
+}
+
+static void
+release_snapshot(void)
+{
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	MySlot->release_snapshot = true;
+	LWLockRelease(pgc_jobs->lock);
+}
+
+static void
+wait_stopped(BackgroundWorkerHandle *h)
+{
+	pid_t		pid;
+
+	while (h && GetBackgroundWorkerPid(h, &pid) != BGWH_STOPPED)
+		wait_a_bit(50);
+}
+
+/* Start the pool, wait for it; fall back to doing the work ourselves. */
+static void
+run_pool(PGconn *conn, BackgroundWorkerHandle *coord)
+{
+	int			pending = MySlot->tables_total - MySlot->tables_done;
+	int			n = Min(Min(MySlot->parallel, pending), MAX_POOL);
+	int			i;
+
+	pool_n = 0;
+	for (i = 1; i <= n; i++)
+	{
+		BackgroundWorkerHandle *h = pgc_start_worker(MySlot, MyArg.slotno,
+													 "pgclone_pool_main",
+													 "pgclone: pool worker", i, true);
+
+		if (h)
+			pool_handles[pool_n++] = h;
+	}
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	MySlot->nexpected = 1 + pool_n;
+	LWLockRelease(pgc_jobs->lock);
+	if (pool_n < n)
+		ereport(LOG,
+				(errmsg("pgclone job %s: started %d of %d pool workers", MyJobId, pool_n, n),
+				 errhint("Raise max_worker_processes.")));
+
+	if (pool_n == 0 && pending > 0)
+	{
+		set_interruptible(true);
+		pool_loop(conn);
+		set_interruptible(false);
+	}
+	for (i = 0; i < pool_n; i++)
+		wait_stopped(pool_handles[i]);
+	pool_n = 0;
+	release_snapshot();
+	wait_stopped(coord);
+}
+
+/* Stop the pool after a leader error; its tables roll back. */
+static void
+stop_pool(void)
+{
+	int			i;
+
+	if (pool_n == 0)
+		return;
+	LWLockAcquire(pgc_jobs->lock, LW_SHARED);
+	for (i = 1; i <= pgc_jobs->max_workers; i++)
+		if (MySlot->workers[i].pid)
+			kill(MySlot->workers[i].pid, SIGINT);
+	LWLockRelease(pgc_jobs->lock);
+	for (i = 0; i < pool_n; i++)
+		wait_stopped(pool_handles[i]);
+	pool_n = 0;
+}
+
+/* Foreign keys once every table is loaded; each table's FKs in one transaction. */
+static void
+add_foreign_keys(PGconn *conn)
+{
+	const char *a[2] = {MyJobId, NULL};
+	PgcRows    *r;
+	int			i;
+
+	r = job_query_xact("SELECT ord, schema_name, table_name FROM pgclone.job_tables"
+					   " WHERE job_id = $1::bigint AND state = 'done' AND NOT fk_done"
+					   " ORDER BY ord", 1, a);
+	for (i = 0; i < r->nrows; i++)
+	{
+		PgcTable   *t;
+		PgcTarget	tgt;
+
+		CHECK_FOR_INTERRUPTS();
+		xact_begin();
+		SPI_connect();
+		t = pgc_fetch_table(conn, pgc_val(r, i, 1), pgc_val(r, i, 2), &MyOpts);
+		tgt.nspname = t->nspname;
+		tgt.relname = t->relname;
+		pgc_exec_list(pgc_table_fkeys(t, &tgt, &MyOpts));
+		SPI_finish();
+		a[1] = pgc_val(r, i, 0);
+		pgc_job_sql("UPDATE pgclone.job_tables SET fk_done = true"
+					" WHERE job_id = $1::bigint AND ord = $2::int", 2, a);
+		xact_commit();
+	}
+}
+
+static void
+run_schema_job(void)
+{
+	BackgroundWorkerHandle *coord = NULL;
+	bool		pool = MySlot->parallel > 1;
+	char	   *snapshot = NULL;
+	PGconn	   *conn;
+	PgcRows    *tables;
+	const char *a[1] = {MySlot->schema};
+
+	if (pool && MyOpts.consistent)
+	{
+		set_phase("snapshot");
+		coord = pgc_start_worker(MySlot, MyArg.slotno, "pgclone_coord_main",
+								 "pgclone: snapshot coordinator", -1, true);
+		if (coord == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("could not start the snapshot coordinator"),
+					 errhint("Raise max_worker_processes.")));
+		snapshot = wait_snapshot(coord);
+	}
+	set_phase("connecting");
+	conn = source_open(MyOpts.consistent, snapshot);
+	if (coord)
+		count_attached();
+
+	set_phase("planning");
+	xact_begin();
+	tables = pgc_query_params(conn,
+							  "SELECT n.nspname, c.relname, pg_catalog.pg_relation_size(c.oid)"
+							  " FROM pg_catalog.pg_class c"
+							  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+							  " WHERE n.nspname = $1 AND c.relkind = 'r' AND NOT c.relispartition"
+							  " ORDER BY 3 DESC, 2", 1, a);
+	if (tables->nrows == 0 &&
+		pgc_query_params(conn, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+						 1, a)->nrows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_SCHEMA_NAME),
+				 errmsg("schema \"%s\" does not exist on the source", MySlot->schema)));
+	SPI_connect();
+	pgc_ensure_schema(MySlot->schema);
+	SPI_finish();
+	{
+		/* keep the list past this transaction */
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		PgcRows    *copy = palloc0(sizeof(PgcRows));
+		int			i;
+
+		copy->nrows = tables->nrows;
+		copy->ncols = 3;
+		copy->values = palloc0(sizeof(char *) * Max(1, 3 * tables->nrows));
+		for (i = 0; i < 3 * tables->nrows; i++)
+			copy->values[i] = tables->values[i] ? pstrdup(tables->values[i]) : NULL;
+		MemoryContextSwitchTo(old);
+		xact_commit();
+		plan_tables(copy);
+	}
+
+	set_phase("copy");
+	if (!pool)
+	{
+		set_interruptible(true);
+		pool_loop(conn);
+		set_interruptible(false);
+	}
+	else
+		run_pool(conn, coord);
+
+	if (!job_cancelled() && MyOpts.constraints)
+	{
+		int			done;
+
+		LWLockAcquire(pgc_jobs->lock, LW_SHARED);
+		done = MySlot->tables_done;
+		LWLockRelease(pgc_jobs->lock);
+		if (done == MySlot->tables_total)
+		{
+			set_phase("foreign keys");
+			add_foreign_keys(conn);
+		}
+	}
+	pgc_disconnect(conn);
+}
+
+/* ---------- entry points ---------- */
+
+void
+pgclone_job_main(Datum main_arg)
+{
+	worker_setup(false);
+	PG_TRY();
+	{
+		parse_options();
+		record_start();
+		if (MySlot->kind == PGC_KIND_TABLE)
+			run_table_job();
+		else
+			run_schema_job();
+		set_phase("finishing");
+		finish_job(NULL);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e = catch_error();
+
+		ereport(LOG, (errmsg("pgclone job %s failed: %s", MyJobId, e->message)));
+		stop_pool();
+		release_snapshot();
+		finish_job(e);
+	}
+	PG_END_TRY();
+	proc_exit(0);
+}
+
+void
+pgclone_pool_main(Datum main_arg)
+{
+	volatile bool counted = false;
+	PGconn	   *conn;
+
+	worker_setup(false);
+	PG_TRY();
+	{
+		char	   *snapshot = NULL;
+
+		parse_options();
+		if (MyOpts.consistent)
+			snapshot = wait_snapshot(NULL);
+		conn = source_open(MyOpts.consistent, snapshot);
+		count_attached();
+		counted = true;
+		pool_loop(conn);
+		pgc_disconnect(conn);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e = catch_error();
+
+		if (!counted)
+			count_attached();
+		if (!job_cancelled())
+		{
+			ereport(LOG, (errmsg("pgclone job %s: pool worker %d failed: %s",
+								 MyJobId, MyArg.workerno, e->message)));
+			note_error(e, "pool worker: ");
+		}
+	}
+	PG_END_TRY();
+	proc_exit(0);
+}
+
+void
+pgclone_coord_main(Datum main_arg)
+{
+	worker_setup(true);
+	pgstat_report_activity(STATE_RUNNING,
+						   psprintf("pgclone job %s: holding the exported snapshot", MyJobId));
+	PG_TRY();
+	{
+		PGconn	   *conn;
+		char	   *snap;
+		pid_t		leader;
+
+		xact_begin();
+		conn = pgc_connect(MyConninfo);
+		pgc_begin_source_xact(conn, true, NULL);
+		snap = pgc_export_snapshot(conn);
+		pgc_conn_keep(conn);
+		LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+		strlcpy(MySlot->snapshot, snap, sizeof(MySlot->snapshot));
+		leader = MySlot->leader_pid;
+		LWLockRelease(pgc_jobs->lock);
+		xact_commit();
+
+		/* hold the exporting transaction until every importer is bound */
+		for (;;)
+		{
+			bool		done;
+
+			LWLockAcquire(pgc_jobs->lock, LW_SHARED);
+			done = MySlot->release_snapshot || MySlot->cancel ||
+				(MySlot->nexpected > 0 && MySlot->nattached >= MySlot->nexpected);
+			LWLockRelease(pgc_jobs->lock);
+			if (done || kill(leader, 0) != 0)
+				break;
+			wait_a_bit(10);
+		}
+		xact_begin();
+		pgc_command(conn, "COMMIT");
+		pgc_disconnect(conn);
+		xact_commit();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e = catch_error();
+
+		ereport(LOG, (errmsg("pgclone job %s: snapshot coordinator failed: %s",
+							 MyJobId, e->message)));
+		LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+		MySlot->coord_failed = true;
+		LWLockRelease(pgc_jobs->lock);
+		note_error(e, "snapshot coordinator: ");
+	}
+	PG_END_TRY();
+	proc_exit(0);
+}
