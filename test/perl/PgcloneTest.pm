@@ -72,4 +72,24 @@ sub target_error
 	return $ret == 0 ? '' : $stderr;
 }
 
+
+# wait_job($tgt, $job_id[, $timeout]): poll pgclone.progress until the job is
+# no longer pending/running; returns its final state.
+sub wait_job
+{
+	my ($tgt, $id, $timeout) = @_;
+	$timeout //= 60;
+	my $state = '';
+	for (my $i = 0; $i < $timeout * 10; $i++)
+	{
+		$state = $tgt->safe_psql('postgres',
+			"SELECT pgclone.progress($id)->>'state'");
+		return $state if $state !~ /^(pending|running)$/;
+		select(undef, undef, undef, 0.1);
+	}
+	return $state;
+}
+
+push @EXPORT, 'wait_job';
+
 1;

@@ -1,0 +1,149 @@
+# Async clones: table_async, schema_async (sequential and parallel pool),
+# progress/jobs/jobs_view/progress_detail, failure honesty, resume, clear_jobs.
+use strict;
+use warnings;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use JSON::PP;
+use PgcloneTest;
+
+my ($src, $tgt) = start_pair();
+q_source($src, q{
+CREATE SCHEMA s1;
+CREATE TABLE s1.parent (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE s1.child (id serial PRIMARY KEY, parent_id int NOT NULL REFERENCES s1.parent(id), v numeric);
+CREATE INDEX child_parent_idx ON s1.child (parent_id);
+CREATE TABLE s1."Odd ""name" (k text PRIMARY KEY, j jsonb);
+CREATE TABLE s1.big (id bigint PRIMARY KEY, pad text, ts timestamptz DEFAULT now());
+INSERT INTO s1.parent SELECT g, 'p' || g FROM generate_series(1, 200) g;
+INSERT INTO s1.child (parent_id, v) SELECT 1 + g % 200, g / 7.0 FROM generate_series(1, 3000) g;
+INSERT INTO s1."Odd ""name" SELECT 'k' || g, jsonb_build_object('g', g) FROM generate_series(1, 50) g;
+INSERT INTO s1.big SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 20000) g;
+CREATE TABLE public.t (id int PRIMARY KEY, v text, secret text);
+INSERT INTO public.t SELECT g, md5(g::text), 's' || g FROM generate_series(1, 100) g;
+});
+my $c = src_conninfo($src);
+
+# ---- table_async ----
+my $id = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 't')");
+like($id, qr/^\d+$/, 'table_async returns a job id');
+is(wait_job($tgt, $id), 'completed', 'table job completed');
+is(checksum($tgt, 'postgres', 't'), checksum($src, 'postgres', 't'), 'table data identical');
+my $p = decode_json(q_target($tgt, "SELECT pgclone.progress($id)"));
+is($p->{rows}, 100, 'progress counts rows');
+ok($p->{bytes} > 0, 'progress counts bytes');
+is($p->{percent}, 100, 'percent 100 when completed');
+is($p->{tables}[0]{state}, 'done', 'per-table state');
+is($p->{kind}, 'table', 'kind');
+ok(defined $p->{elapsed_seconds}, 'elapsed reported');
+
+# target name and options (columns, where) go through to the worker
+$id = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 't', true, 't2',"
+	. " '{\"columns\": [\"id\", \"secret\"], \"where\": \"id <= 10\"}')");
+is(wait_job($tgt, $id), 'completed', 'table job with options completed');
+is(q_target($tgt, "SELECT count(*), max(id) FROM t2"), '10|10', 'where applied');
+is(q_target($tgt, "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 't2'::regclass AND attnum > 0"),
+	'id,secret', 'columns applied');
+
+# structure only
+$id = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 't', false, 't3')");
+is(wait_job($tgt, $id), 'completed', 'structure-only job');
+is(q_target($tgt, "SELECT count(*) FROM t3"), '0', 'no rows copied');
+
+# ---- schema_async, parallel pool ----
+$id = q_target($tgt, "SELECT pgclone.schema_async('$c', 's1', true, '{\"parallel\": 3}')");
+is(wait_job($tgt, $id), 'completed', 'parallel schema job completed');
+for my $t ('s1.parent', 's1.child', 's1."Odd ""name"', 's1.big')
+{
+	is(checksum($tgt, 'postgres', $t), checksum($src, 'postgres', $t), "$t identical");
+}
+is(dump_schema($tgt, 'postgres', '-n', 's1'), dump_schema($src, 'postgres', '-n', 's1'),
+	'schema DDL identical (PKs, FKs, indexes, sequences)');
+is(q_target($tgt, "SELECT nextval('s1.child_id_seq')"), '3001', 'sequence position restored');
+$p = decode_json(q_target($tgt, "SELECT pgclone.progress($id)"));
+is($p->{tables_total}, 4, 'four tables');
+is($p->{tables_done}, 4, 'four done');
+is($p->{rows}, 200 + 3000 + 50 + 20000, 'rows summed');
+is($p->{parallel}, 3, 'parallel recorded');
+
+# sequential schema job into a fresh schema name is not possible (same names):
+# replace the tables instead, which also exercises the conflict option
+$id = q_target($tgt, "SELECT pgclone.schema_async('$c', 's1', true, '{\"conflict\": \"replace\"}')");
+is(wait_job($tgt, $id), 'completed', 'sequential schema job with conflict replace');
+is(checksum($tgt, 'postgres', 's1.child'), checksum($src, 'postgres', 's1.child'), 'child identical after replace');
+
+# ---- jobs(), jobs_view, progress_detail ----
+my $jobs = decode_json(q_target($tgt, "SELECT pgclone.jobs()"));
+is(scalar(@$jobs), 5, 'jobs() lists every job');
+is(q_target($tgt, "SELECT count(*) FROM pgclone.progress_detail() WHERE state = 'completed'"), '5',
+	'progress_detail rows');
+like(q_target($tgt, "SELECT progress FROM pgclone.jobs_view WHERE job_id = $id"),
+	qr/^\[#{20}\] 100\.0%$/, 'jobs_view progress bar');
+like(q_target($tgt, "SELECT elapsed FROM pgclone.jobs_view WHERE job_id = $id"),
+	qr/^\d\d:\d\d:\d\d$/, 'jobs_view elapsed');
+
+# ---- honest failure: one table fails, the others finish; resume redoes it ----
+q_target($tgt, "CREATE SCHEMA s2");
+q_source($src, "CREATE SCHEMA s2; CREATE TABLE s2.a (id int PRIMARY KEY); INSERT INTO s2.a VALUES (1),(2);"
+	. " CREATE TABLE s2.b (id int PRIMARY KEY, a_id int REFERENCES s2.a); INSERT INTO s2.b VALUES (1, 1);"
+	. " CREATE TABLE s2.c (x text); INSERT INTO s2.c VALUES ('c');");
+q_target($tgt, "CREATE TABLE s2.b (blocker int)");
+$id = q_target($tgt, "SELECT pgclone.schema_async('$c', 's2', true, '{\"parallel\": 2}')");
+is(wait_job($tgt, $id), 'failed', 'a job with a failed table is failed, not completed');
+$p = decode_json(q_target($tgt, "SELECT pgclone.progress($id)"));
+is($p->{sqlstate}, '42P07', 'job carries the SQLSTATE');
+like($p->{error}, qr/table s2\.b: target table s2\.b already exists/, 'job error names the table');
+my ($b) = grep { $_->{table} eq 'b' } @{ $p->{tables} };
+is($b->{state}, 'failed', 'table b failed');
+is($b->{sqlstate}, '42P07', 'table b SQLSTATE');
+is($p->{tables_done}, 2, 'the other tables finished');
+is(q_target($tgt, "SELECT count(*) FROM s2.a"), '2', 'a loaded');
+q_target($tgt, "DROP TABLE s2.b");
+my $rid = q_target($tgt, "SELECT pgclone.resume($id)");
+isnt($rid, $id, 'resume starts a new job');
+is(wait_job($tgt, $rid), 'completed', 'resumed job completed');
+$p = decode_json(q_target($tgt, "SELECT pgclone.progress($rid)"));
+is($p->{resumed_from}, $id, 'resumed_from');
+is($p->{tables_done}, 3, 'all tables done after resume');
+is(dump_schema($tgt, 'postgres', '-n', 's2'), dump_schema($src, 'postgres', '-n', 's2'),
+	'resumed schema identical, FK added');
+is(checksum($tgt, 'postgres', 's2.b'), checksum($src, 'postgres', 's2.b'), 'b identical');
+is(q_target($tgt, "SELECT rows_copied FROM pgclone.job_tables WHERE job_id = $rid AND table_name = 'a'"),
+	'2', 'finished table carried over, not redone');
+
+# a table job on a missing table fails with the source's error
+$id = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 'nope')");
+is(wait_job($tgt, $id), 'failed', 'missing table: failed');
+is(q_target($tgt, "SELECT sqlstate FROM pgclone.jobs_view WHERE job_id = $id"), '42P01', 'missing table SQLSTATE');
+# a schema that does not exist
+$id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'nope')");
+is(wait_job($tgt, $id), 'failed', 'missing schema: failed');
+is(q_target($tgt, "SELECT sqlstate FROM pgclone.jobs_view WHERE job_id = $id"), '3F000', 'missing schema SQLSTATE');
+# a source that refuses connections
+$id = q_target($tgt, "SELECT pgclone.table_async('host=/nonexistent dbname=x', 'public', 't')");
+is(wait_job($tgt, $id), 'failed', 'unreachable source: failed');
+is(q_target($tgt, "SELECT sqlstate FROM pgclone.jobs_view WHERE job_id = $id"), '08001', 'unreachable SQLSTATE');
+
+# ---- bad input ----
+like(target_error($tgt, "SELECT pgclone.table_async(NULL, 'public', 't')"), qr/22004/, 'NULL conninfo');
+like(target_error($tgt, "SELECT pgclone.schema_async('$c', NULL)"), qr/22004/, 'NULL schema');
+like(target_error($tgt, "SELECT pgclone.table_async('$c', 'public', 't', true, NULL, '{\"parallel\": 2}')"),
+	qr/parallel/, 'parallel is not a table_async option');
+like(target_error($tgt, "SELECT pgclone.schema_async('$c', 's1', true, '{\"parallel\": 50}')"),
+	qr/max_workers/, 'parallel above pgclone.max_workers');
+like(target_error($tgt, "SELECT pgclone.schema_async('$c', 's1', true, '{\"bogus\": 1}')"),
+	qr/bogus/, 'unknown option');
+like(target_error($tgt, "SELECT pgclone.table_async('host=''unterminated', 'public', 't')"),
+	qr/invalid source connection string/, 'malformed conninfo');
+like(target_error($tgt, "SELECT pgclone.progress(987654)"), qr/42704/, 'unknown job');
+like(target_error($tgt, "SELECT pgclone.progress(NULL)"), qr/22004/, 'NULL job id');
+is(q_target($tgt, "SELECT pgclone.cancel($rid)"), 'f', 'cancel of a finished job is false');
+like(target_error($tgt, "SELECT pgclone.resume($rid)"), qr/nothing to resume/, 'resume of a completed job');
+
+# ---- clear_jobs ----
+my $n = q_target($tgt, "SELECT count(*) FROM pgclone.job_history");
+is(q_target($tgt, "SELECT pgclone.clear_jobs()"), $n, 'clear_jobs returns the number cleared');
+is(q_target($tgt, "SELECT pgclone.jobs()::text"), '[]', 'no jobs left');
+is(q_target($tgt, "SELECT count(*) FROM pgclone.job_tables"), '0', 'per-table history cleared too');
+
+done_testing();
