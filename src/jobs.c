@@ -94,6 +94,13 @@ jobs_shmem_startup(void)
 void
 pgc_init_jobs(void)
 {
+	/*
+	 * Shared memory only exists when loaded by shared_preload_libraries, and
+	 * PGC_POSTMASTER settings cannot be defined later: without preload the
+	 * async functions report how to fix it (pgc_jobs_require).
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
 	DefineCustomIntVariable("pgclone.max_jobs",
 							"Maximum number of async clone jobs kept in shared memory.",
 							"Running jobs each need one slot; finished ones are "
@@ -107,9 +114,6 @@ pgc_init_jobs(void)
 							&pgc_max_workers, 8, 1, 64,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 
-	/* shared memory only exists when loaded by shared_preload_libraries */
-	if (!process_shared_preload_libraries_in_progress)
-		return;
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = jobs_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;

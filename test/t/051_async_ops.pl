@@ -1,0 +1,152 @@
+# Async clones under stress: consistent parallel clone during concurrent
+# writes, cancel mid-copy, target restart mid-job + resume, no password at
+# rest, and the error without shared_preload_libraries.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+use JSON::PP;
+use PgcloneTest;
+
+my $pw = 'S3cret-Pw_x9';
+my ($src, $tgt) = start_pair();
+# the source asks "cloner" for a password; everyone else keeps trust
+$src->safe_psql('postgres', "CREATE ROLE cloner LOGIN SUPERUSER PASSWORD '$pw'");
+my $hba = $src->data_dir . '/pg_hba.conf';
+my $old = slurp_file($hba);
+open(my $fh, '>', $hba) or die;
+print $fh "local all cloner scram-sha-256\n$old";
+close $fh;
+$src->reload;
+my $c = src_conninfo($src, 'postgres', "user=cloner password=$pw");
+my $c_nopw = src_conninfo($src, 'postgres', 'user=cloner');
+
+my $rows = $ENV{PGCLONE_TEST_BIG_ROWS} // 800000;
+q_source($src, "CREATE SCHEMA big; CREATE TABLE big.small (id int PRIMARY KEY);"
+	. " INSERT INTO big.small SELECT generate_series(1, 10);"
+	. " CREATE TABLE big.big (id bigint, pad text);"
+	. " INSERT INTO big.big SELECT g, md5(g::text) FROM generate_series(1, $rows) g;"
+	. " ALTER TABLE big.big ADD PRIMARY KEY (id)");
+
+# order-independent digest: cheap on big tables
+sub digest
+{
+	my ($node, $table) = @_;
+	return $node->safe_psql('postgres', "SELECT count(*) || ':' || sum(hashtext(t::text)::bigint) FROM $table t");
+}
+
+sub progress { return decode_json(q_target($tgt, "SELECT pgclone.progress($_[0])")); }
+
+# wait until the job is copying big.big
+sub wait_copying
+{
+	my ($id) = @_;
+	for (1 .. 300)
+	{
+		my $p = progress($id);
+		return $p if ($p->{current_table} // '') =~ /big\.big/ && $p->{bytes} > 0;
+		usleep(50_000);
+	}
+	return progress($id);
+}
+
+# ---- cancel mid-copy (parallel pool) ----
+my $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'big', true, '{\"parallel\": 2}')");
+my $p = wait_copying($id);
+like($p->{current_table}, qr/big\.big/, 'big table is being copied');
+is($p->{state}, 'running', 'running while copying');
+like(q_target($tgt, "SELECT string_agg(backend_type, ',') FROM pg_stat_activity WHERE backend_type LIKE 'pgclone:%'"),
+	qr/pgclone: pool worker/, 'pool workers visible in pg_stat_activity');
+my $t0 = time;
+is(q_target($tgt, "SELECT pgclone.cancel($id)"), 't', 'cancel returns true');
+my $st = wait_job($tgt, $id, 10);
+my $dt = time - $t0;
+is($st, 'cancelled', 'state cancelled');
+cmp_ok($dt, '<', 2.5, "cancel took effect quickly ($dt s)");
+is(q_target($tgt, "SELECT count(*) FROM pg_class WHERE relname = 'big' AND relnamespace = 'big'::regnamespace"),
+	'0', 'no half-loaded table left');
+is(q_target($tgt, "SELECT state FROM pgclone.job_tables WHERE job_id = $id AND table_name = 'big'"),
+	'cancelled', 'table recorded as cancelled');
+
+# ---- resume the cancelled job: same result as an uninterrupted clone ----
+my $rid = q_target($tgt, "SELECT pgclone.resume($id, '$c')");
+is(wait_job($tgt, $rid, 120), 'completed', 'resumed job completed');
+is(digest($tgt, 'big.big'), digest($src, 'big.big'), 'big identical after resume');
+is(dump_schema($tgt, 'postgres', '-n', 'big'), dump_schema($src, 'postgres', '-n', 'big'), 'DDL identical');
+
+# ---- cancel a table job ----
+$id = q_target($tgt, "SELECT pgclone.table_async('$c', 'big', 'big', true, 'big_copy')");
+wait_copying($id);
+$t0 = time;
+q_target($tgt, "SELECT pgclone.cancel($id)");
+is(wait_job($tgt, $id, 10), 'cancelled', 'table job cancelled');
+cmp_ok(time - $t0, '<', 2.5, 'table job cancel quick');
+is(q_target($tgt, "SELECT to_regclass('big.big_copy') IS NULL"), 't', 'no big_copy table left');
+
+# ---- target restart mid-job: interrupted, then resumed ----
+q_target($tgt, "DROP SCHEMA big CASCADE");
+$id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'big', true)");
+wait_copying($id);
+$tgt->restart;
+my $v = q_target($tgt, "SELECT state || ':' || phase || ':' || error FROM pgclone.jobs_view WHERE job_id = $id");
+like($v, qr/^failed:interrupted:interrupted/, 'after restart the job shows failed (interrupted)');
+is(q_target($tgt, "SELECT to_regclass('big.big') IS NULL"), 't', 'no half-loaded table after restart');
+# the password is gone with the restart: resume without it cannot log in
+$rid = q_target($tgt, "SELECT pgclone.resume($id)");
+is(wait_job($tgt, $rid), 'failed', 'resume without the password fails');
+is(progress($rid)->{sqlstate}, '08001', 'connection error');
+$rid = q_target($tgt, "SELECT pgclone.resume($rid, '$c')");
+is(wait_job($tgt, $rid, 120), 'completed', 'resume with the conninfo completes');
+is(digest($tgt, 'big.big'), digest($src, 'big.big'), 'big identical');
+is(checksum($tgt, 'postgres', 'big.small'), checksum($src, 'postgres', 'big.small'), 'small identical');
+
+# ---- consistent parallel clone while the source takes writes ----
+$src->command_ok([ 'pgbench', '-i', '-q', '-s', '2', '--foreign-keys', $src->connstr('postgres') ],
+	'pgbench -i');
+my ($out, $err) = ('', '');
+my $bench = IPC::Run::start([ 'pgbench', '-n', '-c', '3', '-T', '60', $src->connstr('postgres') ],
+	'>', \$out, '2>', \$err);
+usleep(1_500_000);
+$id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'public', true, '{\"parallel\": 3}')");
+is(wait_job($tgt, $id, 120), 'completed', 'parallel clone under writes completed');
+$bench->kill_kill;
+my $sums = q_target($tgt, "SELECT (SELECT sum(abalance) FROM pgbench_accounts) || ',' ||"
+	. " (SELECT sum(tbalance) FROM pgbench_tellers) || ',' || (SELECT sum(bbalance) FROM pgbench_branches)"
+	. " || ',' || (SELECT coalesce(sum(delta), 0) FROM pgbench_history)");
+my @s = split /,/, $sums;
+ok($s[0] == $s[1] && $s[1] == $s[2] && $s[2] == $s[3], "totals from one snapshot ($sums)");
+isnt(q_target($tgt, "SELECT count(*) FROM pgbench_history"), '0', 'writes happened before the snapshot');
+is(q_target($tgt, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace"),
+	q_source($src, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace"),
+	'foreign keys added after loading');
+is(q_target($tgt, "SELECT count(*) FROM pgbench_history h LEFT JOIN pgbench_accounts a USING (aid) WHERE a.aid IS NULL"),
+	'0', 'FKs hold');
+
+# ---- no password at rest ----
+my $all = q_target($tgt, "SELECT pgclone.jobs()::text")
+  . q_target($tgt, "SELECT string_agg(j::text, ' ') FROM pgclone.job_history j")
+  . q_target($tgt, "SELECT string_agg(j::text, ' ') FROM pgclone.job_tables j")
+  . q_target($tgt, "SELECT string_agg(v::text, ' ') FROM pgclone.jobs_view v")
+  . q_target($tgt, "SELECT string_agg(pgclone.progress(job_id::int)::text, ' ') FROM pgclone.job_history");
+like($all, qr/user=?'?cloner/, 'the source (without password) is recorded');
+unlike($all, qr/\Q$pw\E/, 'no password in jobs(), tables, view, progress');
+# the test harness sets log_statement = all: the caller's own statement text
+# is logged by PostgreSQL itself; nothing pgclone logs may carry the password
+my $log = join '', grep { !/LOG:  statement: / } split /^/, slurp_file($tgt->logfile);
+like($log, qr/pgclone job \d+/, 'pgclone logged its jobs');
+unlike($log, qr/\Q$pw\E/, 'no password in what pgclone logs');
+
+# ---- without shared_preload_libraries ----
+my $plain = PostgreSQL::Test::Cluster->new('plain');
+$plain->init;
+$plain->start;
+$plain->safe_psql('postgres', 'CREATE EXTENSION pgclone');
+my $e = target_error($plain, "SELECT pgclone.table_async('$c', 'public', 't')");
+like($e, qr/55000/, 'missing preload: SQLSTATE 55000');
+like($e, qr/HINT:.*shared_preload_libraries = 'pgclone'/, 'hint says how to fix it');
+like(target_error($plain, "SELECT pgclone.jobs()"), qr/shared_preload_libraries/, 'jobs() too');
+$plain->stop;
+
+done_testing();
