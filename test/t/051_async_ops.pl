@@ -23,7 +23,7 @@ $src->reload;
 my $c = src_conninfo($src, 'postgres', "user=cloner password=$pw");
 my $c_nopw = src_conninfo($src, 'postgres', 'user=cloner');
 
-my $rows = $ENV{PGCLONE_TEST_BIG_ROWS} // 800000;
+my $rows = $ENV{PGCLONE_TEST_BIG_ROWS} // 400000;
 q_source($src, "CREATE SCHEMA big; CREATE TABLE big.small (id int PRIMARY KEY);"
 	. " INSERT INTO big.small SELECT generate_series(1, 10);"
 	. " CREATE TABLE big.big (id bigint, pad text);"
@@ -103,7 +103,7 @@ is(digest($tgt, 'big.big'), digest($src, 'big.big'), 'big identical');
 is(checksum($tgt, 'postgres', 'big.small'), checksum($src, 'postgres', 'big.small'), 'small identical');
 
 # ---- consistent parallel clone while the source takes writes ----
-$src->command_ok([ 'pgbench', '-i', '-q', '-s', '2', '--foreign-keys', $src->connstr('postgres') ],
+$src->command_ok([ 'pgbench', '-i', '-q', '-s', '1', '--foreign-keys', $src->connstr('postgres') ],
 	'pgbench -i');
 my ($out, $err) = ('', '');
 my $bench = IPC::Run::start([ 'pgbench', '-n', '-c', '3', '-T', '60', $src->connstr('postgres') ],
