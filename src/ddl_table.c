@@ -691,21 +691,38 @@ index_sql(PgcTable *t, PgcTarget *tgt, int i)
 }
 
 static char *
+trigger_name(PgcTable *t, PgcTarget *tgt, int i)
+{
+	return pgc_derive_name(pgc_get(t->triggers, i, "tgname"), t->relname, tgt->relname);
+}
+
+/*
+ * For a renamed table both the trigger's name (exact known prefix) and its
+ * ON clause change; the ON clause must occur exactly once to be rewritten.
+ */
+static char *
 trigger_sql(PgcTable *t, PgcTarget *tgt, int i)
 {
 	char	   *def = pgc_get(t->triggers, i, "def");
 	char	   *on = pgc_get(t->triggers, i, "on_clause");
-	char	   *at = strstr(def, on);
+	char	   *prefix = psprintf("CREATE TRIGGER %s ",
+								  quote_identifier(pgc_get(t->triggers, i, "tgname")));
+	char	   *rest;
+	char	   *at;
 
 	if (!renamed(t, tgt))
 		return def;
+	rest = after_prefix(def, prefix, "a trigger");
+	at = strstr(rest, on);
 	if (at == NULL || strstr(at + 1, on) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot retarget trigger \"%s\" to %s",
 						pgc_get(t->triggers, i, "tgname"),
 						pgc_qname(tgt->nspname, tgt->relname))));
-	return psprintf("%.*s ON %s %s", (int) (at - def), def,
+	return psprintf("CREATE TRIGGER %s %.*s ON %s %s",
+					quote_identifier(trigger_name(t, tgt, i)),
+					(int) (at - rest), rest,
 					pgc_qname(tgt->nspname, tgt->relname), at + strlen(on));
 }
 
@@ -859,7 +876,7 @@ pgc_table_post_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts,
 	for (i = 0; opts->triggers && i < t->triggers->nrows; i++)
 	{
 		PgcRows    *g = t->triggers;
-		char	   *qn = pgc_qident(pgc_get(g, i, "tgname"));
+		char	   *qn = pgc_qident(trigger_name(t, tgt, i));
 		char		en = pgc_get(g, i, "tgenabled")[0];
 
 		if (!uses_only_selected(t, pgc_get(g, i, "deps")))
