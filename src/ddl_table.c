@@ -11,6 +11,7 @@
 #include "pgclone.h"
 
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -40,7 +41,8 @@
 	" CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END AS compression," \
 	" a.attstattarget," \
 	" (SELECT string_agg(quote_ident(option_name) || '=' || quote_literal(option_value), ', ')" \
-	"    FROM pg_options_to_table(a.attoptions)) AS attoptions," \
+	"    FROM pg_options_to_table(a.attoptions)" \
+	"   WHERE left(option_name, 3) <> 'pg_') AS attoptions," /* reserved, server-set */ \
 	" col_description(a.attrelid, a.attnum) AS comment," \
 	" (a.atttypid < 16384 AND t.typsend <> 0 AND t.typtype IN ('b', 'r', 'm')) AS binary_ok," \
 	" ARRAY(SELECT dd.refobjsubid FROM pg_depend dd" \
@@ -478,6 +480,20 @@ role_usable(const char *role, const char *what)
 	return false;
 }
 
+/* ALTER ... OWNER TO needs membership in the new owner: a plain user keeps ownership */
+static bool
+can_become_owner(const char *role, const char *what)
+{
+	Oid			roleid = get_role_oid(role, false);
+
+	if (is_member_of_role(GetUserId(), roleid))
+		return true;
+	ereport(NOTICE,
+			(errmsg("%s stays owned by the current user: not a member of source owner \"%s\"",
+					what, role)));
+	return false;
+}
+
 List *
 pgc_table_pre_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts)
 {
@@ -557,7 +573,8 @@ pgc_table_pre_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts)
 	if (t->comment)
 		out = lappend(out, psprintf("COMMENT ON TABLE %s IS %s", qt,
 									quote_literal_cstr(t->comment)));
-	if (t->owner && role_usable(t->owner, psprintf("owner of %s", qt)))
+	if (t->owner && role_usable(t->owner, psprintf("owner of %s", qt)) &&
+		can_become_owner(t->owner, qt))
 	{
 		out = lappend(out, psprintf("ALTER TABLE %s OWNER TO %s", qt,
 									quote_identifier(t->owner)));

@@ -12,6 +12,7 @@
 #include "libpq/libpq-be-fe-helpers.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "tcop/tcopprot.h"
 #include "utils/memutils.h"
 #include "utils/builtins.h"
 #include "utils/wait_event.h"
@@ -92,6 +93,15 @@ static void
 pgc_emit_log_hook(ErrorData *edata)
 {
 	if (hide_statement)
+		edata->hide_stmt = true;
+
+	/*
+	 * An error raised before pgclone runs (say, permission denied on one of
+	 * its functions) still must not echo a conninfo: leave out any failing
+	 * statement whose text mentions a password.
+	 */
+	else if (edata->elevel >= ERROR && debug_query_string != NULL &&
+			 strcasestr(debug_query_string, "password") != NULL)
 		edata->hide_stmt = true;
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
