@@ -38,6 +38,7 @@ static char *MyConninfo = NULL;
 static char *MyOptionsJson = NULL;
 static char MyJobId[32];
 static bool MyIsCoord = false;
+static bool MyAllDone = false;	/* every table and FK is in: cancel came too late */
 
 #define MAX_POOL 64
 static BackgroundWorkerHandle *pool_handles[MAX_POOL];
@@ -575,7 +576,7 @@ finish_job(ErrorData *e)
 	done = atoi(pgc_val(r, 0, 1));
 	failed = atoi(pgc_val(r, 0, 2));
 
-	if (cancel)
+	if (cancel && !(MyAllDone && e == NULL && failed == 0 && done == total))
 	{
 		st = PGC_JOB_CANCELLED;
 		sqlstate = "57014";
@@ -657,10 +658,12 @@ run_table_job(void)
 	{
 		set_phase("copy");
 		set_interruptible(true);
-		(void) run_table(conn, 0, MySlot->schema, MySlot->table,
-						 MySlot->target[0] ? MySlot->target : NULL, true);
+		MyAllDone = run_table(conn, 0, MySlot->schema, MySlot->table,
+							  MySlot->target[0] ? MySlot->target : NULL, true);
 		set_interruptible(false);
 	}
+	else
+		MyAllDone = true;
 	pgc_disconnect(conn);
 }
 
@@ -888,9 +891,14 @@ run_schema_job(void)
 		if (done == MySlot->tables_total)
 		{
 			set_phase("foreign keys");
+			set_interruptible(true);
 			add_foreign_keys(conn);
+			set_interruptible(false);
+			MyAllDone = true;
 		}
 	}
+	else if (!MyOpts.constraints)
+		MyAllDone = true;		/* finish_job still checks every table is done */
 	pgc_disconnect(conn);
 }
 
