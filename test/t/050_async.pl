@@ -114,6 +114,22 @@ is(checksum($tgt, 'postgres', 's2.b'), checksum($src, 'postgres', 's2.b'), 'b id
 is(q_target($tgt, "SELECT rows_copied FROM pgclone.job_tables WHERE job_id = $rid AND table_name = 'a'"),
 	'2', 'finished table carried over, not redone');
 
+# ---- several pools at once ----
+for my $sch ('p3', 'p4')
+{
+	q_source($src, "CREATE SCHEMA $sch;"
+		. join('', map { "CREATE TABLE $sch.t$_ (id int PRIMARY KEY, v text);"
+			  . " INSERT INTO $sch.t$_ SELECT g, md5(g::text) FROM generate_series(1, $_ * 10) g;" } (1 .. 15)));
+}
+my $j3 = q_target($tgt, "SELECT pgclone.schema_async('$c', 'p3', true, '{\"parallel\": 2}')");
+my $j4 = q_target($tgt, "SELECT pgclone.schema_async('$c', 'p4', true, '{\"parallel\": 3}')");
+is(wait_job($tgt, $j3) . ',' . wait_job($tgt, $j4), 'completed,completed', 'two pools ran at once');
+is(q_target($tgt, "SELECT count(*), sum(id) FROM (SELECT id FROM p3.t15 UNION ALL SELECT id FROM p4.t7) x"),
+	q_source($src, "SELECT count(*), sum(id) FROM (SELECT id FROM p3.t15 UNION ALL SELECT id FROM p4.t7) x"),
+	'both pools loaded their tables');
+is(q_target($tgt, "SELECT string_agg(tables_done::text, ',') FROM pgclone.progress_detail() WHERE job_id IN ($j3, $j4)"),
+	'15,15', 'fifteen tables each');
+
 # a table job on a missing table fails with the source's error
 $id = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 'nope')");
 is(wait_job($tgt, $id), 'failed', 'missing table: failed');
