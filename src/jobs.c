@@ -167,6 +167,7 @@ job_query_internal(const char *sql, int nargs, const char **args, bool want_rows
 	char		nulls[16];
 	Oid			saved_user;
 	int			saved_sec;
+	int			gucnest;
 	int			rc,
 				i,
 				j;
@@ -179,9 +180,13 @@ job_query_internal(const char *sql, int nargs, const char **args, bool want_rows
 		values[i] = args[i] ? CStringGetTextDatum(args[i]) : (Datum) 0;
 		nulls[i] = args[i] ? ' ' : 'n';
 	}
+	/* as superuser, so never through the caller's search_path */
 	GetUserIdAndSecContext(&saved_user, &saved_sec);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
 						   saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+	gucnest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	SPI_connect();
 	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 	if (rc < 0)
@@ -207,6 +212,7 @@ job_query_internal(const char *sql, int nargs, const char **args, bool want_rows
 			}
 	}
 	SPI_finish();
+	AtEOXact_GUC(true, gucnest);
 	SetUserIdAndSecContext(saved_user, saved_sec);
 	return r;
 }

@@ -984,7 +984,7 @@ pgclone_coord_main(Datum main_arg)
 		xact_begin();
 		conn = pgc_connect(MyConninfo);
 		pgc_begin_source_xact(conn, true, NULL);
-		snap = pgc_export_snapshot(conn);
+		snap = MemoryContextStrdup(TopMemoryContext, pgc_export_snapshot(conn));
 		pgc_conn_keep(conn);
 		LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
 		strlcpy(MySlot->snapshot, snap, sizeof(MySlot->snapshot));
@@ -996,13 +996,20 @@ pgclone_coord_main(Datum main_arg)
 		for (;;)
 		{
 			bool		done;
+			int			nattached;
 
 			LWLockAcquire(pgc_jobs->lock, LW_SHARED);
 			done = MySlot->release_snapshot || MySlot->cancel ||
 				(MySlot->nexpected > 0 && MySlot->nattached >= MySlot->nexpected);
+			nattached = MySlot->nattached;
 			LWLockRelease(pgc_jobs->lock);
 			if (done || kill(leader, 0) != 0)
+			{
+				ereport(LOG,
+						(errmsg("pgclone job %s: snapshot coordinator released snapshot %s"
+								" after %d importers", MyJobId, snap, nattached)));
 				break;
+			}
 			wait_a_bit(10);
 		}
 		xact_begin();

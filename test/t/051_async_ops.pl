@@ -57,8 +57,16 @@ my $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'big', true, '{\"para
 my $p = wait_copying($id);
 like($p->{current_table}, qr/big\.big/, 'big table is being copied');
 is($p->{state}, 'running', 'running while copying');
-like(q_target($tgt, "SELECT string_agg(backend_type, ',') FROM pg_stat_activity WHERE backend_type LIKE 'pgclone:%'"),
-	qr/pgclone: pool worker/, 'pool workers visible in pg_stat_activity');
+ok($p->{percent} >= 0 && $p->{percent} < 100, "percent while running ($p->{percent})");
+is($p->{phase}, 'copy', 'phase copy');
+like($p->{workers}, qr/pgclone: pool worker \d \(pid \d+\)/, 'workers listed');
+my $bt = q_target($tgt, "SELECT string_agg(backend_type, ',' ORDER BY backend_type) FROM pg_stat_activity WHERE backend_type LIKE 'pgclone:%'");
+like($bt, qr/pgclone: job leader.*pgclone: pool worker/, 'leader and pool workers visible in pg_stat_activity');
+unlike($bt, qr/snapshot coordinator/, 'the coordinator left once every worker was bound');
+like(slurp_file($tgt->logfile), qr/pgclone job $id: snapshot coordinator released snapshot \S+ after 3 importers/,
+	'the coordinator held the snapshot for the leader and both pool workers');
+like(q_target($tgt, "SELECT progress FROM pgclone.jobs_view WHERE job_id = $id"), qr/^\[#*-+\] \d+\.\d%$/,
+	'progress bar while running');
 my $t0 = time;
 is(q_target($tgt, "SELECT pgclone.cancel($id)"), 't', 'cancel returns true');
 my $st = wait_job($tgt, $id, 10);
@@ -137,6 +145,21 @@ unlike($all, qr/\Q$pw\E/, 'no password in jobs(), tables, view, progress');
 my $log = join '', grep { !/LOG:  statement: / } split /^/, slurp_file($tgt->logfile);
 like($log, qr/pgclone job \d+/, 'pgclone logged its jobs');
 unlike($log, qr/\Q$pw\E/, 'no password in what pgclone logs');
+
+# ---- a non-superuser granted the functions ----
+q_target($tgt, "CREATE ROLE alice LOGIN; GRANT EXECUTE ON FUNCTION pgclone.table_async(text, text, text, boolean, text, text),"
+	. " pgclone.progress(int), pgclone.jobs(), pgclone.progress_detail(), pgclone.cancel(int) TO alice;"
+	. " GRANT USAGE ON SCHEMA pgclone TO alice; GRANT USAGE, CREATE ON SCHEMA big TO alice");
+my $ca = $c_nopw;
+my $aid = $tgt->safe_psql('postgres', "SET ROLE alice; SELECT pgclone.table_async('$c_nopw', 'big', 'small', true, 'alice_small')");
+is(wait_job($tgt, $aid), 'failed', 'non-superuser without a password: failed');
+like(progress($aid)->{error}, qr/password is required/, 'the dblink rule applies in the worker');
+$aid = $tgt->safe_psql('postgres', "SET ROLE alice; SELECT pgclone.table_async('$c', 'big', 'small', true, 'alice_small')");
+is(wait_job($tgt, $aid), 'completed', 'non-superuser with a password: completed');
+is($tgt->safe_psql('postgres', "SET ROLE alice; SELECT json_array_length(pgclone.jobs())"), '2',
+	'a non-superuser sees only their own jobs');
+like(target_error($tgt, "SET ROLE alice; SELECT * FROM pgclone.job_history"), qr/permission denied/,
+	'job tables are not readable by others');
 
 # ---- without shared_preload_libraries ----
 my $plain = PostgreSQL::Test::Cluster->new('plain');
