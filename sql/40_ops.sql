@@ -1,0 +1,25 @@
+-- pgclone operations: clone_roles, verify, diff, preflight (doc/ops.md).
+
+CREATE FUNCTION pgclone.verify(source_conninfo text)
+RETURNS TABLE(schema_name text, table_name text, source_rows bigint,
+              target_rows bigint, match text)
+AS 'MODULE_PATHNAME', 'pgclone_verify' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgclone.verify(source_conninfo text, schema_name text)
+RETURNS TABLE(schema_name text, table_name text, source_rows bigint,
+              target_rows bigint, match text)
+AS 'MODULE_PATHNAME', 'pgclone_verify' LANGUAGE C VOLATILE;
+
+-- options: {"exact": true} (count(*)) or {"checksum": true}; schema NULL = all
+CREATE FUNCTION pgclone.verify(source_conninfo text, schema_name text, options text)
+RETURNS TABLE(schema_name text, table_name text, source_rows bigint,
+              target_rows bigint, match text)
+AS 'MODULE_PATHNAME', 'pgclone_verify' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgclone.diff(source_conninfo text, schema_name text)
+RETURNS text AS 'MODULE_PATHNAME', 'pgclone_diff' LANGUAGE C VOLATILE;
+
+REVOKE ALL ON FUNCTION pgclone.verify(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgclone.verify(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgclone.verify(text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgclone.diff(text, text) FROM PUBLIC;
