@@ -196,7 +196,7 @@ static const Category categories[] = {
 	" ORDER BY" C_ORDER("c.relname") "," C_ORDER("t.tgname")},
 	{"views", 1, true,
 		"SELECT c.relname AS name, pg_catalog.pg_get_viewdef(c.oid) AS def,"
-		" c.relkind || ':' || pg_catalog.pg_get_viewdef(c.oid) AS cmp"
+		" c.relkind::text || ':' || pg_catalog.pg_get_viewdef(c.oid) AS cmp"
 		FROM_REL " AND c.relkind IN ('v', 'm')"
 		NOT_EXT("pg_catalog.pg_class", "c.oid")
 	" ORDER BY" C_ORDER("c.relname")},
@@ -219,7 +219,8 @@ static const Category categories[] = {
 		" LEFT JOIN pg_catalog.pg_aggregate ag ON ag.aggfnoid = p.oid"
 		" WHERE n.nspname = $1"
 		NOT_EXT("pg_catalog.pg_proc", "p.oid")
-	" ORDER BY 1 COLLATE \"C\""},
+	" ORDER BY (p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid)"
+	" || ')') COLLATE \"C\""},
 	{"types", 1, true,
 		"SELECT t.typname AS name, CASE t.typtype"
 		" WHEN 'e' THEN 'ENUM (' || coalesce((SELECT string_agg(pg_catalog.quote_literal(e.enumlabel), ', '"
