@@ -23,3 +23,13 @@ REVOKE ALL ON FUNCTION pgclone.verify(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgclone.verify(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgclone.verify(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgclone.diff(text, text) FROM PUBLIC;
+
+CREATE FUNCTION pgclone.clone_roles(source_conninfo text)
+RETURNS text AS 'MODULE_PATHNAME', 'pgclone_clone_roles' LANGUAGE C VOLATILE;
+
+-- role_names: comma-separated, spaces trimmed, case-sensitive
+CREATE FUNCTION pgclone.clone_roles(source_conninfo text, role_names text)
+RETURNS text AS 'MODULE_PATHNAME', 'pgclone_clone_roles' LANGUAGE C VOLATILE;
+
+REVOKE ALL ON FUNCTION pgclone.clone_roles(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgclone.clone_roles(text, text) FROM PUBLIC;
