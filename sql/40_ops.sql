@@ -33,3 +33,8 @@ RETURNS text AS 'MODULE_PATHNAME', 'pgclone_clone_roles' LANGUAGE C VOLATILE;
 
 REVOKE ALL ON FUNCTION pgclone.clone_roles(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgclone.clone_roles(text, text) FROM PUBLIC;
+
+CREATE FUNCTION pgclone.preflight(source_conninfo text, schema_name text)
+RETURNS text AS 'MODULE_PATHNAME', 'pgclone_preflight' LANGUAGE C VOLATILE;
+
+REVOKE ALL ON FUNCTION pgclone.preflight(text, text) FROM PUBLIC;
