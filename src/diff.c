@@ -154,6 +154,7 @@ static const char *columns_sql =
 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 " LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
 " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
+NOT_EXT("pg_catalog.pg_class", "c.oid")
 " ORDER BY" C_ORDER("c.relname") "," C_ORDER("a.attname");
 
 /* Each category query returns key(s), the definition shown, what is compared */
@@ -184,6 +185,7 @@ static const Category categories[] = {
 		" JOIN pg_catalog.pg_class c ON c.oid = co.conrelid"
 		" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 		" WHERE n.nspname = $1"
+		NOT_EXT("pg_catalog.pg_class", "c.oid")
 	" ORDER BY" C_ORDER("c.relname") "," C_ORDER("co.conname")},
 	{"triggers", 2, true,
 		"SELECT c.relname AS table, t.tgname AS name,"
@@ -193,6 +195,7 @@ static const Category categories[] = {
 		" JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid"
 		" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 		" WHERE n.nspname = $1 AND NOT t.tgisinternal"
+		NOT_EXT("pg_catalog.pg_class", "c.oid")
 	" ORDER BY" C_ORDER("c.relname") "," C_ORDER("t.tgname")},
 	{"views", 1, true,
 		"SELECT c.relname AS name, pg_catalog.pg_get_viewdef(c.oid) AS def,"
