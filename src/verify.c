@@ -106,7 +106,7 @@ static char *
 count_sql(const char *nsp, const char *rel, const char *relkind, bool checksum)
 {
 	return psprintf("SELECT count(*)::text%s FROM %s%s AS t",
-					checksum ? ", coalesce(sum(pg_catalog.hashtextextended(t::text, 0)::numeric), 0)::text" : "",
+					checksum ? ", coalesce(sum(pg_catalog.hashtextextended(ROW(t.*)::text, 0)::numeric), 0)::text" : "",
 					relkind[0] == 'r' ? "ONLY " : "",
 					pgc_qname(nsp, rel));
 }

@@ -76,6 +76,23 @@ is(q_target($tgt, "SELECT count(*) FROM app.orders"), '295', 'hostile name chang
 q_target($tgt, q{CREATE SCHEMA "we""ird;"; CREATE TABLE "we""ird;"."t""; DROP TABLE app.orders; --" (a int); INSERT INTO "we""ird;"."t""; DROP TABLE app.orders; --" VALUES (1)});
 is(q_target($tgt, qq{SELECT match FROM pgclone.verify('$c', 'we"ird;', '{"checksum": true}')}), "$OK", 'hostile name compared');
 
+# after a real clone with pgclone.table(): checksums agree
+q_source($src, q{CREATE SCHEMA cl;
+CREATE TABLE cl.mixed (id int PRIMARY KEY, ts timestamptz, d date, iv interval, f float8, b bytea, j jsonb, arr int[]);
+INSERT INTO cl.mixed SELECT g, '2024-03-01 12:00+05'::timestamptz + g * interval '1 min', '2024-01-01'::date + g,
+  g * interval '1 hour', g / 7.0, decode(md5(g::text), 'hex'), jsonb_build_object('k', g), ARRAY[g, g + 1]
+  FROM generate_series(1, 500) g;});
+is(q_target($tgt, "SELECT pgclone.table('$c', 'cl', 'mixed')"), 'OK: cloned cl.mixed to cl.mixed (500 rows)', 'pgclone.table clone');
+is(q_target($tgt, "SELECT source_rows || ' ' || target_rows || ' ' || match FROM pgclone.verify('$c', 'cl', '{\"checksum\": true}')"),
+	"500 500 $OK", 'checksum after pgclone.table');
+q_target($tgt, "UPDATE cl.mixed SET f = f + 1e-12 WHERE id = 250");
+is(q_target($tgt, "SELECT match FROM pgclone.verify('$c', 'cl', '{\"checksum\": true}')"), $X, 'checksum sees a tiny float change');
+
+# a column named like the row alias: the whole row is still hashed
+q_source($src, "CREATE TABLE cl.tt (t int, u text); INSERT INTO cl.tt VALUES (1, 'a'), (2, 'b')");
+q_target($tgt, "CREATE TABLE cl.tt (t int, u text); INSERT INTO cl.tt VALUES (1, 'a'), (2, 'c')");
+is(q_target($tgt, "SELECT match FROM pgclone.verify('$c', 'cl', '{\"checksum\": true}') WHERE table_name = 'tt'"), $X, 'column named t does not hide the row');
+
 # the session settings are restored
 is(q_target($tgt, "SELECT count(*) FROM pgclone.verify('$c', 'app'); SHOW search_path"), "4\n\"\$user\", public", 'search_path restored');
 done_testing();

@@ -100,6 +100,13 @@ my $sum = 0;
 $sum += $_ for values %$s;
 is($d->{diff_count}, $sum, 'diff_count = sum of counters');
 
+# after a real clone with pgclone.table(): in sync
+q_source($src, q{CREATE SCHEMA cl; CREATE TABLE cl.a (id serial PRIMARY KEY, v text NOT NULL DEFAULT 'x' CHECK (v <> ''), n numeric(8,2));
+  CREATE INDEX a_v ON cl.a (lower(v)); CREATE TABLE cl.b (id int REFERENCES cl.a, w text UNIQUE)});
+q_target($tgt, "SELECT pgclone.table('$c', 'cl', 'a'); SELECT pgclone.table('$c', 'cl', 'b')");
+my $dc = decode_json(q_target($tgt, "SELECT pgclone.diff('$c', 'cl')"));
+is($dc->{in_sync}, JSON::PP::true, 'in sync after pgclone.table') or diag explain $dc;
+
 # schema missing on the target: everything only in source
 q_source($src, 'CREATE SCHEMA s2; CREATE TABLE s2.t (a int PRIMARY KEY); CREATE VIEW s2.v AS SELECT 1 AS x');
 my $d2 = decode_json(q_target($tgt, "SELECT pgclone.diff('$c', 's2')"));
