@@ -42,6 +42,21 @@ for r in $(seq 1 "$ROUNDS"); do
 	reset_target; T_DUMP+=("$(timeit run_dump)")
 	echo "round $r: pgclone ${T_CLONE[-1]}s  psql-pipe ${T_PIPE[-1]}s  pg_dump|psql ${T_DUMP[-1]}s"
 done
+# memory: peak private (anonymous) RSS of the cloning backend, sampled every 20 ms
+reset_target
+PGAPPNAME=pgclone_mem tpsql -Atc "SELECT pg_sleep(1)" -c "SELECT pgclone.table('$SRC_CONNINFO', 'public', 'bench_t')" > /dev/null &
+job=$!
+sleep 0.5
+pid=$(tpsql -Atc "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgclone_mem'")
+peak=0
+while kill -0 "$job" 2>/dev/null; do
+	kb=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+	[ "${kb:-0}" -gt "$peak" ] && peak=$kb
+	sleep 0.02
+done
+wait
+echo "peak RssAnon of the cloning backend: $((peak / 1024)) MB (table: $(spsql -Atc "SELECT pg_size_pretty(pg_table_size('bench_t'))"))"
+
 mc=$(median "${T_CLONE[@]}"); mp=$(median "${T_PIPE[@]}"); md=$(median "${T_DUMP[@]}")
 echo
 echo "median seconds: pgclone.table $mc | psql COPY binary pipe $mp | pg_dump -t | psql $md"
