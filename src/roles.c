@@ -386,14 +386,40 @@ valid_privilege(const char *p)
 	return false;
 }
 
-/* The local routine matching the source signature, as regprocedure text */
+/*
+ * The local routine matching the source signature, as regprocedure text, or
+ * NULL.  On 15, to_regprocedure() raises an ERROR (instead of returning NULL)
+ * when an argument type does not exist here: a subtransaction absorbs it.
+ */
 static char *
 local_routine(const char *sig)
 {
 	const char *params[1] = {sig};
-	PgcRows    *r = ops_local_query("SELECT pg_catalog.to_regprocedure($1)::text", 1, params);
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	char	   *volatile result = NULL;
 
-	return pgc_val(r, 0, 0);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		PgcRows    *r = ops_local_query("SELECT pg_catalog.to_regprocedure($1)::text",
+										1, params);
+
+		result = pgc_val(r, 0, 0);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		result = NULL;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	return result;
 }
 
 /* The object clause of one grant, or NULL when the object is missing here */
