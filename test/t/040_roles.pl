@@ -120,6 +120,14 @@ is(q_target($tgt, "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_role
 is(q_target($tgt, "SELECT pgclone.clone_roles('$c', 'app_user')"), 'OK: 0 roles created, 1 roles updated, 8 grants applied', 'single role');
 is(q_target($tgt, "SELECT has_sequence_privilege('app_user', 'app.s', 'SELECT')"), 't', 'target-only grant kept');
 
+# a grant the target rejects (circular membership) is skipped, the rest goes on
+q_target($tgt, "CREATE ROLE cyc1; CREATE ROLE cyc2; GRANT cyc1 TO cyc2");
+q_source($src, "CREATE ROLE cyc1; CREATE ROLE cyc2 LOGIN; GRANT cyc2 TO cyc1; GRANT SELECT ON app.t TO cyc2");
+($ret, $out, $err) = $tgt->psql('postgres', "SELECT pgclone.clone_roles('$c', 'cyc1,cyc2')");
+is($out, 'OK: 0 roles created, 2 roles updated, 1 grants applied', 'rejected grant skipped') or diag $err;
+like($err, qr/skipped membership of "cyc1" in "cyc2"/, 'NOTICE names the skipped membership');
+is(q_target($tgt, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'cyc2'"), 't', 'work before the failed grant kept');
+
 # the current user is never altered
 q_target($tgt, "CREATE ROLE admin2 SUPERUSER LOGIN");
 q_source($src, "CREATE ROLE admin2 NOSUPERUSER NOLOGIN");
