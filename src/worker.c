@@ -15,6 +15,7 @@
  */
 #include "jobs.h"
 
+#include <ctype.h>
 #include <signal.h>
 
 #include "access/xact.h"
@@ -306,9 +307,12 @@ source_open(bool consistent, const char *snapshot)
 
 /* ---------- one table ---------- */
 
+/*
+ * A pool table: the per-table primitives of pgclone.table() minus foreign
+ * keys, which the leader adds once every table is loaded.
+ */
 static uint64
-clone_one(PGconn *conn, const char *nsp, const char *rel, const char *tgtname,
-		  bool fkeys)
+clone_pool_table(PGconn *conn, const char *nsp, const char *rel)
 {
 	PgcTable   *t;
 	PgcTarget	tgt;
@@ -316,16 +320,26 @@ clone_one(PGconn *conn, const char *nsp, const char *rel, const char *tgtname,
 
 	t = pgc_fetch_table(conn, nsp, rel, &MyOpts);
 	tgt.nspname = (char *) nsp;
-	tgt.relname = (char *) (tgtname ? tgtname : rel);
+	tgt.relname = (char *) rel;
 	pgc_ensure_schema(tgt.nspname);
 	if (!pgc_resolve_conflict(tgt.nspname, tgt.relname, MyOpts.conflict))
 		return 0;
 	pgc_exec_list(pgc_table_pre_data(t, &tgt, &MyOpts));
 	if (MySlot->include_data)
 		rows = pgc_copy_table(conn, t, &tgt, &MyOpts, true);
-	pgc_exec_list(pgc_table_post_data(t, &tgt, &MyOpts, fkeys));
+	pgc_exec_list(pgc_table_post_data(t, &tgt, &MyOpts, false));
 	pgc_exec_list(pgc_table_sequence_values(conn, t, &tgt));
 	return rows;
+}
+
+/* A table job: exactly pgclone.table(); rows read back from its result */
+static uint64
+clone_job_table(PGconn *conn, const char *nsp, const char *rel, const char *tgtname)
+{
+	char	   *res = pgc_clone_table(conn, nsp, rel, tgtname, MySlot->include_data, &MyOpts);
+	char	   *p = strrchr(res, '(');
+
+	return (p && isdigit((unsigned char) p[1])) ? strtou64(p + 1, NULL, 10) : 0;
 }
 
 static void
@@ -359,7 +373,7 @@ record_table_failure(int ord, ErrorData *e)
  */
 static bool
 run_table(PGconn *conn, int ord, const char *nsp, const char *rel,
-		  const char *tgtname, bool fkeys)
+		  const char *tgtname, bool table_job)
 {
 	volatile uint64 rows = 0;
 	volatile uint64 bytes = 0;
@@ -382,7 +396,8 @@ run_table(PGconn *conn, int ord, const char *nsp, const char *rel,
 		pgstat_report_activity(STATE_RUNNING,
 							   psprintf("pgclone job %s: cloning %s", MyJobId, qn));
 		SPI_connect();
-		rows = clone_one(conn, nsp, rel, tgtname, fkeys);
+		rows = table_job ? clone_job_table(conn, nsp, rel, tgtname) :
+			clone_pool_table(conn, nsp, rel);
 		SPI_finish();
 		bytes = pg_atomic_read_u64(&MyEntry->bytes);
 		snprintf(ordtxt, sizeof(ordtxt), "%d", ord);
