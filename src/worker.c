@@ -574,6 +574,12 @@ finish_job(ErrorData *e)
 	a[2] = cancel ? "57014" : (e ? unpack_sql_state(e->sqlerrcode) : NULL);
 	a[3] = cancel ? "cancelled by pgclone.cancel()" :
 		(e ? "not cloned: the job stopped early" : "not cloned");
+	/* claimed but never finished: its worker died (terminated, crashed) */
+	if (!cancel)
+		pgc_job_sql_xact("UPDATE pgclone.job_tables SET state = 'failed', sqlstate = '57P01',"
+						 " error = 'interrupted: the worker cloning it exited before finishing',"
+						 " finished_at = now() WHERE job_id = $1::bigint AND state = 'running'",
+						 1, a);
 	pgc_job_sql_xact("UPDATE pgclone.job_tables SET state = $2, sqlstate = $3, error = $4,"
 					 " finished_at = now() WHERE job_id = $1::bigint"
 					 " AND state IN ('pending', 'running')", 4, a);

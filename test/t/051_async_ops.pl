@@ -93,6 +93,23 @@ is(wait_job($tgt, $id, 10), 'cancelled', 'table job cancelled');
 cmp_ok(time - $t0, '<', 2.5, 'table job cancel quick');
 is(q_target($tgt, "SELECT to_regclass('big.big_copy') IS NULL"), 't', 'no big_copy table left');
 
+# ---- a pool worker terminated mid-copy: failed, honest, resumable ----
+q_target($tgt, "DROP SCHEMA big CASCADE");
+$id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'big', true, '{\"parallel\": 2}')");
+wait_copying($id);
+my $wpid = q_target($tgt, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pgclone: pool worker'"
+	. " AND query LIKE '%cloning big.big'");
+like($wpid, qr/^\d+$/, 'the pool worker copying big.big is visible with its table');
+q_target($tgt, "SELECT pg_terminate_backend($wpid)");
+is(wait_job($tgt, $id), 'failed', 'a job whose worker was terminated is failed');
+$p = progress($id);
+like($p->{error}, qr/table big\.big: interrupted/, 'error names the interrupted table');
+is($p->{sqlstate}, '57P01', 'SQLSTATE 57P01');
+is(q_target($tgt, "SELECT to_regclass('big.big') IS NULL"), 't', 'no half-loaded table after the worker died');
+$rid = q_target($tgt, "SELECT pgclone.resume($id, '$c')");
+is(wait_job($tgt, $rid, 120), 'completed', 'resume after a dead worker completes');
+is(digest($tgt, 'big.big'), digest($src, 'big.big'), 'big identical');
+
 # ---- target restart mid-job: interrupted, then resumed ----
 q_target($tgt, "DROP SCHEMA big CASCADE");
 $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'big', true)");
