@@ -39,7 +39,8 @@ static char *MyConninfo = NULL;
 static char *MyOptionsJson = NULL;
 static char MyJobId[32];
 static bool MyIsCoord = false;
-static bool MyAllDone = false;	/* every table and FK is in: cancel came too late */
+static bool MyAllDone = false;
+static int	MyUnsupported = 0;	/* tables planned as failed (not supported) */	/* every table and FK is in: cancel came too late */
 
 #define MAX_POOL 64
 static BackgroundWorkerHandle *pool_handles[MAX_POOL];
@@ -513,7 +514,7 @@ plan_tables(PgcRows *tables)
 {
 	char		ordtxt[16];
 	char		resumed[32];
-	const char *a[5];
+	const char *a[6];
 	PgcRows    *r;
 	uint64		estimate = 0;
 	int			i;
@@ -528,20 +529,28 @@ plan_tables(PgcRows *tables)
 		a[2] = pgc_val(tables, i, 0);
 		a[3] = pgc_val(tables, i, 1);
 		a[4] = MySlot->resumed_from ? resumed : NULL;
+		/* partitioned tables are not cloned by the pool: say so, never skip silently */
+		a[5] = (tables->ncols > 3 && pgc_val(tables, i, 3)[0] == 't') ? "t" : "f";
 		pgc_job_sql("INSERT INTO pgclone.job_tables (job_id, ord, schema_name, table_name,"
-					" state, fk_done, rows_copied, bytes_copied, finished_at)"
+					" state, fk_done, rows_copied, bytes_copied, finished_at, sqlstate, error)"
 					" SELECT $1::bigint, $2::int, $3, $4,"
-					"  CASE WHEN o.ord IS NULL THEN 'pending' ELSE 'done' END,"
-					"  coalesce(o.fk_done, false), o.rows_copied, o.bytes_copied, o.finished_at"
+					"  CASE WHEN $6::boolean THEN 'failed'"
+					"   WHEN o.ord IS NULL THEN 'pending' ELSE 'done' END,"
+					"  coalesce(o.fk_done, false), o.rows_copied, o.bytes_copied,"
+					"  CASE WHEN $6::boolean THEN now() ELSE o.finished_at END,"
+					"  CASE WHEN $6::boolean THEN '0A000' END,"
+					"  CASE WHEN $6::boolean THEN 'partitioned tables and partitions are not"
+					" cloned by schema_async yet: use pgclone.schema()' END"
 					" FROM (SELECT 1) x LEFT JOIN pgclone.job_tables o ON o.job_id = $5::bigint"
 					"  AND o.state = 'done' AND o.schema_name = $3 AND o.table_name = $4",
-					5, a);
+					6, a);
 	}
 	xact_commit();
 
 	a[0] = MyJobId;
 	r = job_query_xact("SELECT count(*), count(*) FILTER (WHERE state = 'done'),"
-					   " coalesce(sum(rows_copied), 0), coalesce(sum(bytes_copied), 0)"
+					   " coalesce(sum(rows_copied), 0), coalesce(sum(bytes_copied), 0),"
+					   " count(*) FILTER (WHERE state = 'failed')"
 					   " FROM pgclone.job_tables WHERE job_id = $1::bigint", 1, a);
 	for (i = 0; i < tables->nrows; i++)
 		if (tables->ncols > 2 && pgc_val(tables, i, 2))
@@ -552,6 +561,7 @@ plan_tables(PgcRows *tables)
 	MySlot->rows_done = strtou64(pgc_val(r, 0, 2), NULL, 10);
 	MySlot->bytes_done = strtou64(pgc_val(r, 0, 3), NULL, 10);
 	MySlot->bytes_estimate = estimate;
+	MySlot->tables_failed = MyUnsupported = atoi(pgc_val(r, 0, 4));
 	LWLockRelease(pgc_jobs->lock);
 }
 
@@ -748,7 +758,7 @@ wait_stopped(BackgroundWorkerHandle *h)
 static void
 run_pool(PGconn *conn, BackgroundWorkerHandle *coord)
 {
-	int			pending = MySlot->tables_total - MySlot->tables_done;
+	int			pending = MySlot->tables_total - MySlot->tables_done - MySlot->tables_failed;
 	int			n = Min(Min(MySlot->parallel, pending), MAX_POOL);
 	int			i;
 
@@ -862,10 +872,11 @@ run_schema_job(void)
 	set_phase("planning");
 	xact_begin();
 	tables = pgc_query_params(conn,
-							  "SELECT n.nspname, c.relname, pg_catalog.pg_relation_size(c.oid)"
+							  "SELECT n.nspname, c.relname, pg_catalog.pg_relation_size(c.oid),"
+							  "  c.relkind = 'p' OR c.relispartition"
 							  " FROM pg_catalog.pg_class c"
 							  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-							  " WHERE n.nspname = $1 AND c.relkind = 'r' AND NOT c.relispartition"
+							  " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')"
 							  " ORDER BY 3 DESC, 2", 1, a);
 	if (tables->nrows == 0 &&
 		pgc_query_params(conn, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
@@ -883,9 +894,9 @@ run_schema_job(void)
 		int			i;
 
 		copy->nrows = tables->nrows;
-		copy->ncols = 3;
-		copy->values = palloc0(sizeof(char *) * Max(1, 3 * tables->nrows));
-		for (i = 0; i < 3 * tables->nrows; i++)
+		copy->ncols = 4;
+		copy->values = palloc0(sizeof(char *) * Max(1, 4 * tables->nrows));
+		for (i = 0; i < 4 * tables->nrows; i++)
 			copy->values[i] = tables->values[i] ? pstrdup(tables->values[i]) : NULL;
 		MemoryContextSwitchTo(old);
 		xact_commit();
@@ -909,7 +920,7 @@ run_schema_job(void)
 		LWLockAcquire(pgc_jobs->lock, LW_SHARED);
 		done = MySlot->tables_done;
 		LWLockRelease(pgc_jobs->lock);
-		if (done == MySlot->tables_total)
+		if (done + MyUnsupported == MySlot->tables_total)
 		{
 			set_phase("foreign keys");
 			set_interruptible(true);

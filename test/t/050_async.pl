@@ -130,6 +130,17 @@ is(q_target($tgt, "SELECT count(*), sum(id) FROM (SELECT id FROM p3.t15 UNION AL
 is(q_target($tgt, "SELECT string_agg(tables_done::text, ',') FROM pgclone.progress_detail() WHERE job_id IN ($j3, $j4)"),
 	'15,15', 'fifteen tables each');
 
+# partitioned tables are not in the pool yet: the job says so instead of skipping them
+q_source($src, "CREATE SCHEMA s5; CREATE TABLE s5.plain (id int PRIMARY KEY); INSERT INTO s5.plain VALUES (1);"
+	. " CREATE TABLE s5.parted (id int) PARTITION BY RANGE (id);"
+	. " CREATE TABLE s5.parted_1 PARTITION OF s5.parted FOR VALUES FROM (0) TO (100)");
+$id = q_target($tgt, "SELECT pgclone.schema_async('$c', 's5', true, '{\"parallel\": 2}')");
+is(wait_job($tgt, $id), 'failed', 'schema with a partitioned table: failed, not completed');
+$p = decode_json(q_target($tgt, "SELECT pgclone.progress($id)"));
+is($p->{sqlstate}, '0A000', 'feature not supported');
+like($p->{error}, qr/table s5\.parted(_1)?: partitioned tables .* use pgclone\.schema\(\)/, 'error says what to use');
+is(q_target($tgt, "SELECT count(*) FROM s5.plain"), '1', 'the other tables are cloned');
+
 # a table job on a missing table fails with the source's error
 $id = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 'nope')");
 is(wait_job($tgt, $id), 'failed', 'missing table: failed');
