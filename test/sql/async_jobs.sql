@@ -1,0 +1,51 @@
+-- Async job functions without a reachable source: argument checks, option
+-- checks, and a job that fails honestly (the temp instance preloads pgclone).
+CREATE EXTENSION IF NOT EXISTS pgclone;
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+SELECT pgclone.jobs()::text AS no_jobs;
+SELECT count(*) FROM pgclone.jobs_view;
+-- NULL and bad arguments
+SELECT pg_temp.err($q$SELECT pgclone.table_async(NULL, 'public', 't')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.table_async('host=127.0.0.1 port=1', NULL, 't')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.table_async('host=127.0.0.1 port=1', 'public', NULL)$q$);
+SELECT pg_temp.err($q$SELECT pgclone.table_async('host=127.0.0.1 port=1', 'public', 't', true, '')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema_async(NULL, 's')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema_async('host=127.0.0.1 port=1', NULL)$q$);
+SELECT pg_temp.err($q$SELECT pgclone.table_async('port=''1', 'public', 't')$q$);
+-- options are checked before a job starts
+SELECT pg_temp.err($q$SELECT pgclone.schema_async('host=127.0.0.1 port=1', 's', true, '{"parallel": 0}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema_async('host=127.0.0.1 port=1', 's', true, '{"parallel": "2"}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema_async('host=127.0.0.1 port=1', 's', true, '{"parallel": 9}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema_async('host=127.0.0.1 port=1', 's', true, '{"columns": ["a"]}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.table_async('host=127.0.0.1 port=1', 'public', 't', true, NULL, '{"parallel": 2}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.table_async('host=127.0.0.1 port=1', 'public', 't', true, NULL, '{"where": "1=1; DROP TABLE x"}')$q$);
+-- job ids
+SELECT pg_temp.err($q$SELECT pgclone.progress(NULL)$q$);
+SELECT pg_temp.err($q$SELECT pgclone.progress(424242)$q$);
+SELECT pg_temp.err($q$SELECT pgclone.cancel(424242)$q$);
+SELECT pg_temp.err($q$SELECT pgclone.resume(424242)$q$);
+-- a job whose source refuses connections fails with the connection's SQLSTATE
+DO $$
+DECLARE id int; s text;
+BEGIN
+  id := pgclone.table_async('host=127.0.0.1 port=1 dbname=x connect_timeout=5', 'public', 't');
+  FOR i IN 1..600 LOOP
+    s := pgclone.progress(id)->>'state';
+    EXIT WHEN s NOT IN ('pending', 'running');
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END $$;
+SELECT kind, state, sqlstate, tables, source FROM pgclone.jobs_view;
+SELECT p->>'state' AS state, p->>'percent' AS percent, json_array_length(p->'tables') AS tables,
+       p->'tables'->0->>'state' AS table_state
+FROM pgclone.progress((SELECT max(job_id)::int FROM pgclone.job_history)) p;
+SELECT pgclone.cancel((SELECT max(job_id)::int FROM pgclone.job_history)) AS cancel_finished;
+SELECT pgclone.clear_jobs();
+SELECT pgclone.jobs()::text AS no_jobs;
+DROP EXTENSION pgclone;
