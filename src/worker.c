@@ -675,14 +675,29 @@ run_table_job(void)
 {
 	PGconn	   *conn;
 	PgcRows    *list = palloc0(sizeof(PgcRows));
-	char	   *vals[2];
+	char	   *vals[3];
+	const char *a[2] = {MySlot->schema, MySlot->table};
 
 	set_phase("connecting");
 	conn = source_open(MyOpts.consistent, NULL);
 	vals[0] = MySlot->schema;
 	vals[1] = MySlot->table;
+	vals[2] = NULL;
+	/* the table's size on the source: the denominator of "percent" */
+	xact_begin();
+	{
+		PgcRows    *sz = pgc_query_params(conn,
+										  "SELECT pg_catalog.pg_relation_size(c.oid)"
+										  " FROM pg_catalog.pg_class c"
+										  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+										  " WHERE n.nspname = $1 AND c.relname = $2", 2, a);
+
+		if (sz->nrows == 1 && pgc_val(sz, 0, 0))
+			vals[2] = MemoryContextStrdup(TopMemoryContext, pgc_val(sz, 0, 0));
+	}
+	xact_commit();
 	list->nrows = 1;
-	list->ncols = 2;
+	list->ncols = 3;
 	list->values = vals;
 	plan_tables(list);
 	if (MySlot->tables_done == 0)
