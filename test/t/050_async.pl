@@ -122,11 +122,15 @@ for my $sch ('p3', 'p4')
 			  . " INSERT INTO $sch.t$_ SELECT g, md5(g::text) FROM generate_series(1, $_ * 10) g;" } (1 .. 15)));
 }
 my $j3 = q_target($tgt, "SELECT pgclone.schema_async('$c', 'p3', true, '{\"parallel\": 2}')");
-my $j4 = q_target($tgt, "SELECT pgclone.schema_async('$c', 'p4', true, '{\"parallel\": 3}')");
-is(wait_job($tgt, $j3) . ',' . wait_job($tgt, $j4), 'completed,completed', 'two pools ran at once');
+my $j4 = q_target($tgt, "SELECT pgclone.schema_async('$c', 'p4', true, '{\"parallel\": 3, \"consistent\": false}')");
+is(wait_job($tgt, $j3) . ',' . wait_job($tgt, $j4), 'completed,completed', 'two pools ran at once (one without a shared snapshot)');
 is(q_target($tgt, "SELECT count(*), sum(id) FROM (SELECT id FROM p3.t15 UNION ALL SELECT id FROM p4.t7) x"),
 	q_source($src, "SELECT count(*), sum(id) FROM (SELECT id FROM p3.t15 UNION ALL SELECT id FROM p4.t7) x"),
 	'both pools loaded their tables');
+my $tlog = slurp_file($tgt->logfile);
+like($tlog, qr/pgclone job $j3: snapshot coordinator released snapshot \S+ after 3 importers/,
+	'consistent pool: coordinator served the leader and two workers');
+unlike($tlog, qr/pgclone job $j4: snapshot coordinator/, 'no coordinator with "consistent": false');
 is(q_target($tgt, "SELECT string_agg(tables_done::text, ',') FROM pgclone.progress_detail() WHERE job_id IN ($j3, $j4)"),
 	'15,15', 'fifteen tables each');
 
