@@ -978,6 +978,9 @@ pgclone_resume(PG_FUNCTION_ARGS)
 	char		idbuf[32];
 	const char *arg[1] = {idbuf};
 
+	/* a conninfo may carry a password: keep the statement out of the log */
+	if (PG_NARGS() > 1 && !PG_ARGISNULL(1))
+		pgc_hide_statement();
 	pgc_jobs_require();
 	ji = find_job(job_id);
 	check_owner(ji->owner, job_id);
