@@ -150,6 +150,10 @@ is(q_target($tgt, "SELECT count(*) FROM pgbench_history h LEFT JOIN pgbench_acco
 	'0', 'FKs hold');
 
 # ---- no password at rest ----
+# errors of calls that carry the password keep their statement out of the log
+like(target_error($tgt, "SELECT pgclone.resume($id, '$c')"), qr/nothing to resume/, 'resume error');
+like(target_error($tgt, "SELECT pgclone.schema_async('$c', 'public', true, '{\"bogus\": 1}')"), qr/bogus/,
+	'schema_async error');
 my $all = q_target($tgt, "SELECT pgclone.jobs()::text")
   . q_target($tgt, "SELECT string_agg(j::text, ' ') FROM pgclone.job_history j")
   . q_target($tgt, "SELECT string_agg(j::text, ' ') FROM pgclone.job_tables j")
