@@ -401,11 +401,19 @@ masked_expr(const MaskSpec *m, PgcColumn *c)
 		case MASK_NAME:
 			return psprintf("CASE WHEN %s IS NULL THEN NULL ELSE 'XXXX' END", q);
 		case MASK_PHONE:
-			/* last 4 digits, only when there are more than 4 */
+			/*
+			 * The last 4 digits; "***-****" when there are no more than 4.
+			 * No regex: translate() is several times cheaper per row, and the
+			 * common case (8+ characters ending in 4 digits) needs no digit
+			 * extraction at all.
+			 */
 			return psprintf("CASE WHEN %s IS NULL THEN NULL"
-							" WHEN %s OPERATOR(pg_catalog.~) '([0-9][^0-9]*){5}'"
-							" THEN '***-' || pg_catalog.right(pg_catalog.regexp_replace(%s, '[^0-9]', '', 'g'), 4)"
-							" ELSE '***-****' END", q, v, v);
+							" WHEN pg_catalog.length(%s) >= 8 AND pg_catalog.translate(pg_catalog.right(%s, 4), '0123456789', '') = ''"
+							" THEN '***-' || pg_catalog.right(%s, 4)"
+							" WHEN pg_catalog.length(%s) - pg_catalog.length(pg_catalog.translate(%s, '0123456789', '')) <= 4"
+							" THEN '***-****'"
+							" ELSE '***-' || pg_catalog.right(pg_catalog.translate(%s, pg_catalog.translate(%s, '0123456789', ''), ''), 4)"
+							" END", q, v, v, v, v, v, v, v);
 		case MASK_PARTIAL:
 			/* a value no longer than prefix+suffix would be shown whole: hide it */
 			return psprintf("CASE WHEN %s IS NULL THEN NULL"
@@ -437,7 +445,10 @@ masked_expr(const MaskSpec *m, PgcColumn *c)
 					if (integer_type_range(c->type, &lo, &hi) && mx > hi)
 						mx = hi;
 				}
-				/* numeric: exact for any int64 range; random() < 1 keeps it <= max */
+				/* float8 is exact below 2^53 and fast; numeric beyond; random() < 1 keeps it <= max */
+				if (mn > -(INT64CONST(1) << 51) && mx < (INT64CONST(1) << 51))
+					return psprintf("(" INT64_FORMAT "::pg_catalog.float8 + pg_catalog.floor(pg_catalog.random() * "
+									INT64_FORMAT "::pg_catalog.float8))", mn, mx - mn + 1);
 				return psprintf("(" INT64_FORMAT "::pg_catalog.numeric + pg_catalog.floor(pg_catalog.random()::pg_catalog.numeric"
 								" * (" INT64_FORMAT "::pg_catalog.numeric - " INT64_FORMAT "::pg_catalog.numeric + 1)))",
 								mn, mx, mn);
