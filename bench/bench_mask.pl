@@ -12,7 +12,7 @@ my $runs = $ENV{RUNS};
 my $conf = "shared_buffers = 1GB\nmaintenance_work_mem = 512MB\nmax_wal_size = 8GB\n"
   . "checkpoint_timeout = 30min\nwal_level = minimal\nmax_wal_senders = 0\nsynchronous_commit = off\n";
 my ($src, $tgt) = start_pair(target_conf => $conf,
-	source_conf => $conf . "log_statement = 'all'\nlog_line_prefix = ''\n");
+	source_conf => $conf . ($ENV{SRC_CONF} // '') . "log_statement = 'all'\nlog_line_prefix = ''\n");
 my $c = src_conninfo($src);
 q_source($src, qq{
 CREATE TABLE people (id int PRIMARY KEY, full_name text, email text, phone text, city text, balance int);

@@ -16,6 +16,6 @@ if [ "$(id -u)" = 0 ]; then
 	chown -R postgres: tmp_check bench
 	run=(runuser -u postgres --)
 fi
-"${run[@]}" env PATH="$BIN:$PATH" PG_REGRESS="$PGXSDIR/../../src/test/regress/pg_regress" TESTDIR="$PWD" ROWS="${ROWS:-1000000}" RUNS="${RUNS:-3}" OUT="$PWD/tmp_check/bench_mask.out" \
+"${run[@]}" env PATH="$BIN:$PATH" PG_REGRESS="$PGXSDIR/../../src/test/regress/pg_regress" TESTDIR="$PWD" ROWS="${ROWS:-1000000}" RUNS="${RUNS:-3}" SRC_CONF="${SRC_CONF:-}" OUT="$PWD/tmp_check/bench_mask.out" \
 	perl -I "$PERLLIB" -I test/perl bench/bench_mask.pl
 cat tmp_check/bench_mask.out
