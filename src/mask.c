@@ -316,6 +316,12 @@ check_column(const MaskSpec *m, PgcColumn *c)
 				 "Mask the columns it is computed from instead.");
 	if (m->kind == MASK_NULL && c->notnull)
 		bad_mask(c->name, "strategy \"null\" on a NOT NULL column", "Use \"hash\", \"name\" or \"constant\" instead.");
+	/* text results can never be cast back to a number: say so before anything is created */
+	if (m->kind != MASK_NULL && m->kind != MASK_RANDOM_INT && m->kind != MASK_CONSTANT &&
+		pgc_mask_numeric_column(c->type))
+		bad_mask(c->name, psprintf("strategy \"%s\" produces text, which type %s cannot hold",
+								   m->kindname, c->type),
+				 "Use \"random_int\", \"constant\" or \"null\" on numeric columns.");
 	if (m->kind == MASK_RANDOM_INT)
 	{
 		bool		isint = integer_type_range(c->type, &lo, &hi);

@@ -66,6 +66,7 @@ SELECT pg_temp.err($$SELECT pgclone.mask_in_place('m', 'people', '{"salary": {"t
 SELECT pg_temp.err($$SELECT pgclone.mask_in_place('m', 'people', '{"salary": {"type": "random_int", "min": 1}}')$$);
 SELECT pg_temp.err($$SELECT pgclone.mask_in_place('m', 'people', '{"salary": {"type": "random_int", "min": 1, "max": 99999999999}}')$$);
 SELECT pg_temp.err($$SELECT pgclone.mask_in_place('m', 'people', '{"email": {"type": "random_int", "min": 1, "max": 2}}')$$);
+SELECT pg_temp.err($$SELECT pgclone.mask_in_place('m', 'people', '{"salary": "hash"}')$$);
 SELECT pg_temp.err($$SELECT pgclone.mask_in_place('m', 'people', '{"notes": {"type": "constant"}}')$$);
 SELECT pg_temp.err($$SELECT pgclone.mask_in_place('m', 'people', '{"notes": {"type": "constant", "value": null}}')$$);
 SELECT pg_temp.err($$SELECT pgclone.mask_in_place('m', 'people', '{"notes": "constant"}')$$);

@@ -103,6 +103,7 @@ my @bad = (
 	[ '{"notes": {"type": "constant"}}', qr/22023: .*strategy "constant" needs a "value"/ ],
 	[ '{"notes": {"type": "name", "value": "x"}}', qr/22023: .*unknown key "value" for strategy "name".*takes no parameters/s ],
 	[ '{"api_key": {"type": "hash", "algorithm": "crc32"}}', qr/22023: .*unknown hash algorithm "crc32".*HINT:  Valid algorithms are: md5, sha256, sha512\./s ],
+	[ '{"salary": "email"}', qr/22023: .*strategy "email" produces text, which type integer cannot hold/ ],
 	[ '{"code": "null"}', qr/22023: .*strategy "null" on a NOT NULL column/ ],
 	[ '{"doubled": "hash"}', qr/22023: .*the column is generated/ ],
 );
