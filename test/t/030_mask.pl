@@ -38,6 +38,8 @@ INSERT INTO customers SELECT g, 'cust' || g || '@shop.test' FROM generate_series
 INSERT INTO orders SELECT g, 'cust' || (g % 60) || '@shop.test' FROM generate_series(1, 200) g;
 });
 
+# log the source's statements: the masking must happen in its COPY query
+q_source($src, "ALTER SYSTEM SET log_statement = 'all'; SELECT pg_reload_conf()");
 my $all = '{"mask": {"full_name": "name", "email": "email", "phone": "phone",'
   . ' "last_name": {"type": "partial", "prefix": 2, "suffix": 3}, "ssn": "null",'
   . ' "salary": {"type": "random_int", "min": 40000, "max": 40002},'
@@ -54,6 +56,11 @@ is(q_target($tgt, q{SELECT id, full_name, email, phone, last_name, ssn, salary B
 	'each strategy: value and NULL handling');
 is(q_target($tgt, 'SELECT count(DISTINCT salary) <= 3 AND min(salary) >= 40000 AND max(salary) <= 40002 FROM users_safe'),
 	't', 'random_int stays in [min, max], also for NULL');
+
+my ($copy) = slurp_file($src->logfile) =~ /statement: (COPY \(SELECT .*users.*)/;
+like($copy, qr/CASE WHEN "?full_name"? IS NULL THEN NULL ELSE 'XXXX' END\)::text AS full_name/,
+	'the source computes the masked values in its COPY');
+q_source($src, "ALTER SYSTEM RESET log_statement; SELECT pg_reload_conf()");
 
 # raw values never reach the target: not in any table, not in a data dump
 my $dump = '';
@@ -163,19 +170,19 @@ like(target_error($tgt, "SELECT pgclone.discover_sensitive(NULL, 'hr')"),
 q_source($src, q{
 CREATE SCHEMA "s';DROP TABLE public.users;--";
 CREATE TABLE "s';DROP TABLE public.users;--"."x';CREATE ROLE pwned SUPERUSER;--" (
-  id int, "email'');CREATE ROLE pwned2;--" text, "mobile""x" text);
-INSERT INTO "s';DROP TABLE public.users;--"."x';CREATE ROLE pwned SUPERUSER;--" VALUES (1, 'a@b.example', '555-123-9876');
+  id int, "email'');CREATE ROLE pwned2;--" text, "mobile""x" text, "c'');DROP TABLE public.users;--" text);
+INSERT INTO "s';DROP TABLE public.users;--"."x';CREATE ROLE pwned SUPERUSER;--" VALUES (1, 'a@b.example', '555-123-9876', 'z@y.example');
 });
 my $hs = q{s'';DROP TABLE public.users;--};
 my $ht = q{x'';CREATE ROLE pwned SUPERUSER;--};
-my $hd = q_target($tgt, "SELECT pgclone.discover_sensitive('$c', '$hs')");
-is($hd, q~{"x';CREATE ROLE pwned SUPERUSER;--": {"email'');CREATE ROLE pwned2;--": "email", "mobile\\"x": "phone"}}~,
+my $hd = q_target($tgt, "SELECT pgclone.discover_sensitive('$c', '$hs', '{\"sample\": true}')");
+is($hd, q~{"x';CREATE ROLE pwned SUPERUSER;--": {"c'');DROP TABLE public.users;--": "email", "email'');CREATE ROLE pwned2;--": "email", "mobile\\"x": "phone"}}~,
 	'hostile names escaped in the JSON');
 (my $hdq = $hd) =~ s/'/''/g;
 like(q_target($tgt, "SELECT pgclone.table('$c', '$hs', '$ht', true, 'hostile_copy', "
 	  . "json_build_object('mask', '$hdq'::json -> '$ht')::text)"),
 	qr/^OK: cloned/, 'clone of a hostile table with its discovered masks');
-is(q_target($tgt, q{SELECT * FROM "s';DROP TABLE public.users;--".hostile_copy}), '1|a***@b.example|***-9876', 'hostile columns masked');
+is(q_target($tgt, q{SELECT * FROM "s';DROP TABLE public.users;--".hostile_copy}), '1|a***@b.example|***-9876|z***@y.example', 'hostile columns masked');
 is(q_target($tgt, "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'pwned%'"), '0', 'no role created on the target');
 is(q_source($src, "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'pwned%'"), '0', 'no role created on the source');
 is(q_source($src, "SELECT to_regclass('public.users') IS NOT NULL"), 't', 'source table intact');
