@@ -45,6 +45,19 @@ is(q_target($tgt, "SELECT count(*), max(id) FROM t2"), '10|10', 'where applied')
 is(q_target($tgt, "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 't2'::regclass AND attnum > 0"),
 	'id,secret', 'columns applied');
 
+# masking reaches the workers: table job and parallel pool
+$id = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 't', true, 't_masked',"
+	. " '{\"mask\": {\"secret\": \"null\", \"v\": {\"type\": \"constant\", \"value\": \"X\"}}}')");
+is(wait_job($tgt, $id), 'completed', 'table job with a mask completed');
+is(q_target($tgt, "SELECT count(*), count(secret), min(v), max(v) FROM t_masked"), '100|0|X|X', 'mask applied by the worker');
+q_source($src, "CREATE SCHEMA m; CREATE TABLE m.a (id int PRIMARY KEY, email text); CREATE TABLE m.b (id int PRIMARY KEY, email text);"
+	. " INSERT INTO m.a SELECT g, 'a' || g || '\@example.com' FROM generate_series(1, 30) g;"
+	. " INSERT INTO m.b SELECT g, 'b' || g || '\@example.com' FROM generate_series(1, 30) g");
+$id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'm', true, '{\"parallel\": 2, \"mask\": {\"email\": \"null\"}}')");
+is(wait_job($tgt, $id), 'completed', 'parallel schema job with a mask completed');
+is(q_target($tgt, "SELECT (SELECT count(email) FROM m.a) + (SELECT count(email) FROM m.b), (SELECT count(*) FROM m.a)"),
+	'0|30', 'mask applied in every pool worker');
+
 # structure only
 $id = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 't', false, 't3')");
 is(wait_job($tgt, $id), 'completed', 'structure-only job');
@@ -77,8 +90,8 @@ is(checksum($tgt, 'postgres', 's1.child'), checksum($src, 'postgres', 's1.child'
 
 # ---- jobs(), jobs_view, progress_detail ----
 my $jobs = decode_json(q_target($tgt, "SELECT pgclone.jobs()"));
-is(scalar(@$jobs), 5, 'jobs() lists every job');
-is(q_target($tgt, "SELECT count(*) FROM pgclone.progress_detail() WHERE state = 'completed'"), '5',
+is(scalar(@$jobs), 7, 'jobs() lists every job');
+is(q_target($tgt, "SELECT count(*) FROM pgclone.progress_detail() WHERE state = 'completed'"), '7',
 	'progress_detail rows');
 like(q_target($tgt, "SELECT progress FROM pgclone.jobs_view WHERE job_id = $id"),
 	qr/^\[#{20}\] 100\.0%$/, 'jobs_view progress bar');
