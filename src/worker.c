@@ -724,18 +724,25 @@ wait_snapshot(BackgroundWorkerHandle *coord)
 	{
 		char	   *snap = NULL;
 		bool		failed;
+		char		state[6];
+		char		why[PGC_ERROR_MAX];
 
 		LWLockAcquire(pgc_jobs->lock, LW_SHARED);
 		if (MySlot->snapshot[0])
 			snap = pstrdup(MySlot->snapshot);
 		failed = MySlot->coord_failed;
+		memcpy(state, MySlot->sqlstate, sizeof(state));
+		strlcpy(why, MySlot->error, sizeof(why));
 		LWLockRelease(pgc_jobs->lock);
 		if (snap)
 			return snap;
 		if (failed || (coord && GetBackgroundWorkerPid(coord, &pid) == BGWH_STOPPED))
 			ereport(ERROR,
-					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-					 errmsg("the snapshot coordinator could not export a snapshot")));
+					(errcode(state[0] ? MAKE_SQLSTATE(state[0], state[1], state[2],
+													  state[3], state[4]) :
+							 ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+					 errmsg("%s", why[0] ? why :
+							"the snapshot coordinator could not export a snapshot")));
 		if (job_cancelled())
 			ereport(ERROR,
 					(errcode(ERRCODE_QUERY_CANCELED),

@@ -170,6 +170,11 @@ is(q_target($tgt, "SELECT sqlstate FROM pgclone.jobs_view WHERE job_id = $id"), 
 $id = q_target($tgt, "SELECT pgclone.table_async('host=/nonexistent dbname=x', 'public', 't')");
 is(wait_job($tgt, $id), 'failed', 'unreachable source: failed');
 is(q_target($tgt, "SELECT sqlstate FROM pgclone.jobs_view WHERE job_id = $id"), '08001', 'unreachable SQLSTATE');
+$id = q_target($tgt, "SELECT pgclone.schema_async('host=/nonexistent dbname=x', 's1', true, '{\"parallel\": 2}')");
+is(wait_job($tgt, $id), 'failed', 'unreachable source, parallel: failed');
+$p = decode_json(q_target($tgt, "SELECT pgclone.progress($id)"));
+is($p->{sqlstate}, '08001', 'the coordinator\'s SQLSTATE');
+like($p->{error}, qr/^snapshot coordinator: could not connect to source server/, 'the coordinator\'s error');
 
 # ---- bad input ----
 like(target_error($tgt, "SELECT pgclone.table_async(NULL, 'public', 't')"), qr/22004/, 'NULL conninfo');
