@@ -671,6 +671,7 @@ collect_jobs(int64 only_job)
 		PgcJobSlot *s = pgc_job_slot(i);
 		ListCell   *lc;
 		bool		seen = false;
+		int			k;
 
 		if (!s->in_use || s->dboid != MyDatabaseId ||
 			(only_job > 0 && s->job_id != only_job))
@@ -678,7 +679,7 @@ collect_jobs(int64 only_job)
 		foreach(lc, out)
 			if (((JobInfo *) lfirst(lc))->job_id == s->job_id)
 				seen = true;
-		for (int k = 0; k < r->nrows && !seen; k++)
+		for (k = 0; k < r->nrows && !seen; k++)
 			if (strtoi64(pgc_get(r, k, "job_id"), NULL, 10) == s->job_id)
 				seen = true;
 		if (!seen && (su || s->useroid == GetUserId()))
