@@ -246,7 +246,7 @@ append_conn_value(StringInfo buf, const char *val)
 	appendStringInfoChar(buf, '\'');
 }
 
-/* keyword='value' pairs of every set option except the password */
+/* keyword='value' pairs of every set option except the secrets */
 static char *
 strip_password(const char *conninfo)
 {
@@ -270,7 +270,8 @@ strip_password(const char *conninfo)
 	initStringInfo(&buf);
 	for (o = opts; o->keyword; o++)
 	{
-		if (o->val == NULL || o->val[0] == '\0' || strcmp(o->keyword, "password") == 0)
+		if (o->val == NULL || o->val[0] == '\0' ||
+			strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0)
 			continue;
 		if (buf.len > 0)
 			appendStringInfoChar(&buf, ' ');
