@@ -34,7 +34,7 @@ SELECT pg_temp.err($q$SELECT pgclone.resume(424242)$q$);
 DO $$
 DECLARE id int; s text;
 BEGIN
-  id := pgclone.table_async('host=127.0.0.1 port=1 dbname=x connect_timeout=5', 'public', 't');
+  id := pgclone.table_async('host=127.0.0.1 port=1 dbname=x connect_timeout=5 password=hunter2 sslpassword=sslhunter2', 'public', 't');
   FOR i IN 1..600 LOOP
     s := pgclone.progress(id)->>'state';
     EXIT WHEN s NOT IN ('pending', 'running');
@@ -42,6 +42,10 @@ BEGIN
   END LOOP;
 END $$;
 SELECT kind, state, sqlstate, tables, source FROM pgclone.jobs_view;
+-- no secret anywhere at rest
+SELECT count(*) AS secrets_stored FROM pgclone.job_history h
+WHERE h::text ~ 'hunter' OR pgclone.jobs()::text ~ 'hunter'
+   OR pgclone.progress(h.job_id::int)::text ~ 'hunter';
 SELECT p->>'state' AS state, p->>'percent' AS percent, json_array_length(p->'tables') AS tables,
        p->'tables'->0->>'state' AS table_state
 FROM pgclone.progress((SELECT max(job_id)::int FROM pgclone.job_history)) p;
