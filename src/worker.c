@@ -541,8 +541,14 @@ plan_tables(PgcRows *tables)
 					"  CASE WHEN $6::boolean THEN '0A000' END,"
 					"  CASE WHEN $6::boolean THEN 'partitioned tables and partitions are not"
 					" cloned by schema_async yet: use pgclone.schema()' END"
-					" FROM (SELECT 1) x LEFT JOIN pgclone.job_tables o ON o.job_id = $5::bigint"
-					"  AND o.state = 'done' AND o.schema_name = $3 AND o.table_name = $4",
+					" FROM (SELECT 1) x LEFT JOIN LATERAL ("
+					/* the whole chain: a resume that failed early planned nothing */
+					"  WITH RECURSIVE chain(id) AS (SELECT $5::bigint UNION"
+					"   SELECT h.resumed_from FROM pgclone.job_history h JOIN chain c"
+					"   ON h.job_id = c.id WHERE h.resumed_from IS NOT NULL)"
+					"  SELECT j.* FROM pgclone.job_tables j WHERE j.job_id IN (SELECT id FROM chain)"
+					"   AND j.state = 'done' AND j.schema_name = $3 AND j.table_name = $4"
+					"  ORDER BY j.job_id DESC LIMIT 1) o ON true",
 					6, a);
 	}
 	xact_commit();
@@ -687,7 +693,7 @@ run_table_job(void)
 	xact_begin();
 	{
 		PgcRows    *sz = pgc_query_params(conn,
-										  "SELECT pg_catalog.pg_relation_size(c.oid)"
+										  "SELECT pg_catalog.pg_table_size(c.oid)"
 										  " FROM pg_catalog.pg_class c"
 										  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 										  " WHERE n.nspname = $1 AND c.relname = $2", 2, a);
@@ -894,7 +900,7 @@ run_schema_job(void)
 	set_phase("planning");
 	xact_begin();
 	tables = pgc_query_params(conn,
-							  "SELECT n.nspname, c.relname, pg_catalog.pg_relation_size(c.oid),"
+							  "SELECT n.nspname, c.relname, pg_catalog.pg_table_size(c.oid),"
 							  "  c.relkind = 'p' OR c.relispartition"
 							  " FROM pg_catalog.pg_class c"
 							  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"

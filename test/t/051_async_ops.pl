@@ -23,12 +23,17 @@ $src->reload;
 my $c = src_conninfo($src, 'postgres', "user=cloner password=$pw");
 my $c_nopw = src_conninfo($src, 'postgres', 'user=cloner');
 
-my $rows = $ENV{PGCLONE_TEST_BIG_ROWS} // 400000;
+my $rows = $ENV{PGCLONE_TEST_BIG_ROWS} // 300000;
+my $fat = $ENV{PGCLONE_TEST_FAT_ROWS} // 300;
 q_source($src, "CREATE SCHEMA big; CREATE TABLE big.small (id int PRIMARY KEY);"
 	. " INSERT INTO big.small SELECT generate_series(1, 10);"
 	. " CREATE TABLE big.big (id bigint, pad text);"
 	. " INSERT INTO big.big SELECT g, md5(g::text) FROM generate_series(1, $rows) g;"
-	. " ALTER TABLE big.big ADD PRIMARY KEY (id)");
+	. " ALTER TABLE big.big ADD PRIMARY KEY (id);"
+	# "fat": few rows of 1 MB that compress to almost nothing: cheap to make,
+	# slow to copy (detoast, send, compress again): the copy that gets interrupted
+	. " CREATE TABLE big.fat (id int PRIMARY KEY, doc text);"
+	. " INSERT INTO big.fat SELECT g, repeat(md5(g::text), 32768) FROM generate_series(1, $fat) g");
 
 # order-independent digest: cheap on big tables
 sub digest
@@ -37,16 +42,29 @@ sub digest
 	return $node->safe_psql('postgres', "SELECT count(*) || ':' || sum(hashtext(t::text)::bigint) FROM $table t");
 }
 
+# poll_until(sub, seconds): true once sub returns true
+sub poll_until
+{
+	my ($cond, $secs) = @_;
+	for (1 .. ($secs // 10) * 20)
+	{
+		return 1 if $cond->();
+		usleep(50_000);
+	}
+	return 0;
+}
+
 sub progress { return decode_json(q_target($tgt, "SELECT pgclone.progress($_[0])")); }
 
-# wait until the job is copying big.big
+# wait until the job is copying big.fat (or $_[1])
 sub wait_copying
 {
-	my ($id) = @_;
+	my ($id, $t) = @_;
+	$t //= 'fat';
 	for (1 .. 300)
 	{
 		my $p = progress($id);
-		return $p if ($p->{current_table} // '') =~ /big\.big/ && $p->{bytes} > 0;
+		return $p if ($p->{current_table} // '') =~ /big\.$t/ && $p->{bytes} > 0;
 		usleep(50_000);
 	}
 	return progress($id);
@@ -55,38 +73,47 @@ sub wait_copying
 # ---- cancel mid-copy (parallel pool) ----
 my $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'big', true, '{\"parallel\": 2}')");
 my $p = wait_copying($id);
-like($p->{current_table}, qr/big\.big/, 'big table is being copied');
-is($p->{state}, 'running', 'running while copying');
-ok($p->{percent} >= 0 && $p->{percent} < 100, "percent while running ($p->{percent})");
-is($p->{phase}, 'copy', 'phase copy');
-like($p->{workers}, qr/pgclone: pool worker \d \(pid \d+\)/, 'workers listed');
-my $bt = q_target($tgt, "SELECT string_agg(backend_type, ',' ORDER BY backend_type) FROM pg_stat_activity WHERE backend_type LIKE 'pgclone:%'");
-like($bt, qr/pgclone: job leader.*pgclone: pool worker/, 'leader and pool workers visible in pg_stat_activity');
-unlike($bt, qr/snapshot coordinator/, 'the coordinator left once every worker was bound');
-like(slurp_file($tgt->logfile), qr/pgclone job $id: snapshot coordinator released snapshot \S+ after 3 importers/,
-	'the coordinator held the snapshot for the leader and both pool workers');
-like(q_target($tgt, "SELECT progress FROM pgclone.jobs_view WHERE job_id = $id"), qr/^\[#*-+\] \d+\.\d%$/,
-	'progress bar while running');
+# one look at the live job, then cancel at once (the copy takes about a second)
+my ($bt, $bar) = split /\|/, q_target($tgt,
+	"SELECT (SELECT string_agg(backend_type, ',' ORDER BY backend_type) FROM pg_stat_activity"
+	. " WHERE backend_type LIKE 'pgclone:%') || '|' || (SELECT progress FROM pgclone.jobs_view WHERE job_id = $id)");
 my $t0 = time;
 is(q_target($tgt, "SELECT pgclone.cancel($id)"), 't', 'cancel returns true');
 my $st = wait_job($tgt, $id, 10);
 my $dt = time - $t0;
+like($p->{current_table}, qr/big\.fat/, 'fat table was being copied');
+is($p->{state}, 'running', 'running while copying');
+ok($p->{percent} >= 0 && $p->{percent} < 100, "percent while running ($p->{percent})");
+is($p->{phase}, 'copy', 'phase copy');
+like($p->{workers}, qr/pgclone: pool worker \d \(pid \d+\)/, 'workers listed');
+like($bt, qr/pgclone: job leader.*pgclone: pool worker/, 'leader and pool workers visible in pg_stat_activity');
+like($bar, qr/^\[[#-]{20}\] \d+\.\d%$/, 'progress bar while running');
+unlike($bar, qr/100\.0%/, 'never 100% before the end');
 is($st, 'cancelled', 'state cancelled');
 cmp_ok($dt, '<', 2.5, "cancel took effect quickly ($dt s)");
-is(q_target($tgt, "SELECT count(*) FROM pg_class WHERE relname = 'big' AND relnamespace = 'big'::regnamespace"),
+# the coordinator released the snapshot once the leader and both workers were bound
+ok(poll_until(sub { slurp_file($tgt->logfile) =~ /pgclone job $id: snapshot coordinator released snapshot \S+ after 3 importers/ }),
+	'the coordinator held the snapshot for the leader and both pool workers');
+ok(poll_until(sub { q_target($tgt, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pgclone: snapshot coordinator'") eq '0' }),
+	'the coordinator is gone');
+is(q_target($tgt, "SELECT count(*) FROM pg_class WHERE relname = 'fat' AND relnamespace = 'big'::regnamespace"),
 	'0', 'no half-loaded table left');
-is(q_target($tgt, "SELECT state FROM pgclone.job_tables WHERE job_id = $id AND table_name = 'big'"),
+is(q_target($tgt, "SELECT state FROM pgclone.job_tables WHERE job_id = $id AND table_name = 'fat'"),
 	'cancelled', 'table recorded as cancelled');
 
 # ---- resume the cancelled job: same result as an uninterrupted clone ----
 my $rid = q_target($tgt, "SELECT pgclone.resume($id, '$c')");
 is(wait_job($tgt, $rid, 120), 'completed', 'resumed job completed');
 is(digest($tgt, 'big.big'), digest($src, 'big.big'), 'big identical after resume');
+is(digest($tgt, 'big.fat'), digest($src, 'big.fat'), 'fat identical after resume');
 is(dump_schema($tgt, 'postgres', '-n', 'big'), dump_schema($src, 'postgres', '-n', 'big'), 'DDL identical');
 
 # ---- cancel a table job ----
-$id = q_target($tgt, "SELECT pgclone.table_async('$c', 'big', 'big', true, 'big_copy')");
-wait_copying($id);
+# a filter that sleeps per row keeps the source sending slowly: cancel must
+# interrupt the worker while it waits for the source
+$id = q_target($tgt, "SELECT pgclone.table_async('$c', 'big', 'big', true, 'big_copy',"
+	. " '{\"where\": \"pg_catalog.pg_sleep(0.0001) IS NOT NULL\"}')");
+wait_copying($id, 'big');
 $t0 = time;
 q_target($tgt, "SELECT pgclone.cancel($id)");
 is(wait_job($tgt, $id, 10), 'cancelled', 'table job cancelled');
@@ -98,14 +125,14 @@ q_target($tgt, "DROP SCHEMA big CASCADE");
 $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'big', true, '{\"parallel\": 2}')");
 wait_copying($id);
 my $wpid = q_target($tgt, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pgclone: pool worker'"
-	. " AND query LIKE '%cloning big.big'");
-like($wpid, qr/^\d+$/, 'the pool worker copying big.big is visible with its table');
+	. " AND query LIKE '%cloning big.fat'");
+like($wpid, qr/^\d+$/, 'the pool worker copying big.fat is visible with its table');
 q_target($tgt, "SELECT pg_terminate_backend($wpid)");
 is(wait_job($tgt, $id), 'failed', 'a job whose worker was terminated is failed');
 $p = progress($id);
-like($p->{error}, qr/table big\.big: interrupted/, 'error names the interrupted table');
+like($p->{error}, qr/table big\.fat: interrupted/, 'error names the interrupted table');
 is($p->{sqlstate}, '57P01', 'SQLSTATE 57P01');
-is(q_target($tgt, "SELECT to_regclass('big.big') IS NULL"), 't', 'no half-loaded table after the worker died');
+is(q_target($tgt, "SELECT to_regclass('big.fat') IS NULL"), 't', 'no half-loaded table after the worker died');
 $rid = q_target($tgt, "SELECT pgclone.resume($id, '$c')");
 is(wait_job($tgt, $rid, 120), 'completed', 'resume after a dead worker completes');
 is(digest($tgt, 'big.big'), digest($src, 'big.big'), 'big identical');
@@ -117,7 +144,7 @@ wait_copying($id);
 $tgt->restart;
 my $v = q_target($tgt, "SELECT state || ':' || phase || ':' || error FROM pgclone.jobs_view WHERE job_id = $id");
 like($v, qr/^failed:interrupted:interrupted/, 'after restart the job shows failed (interrupted)');
-is(q_target($tgt, "SELECT to_regclass('big.big') IS NULL"), 't', 'no half-loaded table after restart');
+is(q_target($tgt, "SELECT to_regclass('big.fat') IS NULL"), 't', 'no half-loaded table after restart');
 # the password is gone with the restart: resume without it cannot log in
 $rid = q_target($tgt, "SELECT pgclone.resume($id)");
 is(wait_job($tgt, $rid), 'failed', 'resume without the password fails');
