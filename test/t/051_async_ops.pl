@@ -105,7 +105,8 @@ is(q_target($tgt, "SELECT state FROM pgclone.job_tables WHERE job_id = $id AND t
 my $rid = q_target($tgt, "SELECT pgclone.resume($id, '$c')");
 is(wait_job($tgt, $rid, 120), 'completed', 'resumed job completed');
 is(digest($tgt, 'big.big'), digest($src, 'big.big'), 'big identical after resume');
-is(digest($tgt, 'big.fat'), digest($src, 'big.fat'), 'fat identical after resume');
+my $fatsum = "SELECT count(*) || ':' || sum(hashtext(id || md5(doc))::bigint) FROM big.fat";
+is(q_target($tgt, $fatsum), q_source($src, $fatsum), 'fat identical after resume');
 is(dump_schema($tgt, 'postgres', '-n', 'big'), dump_schema($src, 'postgres', '-n', 'big'), 'DDL identical');
 
 # ---- cancel a table job ----
