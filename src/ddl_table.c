@@ -63,7 +63,7 @@
 	"          AND dd.refobjid = $1::oid AND dd.refobjsubid > 0)::text AS deps"
 
 #define SEQUENCES_SQL \
-	"SELECT sc.relname, quote_ident(sn.nspname) || '.' || quote_ident(sc.relname) AS qname," \
+	"SELECT sc.relname, quote_ident(sn.nspname) || '.' || quote_ident(sc.relname) AS qname, sc.relpersistence," \
 	" d.refobjsubid AS attnum, d.deptype, format_type(s.seqtypid, NULL) AS seqtype," \
 	" s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle," \
 	" format('nextval(%L::regclass)', quote_ident(sn.nspname) || '.' || quote_ident(sc.relname)) AS nextval_expr," \
@@ -493,7 +493,8 @@ pgc_table_pre_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts)
 		if (pgc_get(t->sequences, i, "deptype")[0] != 'a' ||
 			!find_column(t, pgc_get_int(t->sequences, i, "attnum"))->selected)
 			continue;
-		out = lappend(out, psprintf("CREATE SEQUENCE %s AS %s %s",
+		out = lappend(out, psprintf("CREATE %sSEQUENCE %s AS %s %s",
+									pgc_get(t->sequences, i, "relpersistence")[0] == 'u' ? "UNLOGGED " : "",
 									target_seqname(t, tgt, i),
 									pgc_get(t->sequences, i, "seqtype"),
 									sequence_options(t->sequences, i)));

@@ -44,7 +44,9 @@
 	"  SELECT 'pg_proc'::regclass::oid, p.oid, CASE WHEN p.prokind = 'a' THEN 'A' ELSE 'F' END," \
 	"   n.nspname, p.proname::text, p.prokind::text" \
 	"  FROM pg_proc p JOIN nsp n ON n.oid = p.pronamespace" \
-	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid))," \
+	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)" \
+	"    AND NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = 'pg_proc'::regclass" \
+	"                    AND i.objid = p.oid AND i.deptype = 'i'))," \
 	" map AS (" \
 	"  SELECT classid, objid, classid AS nc, objid AS no FROM nodes" \
 	"  UNION ALL SELECT 'pg_class'::regclass, seq, 'pg_class'::regclass, tbl FROM owned" \
@@ -134,24 +136,38 @@ text_oid(const char *s)
 	return (Oid) strtoul(s, NULL, 10);
 }
 
-static ArrayType *
-schemas_array(List *schemas)
+/* A text[] literal of names: every element double-quoted and escaped. */
+char *
+pgc_names_literal(List *names)
 {
-	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(schemas), 1));
+	StringInfoData b;
 	ListCell   *lc;
-	int			n = 0;
 
-	foreach(lc, schemas)
-		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
-	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+	initStringInfo(&b);
+	appendStringInfoChar(&b, '{');
+	foreach(lc, names)
+	{
+		const char *p;
+
+		if (lc != list_head(names))
+			appendStringInfoChar(&b, ',');
+		appendStringInfoChar(&b, '"');
+		for (p = lfirst(lc); *p; p++)
+		{
+			if (*p == '"' || *p == '\\')
+				appendStringInfoChar(&b, '\\');
+			appendStringInfoChar(&b, *p);
+		}
+		appendStringInfoChar(&b, '"');
+	}
+	appendStringInfoChar(&b, '}');
+	return b.data;
 }
 
 void
 pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, bool skip_matviews)
 {
-	char	   *arr = TextDatumGetCString(DirectFunctionCall1(array_out,
-															  PointerGetDatum(schemas_array(plan->schemas))));
-	const char *params[1] = {arr};
+	const char *params[1] = {pgc_names_literal(plan->schemas)};
 	PgcRows    *nodes = pgc_query_params(conn, NODES_SQL, 1, params);
 	PgcRows    *edges;
 	HASHCTL		ctl;

@@ -11,14 +11,15 @@
 #include "schema.h"
 
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
 #define ACL_OF(aclexpr, ownerexpr) \
-	" (SELECT array_agg(coalesce(pg_get_userbyid(NULLIF(a.grantee, 0)), '') || '\x1f' ||" \
-	"   a.privilege_type || '\x1f' || a.is_grantable ORDER BY a.grantee, a.privilege_type)" \
-	"   FROM aclexplode(" aclexpr ") a WHERE a.grantee <> " ownerexpr ")::text AS acl," \
+	" (SELECT string_agg(coalesce(pg_get_userbyid(NULLIF(a.grantee, 0)), '') || '\x1f' ||" \
+	"   a.privilege_type || '\x1f' || a.is_grantable || '\x1e', '' ORDER BY a.grantee, a.privilege_type)" \
+	"   FROM aclexplode(" aclexpr ") a WHERE a.grantee <> " ownerexpr ") AS acl," \
 	" " aclexpr " IS NOT NULL AS has_acl"
 
 #define TYPE_SQL \
@@ -183,35 +184,29 @@ owner_acl(List *out, PgcRows *r, const char *kind, const char *what)
 								strcmp(kind, "VIEW") == 0 || strcmp(kind, "MATERIALIZED VIEW") == 0 ?
 								"TABLE" : strcmp(kind, "PROCEDURE") == 0 || strcmp(kind, "AGGREGATE") == 0 ?
 								"FUNCTION" : kind, what));
-	if (acl)
+	/* records: grantee \x1f privilege \x1f grantable \x1e */
+	while (acl && *acl)
 	{
-		Datum		arr = DirectFunctionCall3(array_in, CStringGetDatum(acl),
-											  ObjectIdGetDatum(TEXTOID), Int32GetDatum(-1));
-		Datum	   *elems;
-		int			n,
-					i;
+		char	   *end = strchr(acl, '\x1e');
+		char	   *f1 = strchr(acl, '\x1f');
+		char	   *f2 = f1 ? strchr(f1 + 1, '\x1f') : NULL;
+		char	   *grantee;
+		char	   *priv;
+		const char *on = kind;
 
-		deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
-						  &elems, NULL, &n);
-		for (i = 0; i < n; i++)
-		{
-			char	   *e = TextDatumGetCString(elems[i]);
-			char	   *f1 = strchr(e, '\x1f');
-			char	   *f2 = strchr(f1 + 1, '\x1f');
-			char	   *grantee = pnstrdup(e, f1 - e);
-			char	   *priv = pnstrdup(f1 + 1, f2 - f1 - 1);
-			const char *on = kind;
-
-			if (strcmp(kind, "VIEW") == 0 || strcmp(kind, "MATERIALIZED VIEW") == 0)
-				on = "TABLE";
-			else if (strcmp(kind, "PROCEDURE") == 0 || strcmp(kind, "AGGREGATE") == 0)
-				on = "FUNCTION";
-			if (!pgc_role_usable(grantee, psprintf("grant on %s", what)))
-				continue;
+		if (end == NULL || f2 == NULL || f2 > end)
+			elog(ERROR, "pgclone: malformed ACL from the source");
+		grantee = pnstrdup(acl, f1 - acl);
+		priv = pnstrdup(f1 + 1, f2 - f1 - 1);
+		if (strcmp(kind, "VIEW") == 0 || strcmp(kind, "MATERIALIZED VIEW") == 0)
+			on = "TABLE";
+		else if (strcmp(kind, "PROCEDURE") == 0 || strcmp(kind, "AGGREGATE") == 0)
+			on = "FUNCTION";
+		if (pgc_role_usable(grantee, psprintf("grant on %s", what)))
 			out = lappend(out, psprintf("GRANT %s ON %s %s TO %s%s", priv, on, what,
 										grantee[0] ? quote_identifier(grantee) : "PUBLIC",
 										f2[1] == 't' ? " WITH GRANT OPTION" : ""));
-		}
+		acl = end + 1;
 	}
 	return out;
 }
@@ -511,12 +506,26 @@ pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 	return out;
 }
 
+/* Run a one-parameter boolean query locally. */
+static bool
+local_bool(const char *sql, const char *arg)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(arg)};
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "pgclone: local lookup failed");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return !isnull && DatumGetBool(d);
+}
+
 /* Does an object of this name already exist on the target? */
 bool
 pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 {
-	char	   *q = pgc_qname(o->nspname, o->name);
-
 	switch (o->kind)
 	{
 		case 'R':
@@ -525,8 +534,8 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 		case 'S':
 			return pgc_local_relation_exists(o->nspname, o->name);
 		case 'T':
-			return OidIsValid(DatumGetObjectId(DirectFunctionCall1(to_regtype,
-																   CStringGetTextDatum(q))));
+			return local_bool("SELECT pg_catalog.to_regtype($1) IS NOT NULL",
+							  pgc_qname(o->nspname, o->name));
 		default:
 			{
 				const char *params[1] = {o->oid};
@@ -535,8 +544,7 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 												 1, params);
 
 				return r->nrows == 1 &&
-					OidIsValid(DatumGetObjectId(DirectFunctionCall1(to_regprocedure,
-																	CStringGetTextDatum(pgc_val(r, 0, 0)))));
+					local_bool("SELECT pg_catalog.to_regprocedure($1) IS NOT NULL", pgc_val(r, 0, 0));
 			}
 	}
 }

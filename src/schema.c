@@ -74,32 +74,17 @@ clone_error_context(void *arg)
 	errcontext("pgclone: %s", ((CloneCtx *) arg)->what);
 }
 
-static char *
-schemas_literal(List *schemas)
+/* Run statements in order; DEBUG1 shows each one. */
+static void
+exec_stmts(List *stmts)
 {
-	StringInfoData b;
 	ListCell   *lc;
 
-	/* a text[] literal: every element double-quoted and escaped */
-	initStringInfo(&b);
-	appendStringInfoChar(&b, '{');
-	foreach(lc, schemas)
+	foreach(lc, stmts)
 	{
-		const char *p;
-
-		if (lc != list_head(schemas))
-			appendStringInfoChar(&b, ',');
-		appendStringInfoChar(&b, '"');
-		for (p = lfirst(lc); *p; p++)
-		{
-			if (*p == '"' || *p == '\\')
-				appendStringInfoChar(&b, '\\');
-			appendStringInfoChar(&b, *p);
-		}
-		appendStringInfoChar(&b, '"');
+		elog(DEBUG1, "pgclone: %s", (char *) lfirst(lc));
+		pgc_local_exec((char *) lfirst(lc));
 	}
-	appendStringInfoChar(&b, '}');
-	return b.data;
 }
 
 PgcClonePlan *
@@ -117,7 +102,7 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, const PgcOptions
 		for (i = 0; i < plan->nobjects; i++)
 			plan->objects[i].skip = !(plan->objects[i].kind == 'F' || plan->objects[i].kind == 'A');
 
-	params[0] = schemas_literal(schemas);
+	params[0] = pgc_names_literal(schemas);
 	r = pgc_query_params(conn, EXT_DEPS_SQL, 1, params);
 	for (i = 0; i < r->nrows; i++)
 	{
@@ -374,7 +359,7 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 	int			i;
 
 	foreach(lc, plan->schemas)
-		pgc_exec_list(pgc_schema_header(conn, lfirst(lc)));
+		exec_stmts(pgc_schema_header(conn, lfirst(lc)));
 	if (!plan->functions_only)
 		create_extensions(plan);
 
@@ -385,25 +370,32 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 
 		if (o->skip)
 			continue;
+		elog(DEBUG1, "pgclone: object %c %s", o->kind, pgc_qname(o->nspname, o->name));
 		if (o->kind == 'R')
 		{
 			PgcPlanTable *pt = palloc0(sizeof(PgcPlanTable));
 
 			if (!pgc_resolve_conflict(o->nspname, o->name, opts->conflict))
+			{
+				o->skip = true; /* nor its indexes, rules, ... */
 				continue;
+			}
 			pt->table = pgc_fetch_table_oid(conn, o->oid, opts);
 			pt->target.nspname = o->nspname;
 			pt->target.relname = o->name;
 			pt->load = pt->table->relkind == 'r';
-			pgc_exec_list(table_pre_data(conn, pt, opts));
+			exec_stmts(table_pre_data(conn, pt, opts));
 			plan->tables = lappend(plan->tables, pt);
 		}
 		else
 		{
 			stmts = pgc_object_pre_data(conn, o, opts);
 			if (!object_conflict(conn, o, opts->conflict, &stmts))
+			{
+				o->skip = true;
 				continue;
-			pgc_exec_list(stmts);
+			}
+			exec_stmts(stmts);
 			if (o->kind == 'M')
 				plan->matviews = lappend(plan->matviews, o);
 		}
@@ -442,7 +434,7 @@ pgc_plan_post_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 
 	if (opts->indexes && plan->tables != NIL)
 	{
-		const char *params[1] = {schemas_literal(plan->schemas)};
+		const char *params[1] = {pgc_names_literal(plan->schemas)};
 		PgcRows    *r = pgc_query_params(conn, INDEX_ATTACH_SQL, 1, params);
 
 		for (i = 0; i < r->nrows; i++)
@@ -516,7 +508,7 @@ pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts
 		if (data && pt->load)
 			plan->rows += pgc_copy_table(conn, pt->table, &pt->target, opts, true);
 	}
-	pgc_exec_list(pgc_plan_post_data(conn, plan, opts));
+	exec_stmts(pgc_plan_post_data(conn, plan, opts));
 	AtEOXact_GUC(true, nest);
 }
 

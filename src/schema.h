@@ -82,6 +82,8 @@ extern void pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data,
 						 const PgcOptions *opts);
 
 /* depsort.c: fill plan->objects from the source and sort them */
+/* '{"a","b"}': a text[] literal of names, for query parameters */
+extern char *pgc_names_literal(List *names);
 extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, bool skip_matviews);
 
 /* objects.c: DDL of non-table objects */
