@@ -165,7 +165,7 @@ pgc_names_literal(List *names)
 }
 
 void
-pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, bool skip_matviews)
+pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
 {
 	const char *params[1] = {pgc_names_literal(plan->schemas)};
 	PgcRows    *nodes = pgc_query_params(conn, NODES_SQL, 1, params);
@@ -268,10 +268,18 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, bool skip_matviews)
 		}
 		objs[best].done = true;
 		/* left out, or built on something left out */
-		objs[best].skip = (skip_matviews && objs[best].kind == 'M');
-		for (j = 0; j < objs[best].nrefs; j++)
+		objs[best].skip = strchr(skip_kinds, objs[best].kind) != NULL;
+		for (j = 0; j < objs[best].nrefs && !objs[best].skip; j++)
 			if (objs[objs[best].refs[j]].skip)
+			{
+				PgcObject  *r = &objs[objs[best].refs[j]];
+
 				objs[best].skip = true;
+				ereport(NOTICE,
+						(errmsg("skipping %s: it depends on %s, which is not cloned",
+								pgc_qname(objs[best].nspname, objs[best].name),
+								pgc_qname(r->nspname, r->name))));
+			}
 		sorted[k] = objs[best];
 		sorted[k].refs = NULL;
 		sorted[k].nrefs = 0;

@@ -538,13 +538,20 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 							  pgc_qname(o->nspname, o->name));
 		default:
 			{
+				/* by name and identity arguments: the types may not exist here */
 				const char *params[1] = {o->oid};
 				PgcRows    *r = pgc_query_params(conn,
-												 "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.oid = $1::oid",
-												 1, params);
+												 "SELECT pg_get_function_identity_arguments(p.oid) FROM pg_proc p"
+												 " WHERE p.oid = $1::oid", 1, params);
 
 				return r->nrows == 1 &&
-					local_bool("SELECT pg_catalog.to_regprocedure($1) IS NOT NULL", pgc_val(r, 0, 0));
+					local_bool(psprintf("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p"
+										" WHERE p.pronamespace = %s::pg_catalog.regnamespace"
+										" AND p.proname = %s"
+										" AND pg_catalog.pg_get_function_identity_arguments(p.oid) = $1)",
+										quote_literal_cstr(quote_identifier(o->nspname)),
+										quote_literal_cstr(o->name)),
+							   pgc_val(r, 0, 0));
 			}
 	}
 }

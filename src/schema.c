@@ -97,10 +97,7 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, const PgcOptions
 
 	plan->schemas = schemas;
 	plan->functions_only = functions_only;
-	pgc_depsort_read(conn, plan, !opts->matviews);
-	if (functions_only)
-		for (i = 0; i < plan->nobjects; i++)
-			plan->objects[i].skip = !(plan->objects[i].kind == 'F' || plan->objects[i].kind == 'A');
+	pgc_depsort_read(conn, plan, functions_only ? "TSRVM" : opts->matviews ? "" : "M");
 
 	params[0] = pgc_names_literal(schemas);
 	r = pgc_query_params(conn, EXT_DEPS_SQL, 1, params);
@@ -352,6 +349,37 @@ recurse_checks(PgcPlanTable *pt, List *stmts)
 	return stmts;
 }
 
+/*
+ * "replace": drop what is there first, dependents before what they depend
+ * on, CASCADE as DROP SCHEMA would, so that the new objects start clean.
+ */
+static void
+drop_existing(PGconn *conn, PgcClonePlan *plan)
+{
+	int			i;
+
+	for (i = plan->nobjects - 1; i >= 0; i--)
+	{
+		PgcObject  *o = &plan->objects[i];
+
+		if (o->skip || !pgc_object_exists_locally(conn, o))
+			continue;
+		if (o->kind == 'F' || o->kind == 'A')
+		{
+			const char *params[1] = {o->oid};
+			PgcRows    *r = pgc_query_params(conn,
+											 "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.oid = $1::oid",
+											 1, params);
+
+			exec_stmts(list_make1(psprintf("DROP %s %s CASCADE", kind_word(o), pgc_val(r, 0, 0))));
+		}
+		else if (o->kind == 'R')
+			exec_stmts(list_make1(psprintf("DROP TABLE %s CASCADE", pgc_qname(o->nspname, o->name))));
+		else
+			exec_stmts(list_make1(pgc_object_drop_sql(o)));
+	}
+}
+
 void
 pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 {
@@ -362,6 +390,8 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 		exec_stmts(pgc_schema_header(conn, lfirst(lc)));
 	if (!plan->functions_only)
 		create_extensions(plan);
+	if (opts->conflict == PGC_CONFLICT_REPLACE)
+		drop_existing(conn, plan);
 
 	for (i = 0; i < plan->nobjects; i++)
 	{

@@ -84,7 +84,8 @@ extern void pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data,
 /* depsort.c: fill plan->objects from the source and sort them */
 /* '{"a","b"}': a text[] literal of names, for query parameters */
 extern char *pgc_names_literal(List *names);
-extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, bool skip_matviews);
+/* skip_kinds: kind letters left out, with everything that depends on them */
+extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds);
 
 /* objects.c: DDL of non-table objects */
 extern List *pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);

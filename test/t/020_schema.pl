@@ -84,7 +84,7 @@ like(q_target($tgt, "SELECT pgclone.schema_ex('$c', 'sales', true, true, false, 
 q_target($tgt, 'DROP SCHEMA sales CASCADE', 'opt');
 like(q_target($tgt, "SELECT pgclone.schema_ex('$c', 'sales', true, true, false, true)", 'opt'), qr/^OK: schema sales cloned/,
 	'schema_ex');
-is(q_target($tgt, "SELECT count(*) FROM pg_constraint WHERE connamespace = 'sales'::regnamespace AND contype IN ('p', 'f', 'c', 'x')", 'opt'),
+is(q_target($tgt, "SELECT count(*) FROM pg_constraint WHERE connamespace = 'sales'::regnamespace AND conrelid <> 0", 'opt'),
 	'0', 'schema_ex: constraints false');
 
 # functions only
@@ -123,7 +123,7 @@ my $hs = q{Sch "q"; DROP TABLE x; --};
 (my $hl = $hs) =~ s/'/''/g;
 like(q_target($tgt, "SELECT pgclone.schema('$c', '$hl')"), qr/^OK: schema .* cloned \(1 tables, 1 views, 0 materialized views, 1 functions, 1 types, 0 sequences, 2 rows\)$/,
 	'hostile names cloned');
-dumps_equal('postgres', $hs, 'hostile names: pg_dump identical');
+dumps_equal('postgres', '"' . ($hs =~ s/"/""/gr) . '"', 'hostile names: pg_dump identical');
 is(checksum($tgt, 'postgres', q{"Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE"}),
 	checksum($src, 'postgres', q{"Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE"}), 'hostile names: data');
 
