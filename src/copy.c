@@ -52,26 +52,28 @@ stream_finish(CopyStream *s)
 	s->done = true;
 }
 
+/*
+ * Fill CopyFrom's buffer with as much as is already here: the source sends
+ * one CopyData message per row, and handing rows over one call at a time
+ * would cost a buffer reload per row.  Sleep only when nothing at all is
+ * available yet (returning 0 would mean end of data).
+ */
 static int
 copy_read_data(void *outbuf, int minread, int maxread)
 {
 	CopyStream *s = stream;
 	int			copied = 0;
 
-	while (copied < minread || (copied == 0 && !s->done))
+	while (copied < maxread)
 	{
 		int			n;
 
-		if (s->done)
-			break;
 		if (s->buf && s->pos < s->len)
 		{
 			n = Min(s->len - s->pos, maxread - copied);
 			memcpy((char *) outbuf + copied, s->buf + s->pos, n);
 			s->pos += n;
 			copied += n;
-			if (copied >= maxread)
-				break;
 			continue;
 		}
 		if (s->buf)
@@ -79,20 +81,30 @@ copy_read_data(void *outbuf, int minread, int maxread)
 			PQfreemem(s->buf);
 			s->buf = NULL;
 		}
+		if (s->done)
+			break;
 
-		CHECK_FOR_INTERRUPTS();
 		n = PQgetCopyData(s->conn, &s->buf, 1);
 		if (n > 0)
 		{
 			s->len = n;
 			s->pos = 0;
 			s->bytes += n;
-			if (pgc_copy_progress_hook)
-				pgc_copy_progress_hook(s->bytes);
+			continue;
 		}
-		else if (n == 0)
+		if (n == -1)
 		{
-			/* nothing buffered: sleep until the socket or our latch wakes us */
+			stream_finish(s);
+			break;
+		}
+		if (n != 0)
+			pgc_report_remote(ERROR, NULL, s->conn, s->what);
+
+		/* nothing buffered */
+		if (copied >= Max(minread, 1))
+			break;
+		CHECK_FOR_INTERRUPTS();
+		{
 			int			rc = WaitLatchOrSocket(MyLatch,
 											   WL_SOCKET_READABLE | WL_LATCH_SET |
 											   WL_EXIT_ON_PM_DEATH,
@@ -101,15 +113,13 @@ copy_read_data(void *outbuf, int minread, int maxread)
 
 			if (rc & WL_LATCH_SET)
 				ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-			if (PQconsumeInput(s->conn) == 0)
-				pgc_report_remote(ERROR, NULL, s->conn, s->what);
 		}
-		else if (n == -1)
-			stream_finish(s);
-		else
+		CHECK_FOR_INTERRUPTS();
+		if (PQconsumeInput(s->conn) == 0)
 			pgc_report_remote(ERROR, NULL, s->conn, s->what);
 	}
+	if (pgc_copy_progress_hook && copied > 0)
+		pgc_copy_progress_hook(s->bytes);
 	return copied;
 }
 
@@ -225,10 +235,10 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 		if (!s.done)
 		{
 			/* CopyFrom stops at the binary trailer; finish the protocol */
-			char		trash[1];
+			char		trash[1024];
 
 			while (!s.done)
-				(void) copy_read_data(trash, 0, 1);
+				(void) copy_read_data(trash, 0, sizeof(trash));
 		}
 	}
 	PG_FINALLY();

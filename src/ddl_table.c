@@ -11,6 +11,7 @@
 #include "pgclone.h"
 
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -40,7 +41,8 @@
 	" CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END AS compression," \
 	" a.attstattarget," \
 	" (SELECT string_agg(quote_ident(option_name) || '=' || quote_literal(option_value), ', ')" \
-	"    FROM pg_options_to_table(a.attoptions)) AS attoptions," \
+	"    FROM pg_options_to_table(a.attoptions)" \
+	"   WHERE left(option_name, 3) <> 'pg_') AS attoptions," /* reserved, server-set */ \
 	" col_description(a.attrelid, a.attnum) AS comment," \
 	" (a.atttypid < 16384 AND t.typsend <> 0 AND t.typtype IN ('b', 'r', 'm')) AS binary_ok," \
 	" ARRAY(SELECT dd.refobjsubid FROM pg_depend dd" \
@@ -478,6 +480,20 @@ role_usable(const char *role, const char *what)
 	return false;
 }
 
+/* ALTER ... OWNER TO needs membership in the new owner: a plain user keeps ownership */
+static bool
+can_become_owner(const char *role, const char *what)
+{
+	Oid			roleid = get_role_oid(role, false);
+
+	if (is_member_of_role(GetUserId(), roleid))
+		return true;
+	ereport(NOTICE,
+			(errmsg("%s stays owned by the current user: not a member of source owner \"%s\"",
+					what, role)));
+	return false;
+}
+
 List *
 pgc_table_pre_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts)
 {
@@ -558,7 +574,8 @@ pgc_table_pre_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts)
 	if (t->comment)
 		out = lappend(out, psprintf("COMMENT ON TABLE %s IS %s", qt,
 									quote_literal_cstr(t->comment)));
-	if (t->owner && role_usable(t->owner, psprintf("owner of %s", qt)))
+	if (t->owner && role_usable(t->owner, psprintf("owner of %s", qt)) &&
+		can_become_owner(t->owner, qt))
 	{
 		out = lappend(out, psprintf("ALTER TABLE %s OWNER TO %s", qt,
 									quote_identifier(t->owner)));
@@ -692,21 +709,38 @@ index_sql(PgcTable *t, PgcTarget *tgt, int i)
 }
 
 static char *
+trigger_name(PgcTable *t, PgcTarget *tgt, int i)
+{
+	return pgc_derive_name(pgc_get(t->triggers, i, "tgname"), t->relname, tgt->relname);
+}
+
+/*
+ * For a renamed table both the trigger's name (exact known prefix) and its
+ * ON clause change; the ON clause must occur exactly once to be rewritten.
+ */
+static char *
 trigger_sql(PgcTable *t, PgcTarget *tgt, int i)
 {
 	char	   *def = pgc_get(t->triggers, i, "def");
 	char	   *on = pgc_get(t->triggers, i, "on_clause");
-	char	   *at = strstr(def, on);
+	char	   *prefix = psprintf("CREATE TRIGGER %s ",
+								  quote_identifier(pgc_get(t->triggers, i, "tgname")));
+	char	   *rest;
+	char	   *at;
 
 	if (!renamed(t, tgt))
 		return def;
+	rest = after_prefix(def, prefix, "a trigger");
+	at = strstr(rest, on);
 	if (at == NULL || strstr(at + 1, on) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot retarget trigger \"%s\" to %s",
 						pgc_get(t->triggers, i, "tgname"),
 						pgc_qname(tgt->nspname, tgt->relname))));
-	return psprintf("%.*s ON %s %s", (int) (at - def), def,
+	return psprintf("CREATE TRIGGER %s %.*s ON %s %s",
+					quote_identifier(trigger_name(t, tgt, i)),
+					(int) (at - rest), rest,
 					pgc_qname(tgt->nspname, tgt->relname), at + strlen(on));
 }
 
@@ -860,7 +894,7 @@ pgc_table_post_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts,
 	for (i = 0; opts->triggers && i < t->triggers->nrows; i++)
 	{
 		PgcRows    *g = t->triggers;
-		char	   *qn = pgc_qident(pgc_get(g, i, "tgname"));
+		char	   *qn = pgc_qident(trigger_name(t, tgt, i));
 		char		en = pgc_get(g, i, "tgenabled")[0];
 
 		if (!uses_only_selected(t, pgc_get(g, i, "deps")))

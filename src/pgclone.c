@@ -12,6 +12,7 @@ PG_FUNCTION_INFO_V1(pgclone_version);
 void
 _PG_init(void)
 {
+	pgc_init_remote();
 	pgc_init_jobs();
 }
 

@@ -29,6 +29,11 @@ typedef struct PgcRows
 	char	  **values;			/* nrows * ncols, NULL for SQL NULL */
 } PgcRows;
 
+/* From _PG_init: transaction callbacks and the log hook. */
+extern void pgc_init_remote(void);
+/* Keep the current statement's text out of the server log (it holds a conninfo). */
+extern void pgc_hide_statement(void);
+
 /* Open a connection; errors never show the password. */
 extern PGconn *pgc_connect(const char *conninfo);
 extern void pgc_disconnect(PGconn *conn);

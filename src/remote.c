@@ -12,6 +12,7 @@
 #include "libpq/libpq-be-fe-helpers.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "tcop/tcopprot.h"
 #include "utils/memutils.h"
 #include "utils/builtins.h"
 #include "utils/wait_event.h"
@@ -23,6 +24,10 @@ typedef struct OpenConn
 } OpenConn;
 
 static OpenConn *open_conns = NULL;
+static emit_log_hook_type prev_emit_log_hook = NULL;
+
+/* Set while the current transaction handles a conninfo (it may hold a password) */
+static bool hide_statement = false;
 static int	n_open = 0;
 static int	max_open = 0;
 static bool callbacks_registered = false;
@@ -63,6 +68,7 @@ pgc_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
 			close_conns_from_level(0);
+			hide_statement = false;
 			break;
 		default:
 			break;
@@ -75,6 +81,46 @@ pgc_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 		close_conns_from_level(GetCurrentTransactionNestLevel());
+}
+
+/*
+ * A statement that fails while handling a conninfo is not echoed to the
+ * server log ("STATEMENT: ..."): its text holds the conninfo, and so maybe a
+ * password.  The server logs errors before it aborts the transaction, so the
+ * flag is still set when this runs.
+ */
+static void
+pgc_emit_log_hook(ErrorData *edata)
+{
+	if (hide_statement)
+		edata->hide_stmt = true;
+
+	/*
+	 * An error raised before pgclone runs (say, permission denied on one of
+	 * its functions) still must not echo a conninfo: leave out any failing
+	 * statement whose text mentions a password.
+	 */
+	else if (edata->elevel >= ERROR && debug_query_string != NULL &&
+			 strcasestr(debug_query_string, "password") != NULL)
+		edata->hide_stmt = true;
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
+void
+pgc_init_remote(void)
+{
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = pgc_emit_log_hook;
+	RegisterXactCallback(pgc_xact_callback, NULL);
+	RegisterSubXactCallback(pgc_subxact_callback, NULL);
+	callbacks_registered = true;
+}
+
+void
+pgc_hide_statement(void)
+{
+	hide_statement = true;
 }
 
 static void
@@ -141,6 +187,7 @@ check_conninfo(const char *conninfo)
 	char	   *err = NULL;
 	bool		has_password = false;
 
+	hide_statement = true;
 	opts = PQconninfoParse(conninfo, &err);
 	if (opts == NULL)
 	{

@@ -27,6 +27,9 @@ pgc_qname(const char *nspname, const char *relname)
 char *
 pgc_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 {
+	/* a conninfo may carry a password: keep the statement out of the log */
+	if (strstr(argname, "conninfo") != NULL)
+		pgc_hide_statement();
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

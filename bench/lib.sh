@@ -1,0 +1,46 @@
+# bench/lib.sh — shared helpers for the benchmark scripts (source it).
+# Starts throwaway source and target clusters as the postgres user.
+set -euo pipefail
+BIN=${BIN:-$(dirname "$(${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --bindir)/x")}
+BENCH_DIR=${BENCH_DIR:-/tmp/pgclone-bench}
+SRC_PORT=${SRC_PORT:-5611}
+TGT_PORT=${TGT_PORT:-5612}
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+start_clusters() {
+	stop_clusters || true
+	rm -rf "$BENCH_DIR"; mkdir -p "$BENCH_DIR"; chown postgres: "$BENCH_DIR" 2>/dev/null || true
+	for p in $SRC_PORT $TGT_PORT; do
+		as_pg "$BIN/initdb" -D "$BENCH_DIR/d$p" -A trust -U postgres >/dev/null
+		cat >> "$BENCH_DIR/d$p/postgresql.conf" <<CONF
+port = $p
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$BENCH_DIR'
+shared_buffers = 1GB
+maintenance_work_mem = 512MB
+max_wal_size = 8GB
+checkpoint_timeout = 30min
+wal_level = minimal
+max_wal_senders = 0
+fsync = on
+synchronous_commit = off
+shared_preload_libraries = 'pgclone'
+max_worker_processes = 16
+CONF
+		as_pg "$BIN/pg_ctl" -D "$BENCH_DIR/d$p" -l "$BENCH_DIR/l$p" -w start >/dev/null
+	done
+	tpsql -c 'CREATE EXTENSION pgclone' >/dev/null
+}
+stop_clusters() {
+	for p in $SRC_PORT $TGT_PORT; do
+		[ -d "$BENCH_DIR/d$p" ] && as_pg "$BIN/pg_ctl" -D "$BENCH_DIR/d$p" -m fast stop >/dev/null 2>&1 || true
+	done
+}
+spsql() { as_pg "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$BENCH_DIR" -p "$SRC_PORT" -U postgres "${@}" postgres; }
+tpsql() { as_pg "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$BENCH_DIR" -p "$TGT_PORT" -U postgres "${@}" postgres; }
+SRC_CONNINFO="host=127.0.0.1 port=$SRC_PORT dbname=postgres user=postgres"
+
+# seconds (float) a command takes
+timeit() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+ratio() { echo "scale=3; $1 / $2" | bc -l; }
