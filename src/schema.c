@@ -12,6 +12,7 @@
  */
 #include "schema.h"
 
+#include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -387,7 +388,14 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 	int			i;
 
 	foreach(lc, plan->schemas)
-		exec_stmts(pgc_schema_header(conn, lfirst(lc)));
+	{
+		List	   *stmts = pgc_schema_header(conn, lfirst(lc));
+
+		/* an existing schema keeps itself; comment, owner, grants still apply */
+		if (OidIsValid(get_namespace_oid(lfirst(lc), true)))
+			stmts = list_delete_first(stmts);
+		exec_stmts(stmts);
+	}
 	if (!plan->functions_only)
 		create_extensions(plan);
 	if (opts->conflict == PGC_CONFLICT_REPLACE)
