@@ -15,6 +15,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 
 #define TABLE_SQL \
 	"SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence, c.relreplident," \
@@ -781,8 +782,8 @@ policies_sql(List *out, PgcTable *t, PgcTarget *tgt)
 		/* role_names is a text[] literal; check each role exists here */
 		if (ok && names[1] != '}')
 		{
-			Datum		arr = DirectFunctionCall3(array_in, CStringGetDatum(names),
-												  ObjectIdGetDatum(TEXTOID), Int32GetDatum(-1));
+			/* array_in needs an flinfo (fn_extra cache): not DirectFunctionCall */
+			Datum		arr = OidInputFunctionCall(F_ARRAY_IN, names, TEXTOID, -1);
 			Datum	   *elems;
 
 			deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, 'i',

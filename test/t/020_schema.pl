@@ -127,6 +127,35 @@ dumps_equal('postgres', '"' . ($hs =~ s/"/""/gr) . '"', 'hostile names: pg_dump 
 is(checksum($tgt, 'postgres', q{"Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE"}),
 	checksum($src, 'postgres', q{"Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE"}), 'hostile names: data');
 
+# owners and grants: kept where the role exists on the target, else a NOTICE
+q_source($src, q{
+  CREATE ROLE alice; CREATE ROLE bob;
+  CREATE SCHEMA own AUTHORIZATION alice;
+  CREATE TABLE own.t (id int, secret text); ALTER TABLE own.t OWNER TO alice;
+  GRANT SELECT ON own.t TO bob; GRANT UPDATE (secret) ON own.t TO bob;
+  CREATE FUNCTION own.f() RETURNS int LANGUAGE sql AS 'SELECT 1'; ALTER FUNCTION own.f() OWNER TO alice;
+  REVOKE ALL ON FUNCTION own.f() FROM PUBLIC; GRANT EXECUTE ON FUNCTION own.f() TO bob;
+  CREATE VIEW own.v AS SELECT id FROM own.t; ALTER VIEW own.v OWNER TO alice; GRANT SELECT ON own.v TO PUBLIC;
+  CREATE TYPE own.e AS ENUM ('x'); ALTER TYPE own.e OWNER TO alice;
+  ALTER TABLE own.t ENABLE ROW LEVEL SECURITY;
+  CREATE POLICY p_alice ON own.t TO alice USING (id > 0);
+  CREATE POLICY p_bob ON own.t TO bob USING (id > 1);
+});
+q_target($tgt, 'CREATE ROLE alice');
+my ($ret, $stdout, $stderr) = $tgt->psql('postgres', "SELECT pgclone.schema('$c', 'own')");
+like($stdout, qr/^OK: schema own cloned/, 'schema with owners and grants');
+like($stderr, qr/NOTICE:  skipping grant on own.t: role "bob" does not exist on the target/, 'NOTICE names the skipped grant');
+like($stderr, qr/skipping policy p_bob: role "bob"/, 'NOTICE names the skipped policy');
+is(q_target($tgt, q{SELECT string_agg(pg_get_userbyid(o), ',' ORDER BY o) FROM (
+  SELECT nspowner AS o FROM pg_namespace WHERE nspname = 'own'
+  UNION ALL SELECT relowner FROM pg_class WHERE relnamespace = 'own'::regnamespace AND relname IN ('t', 'v')
+  UNION ALL SELECT proowner FROM pg_proc WHERE proname = 'f' AND pronamespace = 'own'::regnamespace
+  UNION ALL SELECT typowner FROM pg_type WHERE typname = 'e' AND typnamespace = 'own'::regnamespace) s}),
+	'alice,alice,alice,alice,alice', 'owners kept');
+is(q_target($tgt, q{SELECT has_function_privilege('public', 'own.f()', 'EXECUTE')}), 'f', 'revoke from PUBLIC kept');
+is(q_target($tgt, q{SELECT relacl::text LIKE '%=r/alice%' FROM pg_class WHERE oid = 'own.v'::regclass}), 't', 'grant to PUBLIC kept');
+is(q_target($tgt, q{SELECT string_agg(polname, ',') FROM pg_policy WHERE polrelid = 'own.t'::regclass}), 'p_alice', 'policy for an existing role');
+
 # bad input
 like(target_error($tgt, "SELECT pgclone.schema(NULL, 'sales')"), qr/22004/, 'NULL conninfo');
 like(target_error($tgt, "SELECT pgclone.schema('$c', NULL)"), qr/22004/, 'NULL schema');
