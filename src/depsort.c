@@ -175,6 +175,11 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
 	PgcObject  *objs;
 	PgcObject  *sorted;
 	int			n = nodes->nrows;
+	int		   *from,
+			   *to,
+			   *start,
+			   *dependents;
+	int			ne = 0;
 	int			i,
 				k;
 
@@ -210,10 +215,9 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
 
 	/* edges: count, then fill */
 	edges = pgc_query_params(conn, EDGES_SQL, 1, params);
+	from = palloc(sizeof(int) * Max(edges->nrows, 1));
+	to = palloc(sizeof(int) * Max(edges->nrows, 1));
 	{
-		int		   *from = palloc(sizeof(int) * Max(edges->nrows, 1));
-		int		   *to = palloc(sizeof(int) * Max(edges->nrows, 1));
-		int			ne = 0;
 
 		for (k = 0; k < edges->nrows; k++)
 		{
@@ -238,6 +242,20 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
 			objs[from[k]].refs[objs[from[k]].npending++] = to[k];
 	}
 
+	/* who depends on each object: ndeps[i] entries at dependents[start[i]] */
+	start = palloc0(sizeof(int) * (n + 1));
+	dependents = palloc(sizeof(int) * Max(ne, 1));
+	for (k = 0; k < ne; k++)
+		start[to[k] + 1]++;
+	for (i = 0; i < n; i++)
+		start[i + 1] += start[i];
+	{
+		int		   *fill = palloc0(sizeof(int) * Max(n, 1));
+
+		for (k = 0; k < ne; k++)
+			dependents[start[to[k]] + fill[to[k]]++] = from[k];
+	}
+
 	/* Kahn: npending = refs not yet emitted */
 	sorted = palloc0(sizeof(PgcObject) * Max(n, 1));
 	for (k = 0; k < n; k++)
@@ -246,16 +264,9 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
 		int			j;
 
 		for (i = 0; i < n; i++)
-		{
-			if (objs[i].done)
-				continue;
-			objs[i].npending = 0;
-			for (j = 0; j < objs[i].nrefs; j++)
-				if (!objs[objs[i].refs[j]].done)
-					objs[i].npending++;
-			if (objs[i].npending == 0 && (best < 0 || before(&objs[i], &objs[best])))
+			if (!objs[i].done && objs[i].npending == 0 &&
+				(best < 0 || before(&objs[i], &objs[best])))
 				best = i;
-		}
 		if (best < 0)
 		{
 			/* a cycle: emit its lowest-ranked member and carry on */
@@ -267,6 +278,8 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
 							pgc_qname(objs[best].nspname, objs[best].name))));
 		}
 		objs[best].done = true;
+		for (j = start[best]; j < start[best + 1]; j++)
+			objs[dependents[j]].npending--;
 		/* left out, or built on something left out */
 		objs[best].skip = strchr(skip_kinds, objs[best].kind) != NULL;
 		for (j = 0; j < objs[best].nrefs && !objs[best].skip; j++)
