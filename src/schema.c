@@ -126,8 +126,9 @@ extension_available(const char *name)
 	return SPI_processed > 0;
 }
 
+/* check = true: only check every extension can be had, before anything is created */
 static void
-create_extensions(PgcClonePlan *plan)
+create_extensions(PgcClonePlan *plan, bool check)
 {
 	ListCell   *ln,
 			   *ls;
@@ -147,6 +148,8 @@ create_extensions(PgcClonePlan *plan)
 				 errmsg("the source objects need extensions that are not available on the target: %s",
 						missing.data),
 				 errhint("Install the extension packages on the target server, then retry.")));
+	if (check)
+		return;
 
 	forboth(ln, plan->extensions, ls, plan->ext_schemas)
 	{
@@ -387,6 +390,8 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 	ListCell   *lc;
 	int			i;
 
+	if (!plan->functions_only)
+		create_extensions(plan, true);
 	foreach(lc, plan->schemas)
 	{
 		List	   *stmts = pgc_schema_header(conn, lfirst(lc));
@@ -397,7 +402,7 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 		exec_stmts(stmts);
 	}
 	if (!plan->functions_only)
-		create_extensions(plan);
+		create_extensions(plan, false);
 	if (opts->conflict == PGC_CONFLICT_REPLACE)
 		drop_existing(conn, plan);
 
