@@ -1,0 +1,502 @@
+/*
+ * preflight.c — pgclone.preflight(): will a clone of this schema work?
+ *
+ * Sixteen checks, each recorded with a status (pass / fail / warn / info, or
+ * skipped when what it needs is unavailable) and summarised into errors,
+ * warnings and info messages.  Only reads: the source in a REPEATABLE READ,
+ * READ ONLY transaction, the target through its catalogs.  A source that
+ * cannot be reached is a failed check in the report, not an ERROR.
+ */
+#include "ops.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/dbcommands.h"
+#include "commands/extension.h"
+#include "commands/tablespace.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+PG_FUNCTION_INFO_V1(pgclone_preflight);
+
+typedef struct Report
+{
+	const char *schema;
+	StringInfoData errors;
+	StringInfoData warnings;
+	StringInfoData info;
+	StringInfoData checks;
+	int			nerr;
+	int			nwarn;
+	int			ninfo;
+	int			run;
+} Report;
+
+static void
+add_msg(StringInfo arr, int *n, const char *msg)
+{
+	if (arr->len > 0)
+		appendStringInfoString(arr, ", ");
+	ops_json_str(arr, msg);
+	(*n)++;
+}
+
+/* One check: status, then extra members (", \"k\": v" text, or NULL) */
+static void
+add_check(Report *r, const char *name, const char *status, const char *extra)
+{
+	if (r->checks.len > 0)
+		appendStringInfoString(&r->checks, ", ");
+	appendStringInfo(&r->checks, "\"%s\": {\"status\": \"%s\"%s}", name, status,
+					 extra ? extra : "");
+	if (strcmp(status, "skipped") != 0)
+		r->run++;
+}
+
+static void
+fail(Report *r, const char *name, const char *msg)
+{
+	StringInfoData extra;
+
+	initStringInfo(&extra);
+	appendStringInfoString(&extra, ", \"message\": ");
+	ops_json_str(&extra, msg);
+	add_check(r, name, "fail", extra.data);
+	add_msg(&r->errors, &r->nerr, msg);
+}
+
+static void
+skip(Report *r, const char *name, const char *why)
+{
+	StringInfoData extra;
+
+	initStringInfo(&extra);
+	appendStringInfoString(&extra, ", \"message\": ");
+	ops_json_str(&extra, why);
+	add_check(r, name, "skipped", extra.data);
+}
+
+/* A JSON array of strings */
+static char *
+name_array(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	foreach(lc, names)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(&buf, ", ");
+		ops_json_str(&buf, lfirst(lc));
+	}
+	appendStringInfoChar(&buf, ']');
+	return buf.data;
+}
+
+/* Connect in a subtransaction so that failure becomes a message. */
+static PGconn *
+try_connect(const char *conninfo, char **message)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	PGconn	   *volatile conn = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		conn = pgc_connect(conninfo);
+		pgc_begin_source_xact(conn, true, NULL);
+		ops_source_session(conn);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		*message = edata->detail ?
+			psprintf("%s: %s", edata->message, edata->detail) :
+			pstrdup(edata->message);
+		conn = NULL;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	return conn;
+}
+
+static const char *version_sql =
+"SELECT pg_catalog.current_setting('server_version') AS version,"
+" (pg_catalog.current_setting('server_version_num')::int / 10000)::text AS major";
+
+static int
+check_version(Report *r, const char *name, PgcRows *v)
+{
+	StringInfoData extra;
+
+	initStringInfo(&extra);
+	appendStringInfoString(&extra, ", \"value\": ");
+	ops_json_str(&extra, pgc_get(v, 0, "version"));
+	appendStringInfo(&extra, ", \"major\": %d", pgc_get_int(v, 0, "major"));
+	add_check(r, name, "info", extra.data);
+	return pgc_get_int(v, 0, "major");
+}
+
+static void
+check_versions(Report *r, PGconn *conn)
+{
+	int			smajor = -1;
+	int			tmajor;
+
+	if (conn)
+		smajor = check_version(r, "source_version", pgc_query(conn, version_sql));
+	else
+		skip(r, "source_version", "source connection failed");
+	tmajor = check_version(r, "target_version", ops_local_query(version_sql, 0, NULL));
+
+	if (!conn)
+		skip(r, "version_compat", "source connection failed");
+	else if (smajor > tmajor)
+	{
+		char	   *msg = psprintf("source major version %d is newer than target major version %d; its DDL may not load here",
+								   smajor, tmajor);
+		StringInfoData extra;
+
+		initStringInfo(&extra);
+		appendStringInfoString(&extra, ", \"message\": ");
+		ops_json_str(&extra, msg);
+		add_check(r, "version_compat", "warn", extra.data);
+		add_msg(&r->warnings, &r->nwarn, msg);
+	}
+	else
+		add_check(r, "version_compat", "pass", NULL);
+}
+
+/* source_permissions: USAGE on the schema, SELECT on every relation */
+static void
+check_source_permissions(Report *r, PGconn *conn, bool usage)
+{
+	const char *params[1] = {r->schema};
+	PgcRows    *p;
+	int			n;
+
+	if (!usage)
+	{
+		fail(r, "source_permissions",
+			 psprintf("source role lacks USAGE on schema \"%s\"", r->schema));
+		return;
+	}
+	p = pgc_query_params(conn,
+						 "SELECT count(*)::text FROM pg_catalog.pg_class c"
+						 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+						 " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
+						 " AND NOT pg_catalog.has_table_privilege(c.oid, 'SELECT')",
+						 1, params);
+	n = atoi(pgc_val(p, 0, 0));
+	if (n > 0)
+		fail(r, "source_permissions",
+			 psprintf("source role lacks SELECT on %d relation(s) in schema \"%s\"",
+					  n, r->schema));
+	else
+		add_check(r, "source_permissions", "pass", NULL);
+}
+
+static void
+check_target(Report *r, Oid nspoid)
+{
+	add_check(r, "schema_exists_target", "info",
+			  OidIsValid(nspoid) ? ", \"value\": true" : ", \"value\": false");
+	if (!OidIsValid(nspoid))
+		add_msg(&r->info, &r->ninfo,
+				psprintf("schema \"%s\" does not exist on target; it will be created",
+						 r->schema));
+}
+
+static void
+check_target_permissions(Report *r, Oid nspoid)
+{
+	if (OidIsValid(nspoid))
+	{
+		if (pg_namespace_aclcheck(nspoid, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
+		{
+			fail(r, "target_permissions",
+				 psprintf("target role lacks CREATE on schema \"%s\"", r->schema));
+			return;
+		}
+	}
+	else if (pg_database_aclcheck(MyDatabaseId, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
+	{
+		fail(r, "target_permissions",
+			 psprintf("target role lacks CREATE on database \"%s\" (needed to create schema \"%s\")",
+					  get_database_name(MyDatabaseId), r->schema));
+		return;
+	}
+	add_check(r, "target_permissions", "pass", NULL);
+}
+
+static void
+check_sizes(Report *r, PGconn *conn, bool have_schema)
+{
+	const char *params[1] = {r->schema};
+	PgcRows    *p;
+
+	if (have_schema)
+	{
+		p = pgc_query_params(conn,
+							 "SELECT coalesce(sum(pg_catalog.pg_total_relation_size(c.oid)), 0)::bigint::text"
+							 " FROM pg_catalog.pg_class c"
+							 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+							 " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'm')",
+							 1, params);
+		add_check(r, "estimated_size", "info", psprintf(", \"bytes\": %s", pgc_val(p, 0, 0)));
+	}
+	else
+		skip(r, "estimated_size", "source schema unavailable");
+
+	p = ops_local_query("SELECT pg_catalog.pg_database_size(pg_catalog.current_database())::text",
+						0, NULL);
+	add_check(r, "target_database_size", "info", psprintf(", \"bytes\": %s", pgc_val(p, 0, 0)));
+}
+
+static void
+check_object_counts(Report *r, PGconn *conn)
+{
+	const char *params[1] = {r->schema};
+	PgcRows    *p = pgc_query_params(conn,
+									 "SELECT count(*) FILTER (WHERE c.relkind IN ('r', 'p'))::text AS tables,"
+									 " count(*) FILTER (WHERE c.relkind IN ('v', 'm'))::text AS views,"
+									 " count(*) FILTER (WHERE c.relkind = 'S')::text AS sequences,"
+									 " count(*) FILTER (WHERE c.relkind IN ('i', 'I'))::text AS indexes"
+									 " FROM pg_catalog.pg_class c"
+									 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+									 " WHERE n.nspname = $1",
+									 1, params);
+
+	add_check(r, "object_counts", "info",
+			  psprintf(", \"tables\": %d, \"views\": %d, \"sequences\": %d, \"indexes\": %d",
+					   pgc_get_int(p, 0, "tables"), pgc_get_int(p, 0, "views"),
+					   pgc_get_int(p, 0, "sequences"), pgc_get_int(p, 0, "indexes")));
+}
+
+static void
+check_name_conflicts(Report *r, PGconn *conn, Oid nspoid)
+{
+	const char *params[1] = {r->schema};
+	PgcRows    *p = pgc_query_params(conn,
+									 "SELECT c.relname, c.relkind::text AS relkind FROM pg_catalog.pg_class c"
+									 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+									 " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')"
+									 " ORDER BY c.relname COLLATE \"C\"",
+									 1, params);
+	StringInfoData items;
+	int			n = 0;
+	int			i;
+
+	initStringInfo(&items);
+	for (i = 0; OidIsValid(nspoid) && i < p->nrows; i++)
+	{
+		if (!OidIsValid(get_relname_relid(pgc_val(p, i, 0), nspoid)))
+			continue;
+		appendStringInfo(&items, "%s{\"name\": ", n > 0 ? ", " : "");
+		ops_json_str(&items, pgc_val(p, i, 0));
+		appendStringInfoString(&items, ", \"kind\": ");
+		ops_json_str(&items, pgc_val(p, i, 1));
+		appendStringInfoChar(&items, '}');
+		n++;
+	}
+	add_check(r, "name_conflicts", n > 0 ? "warn" : "pass",
+			  psprintf(", \"count\": %d, \"items\": [%s]", n, items.data));
+	if (n > 0)
+		add_msg(&r->warnings, &r->nwarn,
+				psprintf("%d object name(s) already exist on target schema \"%s\"; "
+						 "use a conflict_resolution option (skip / replace / rename) when cloning",
+						 n, r->schema));
+}
+
+typedef Oid (*lookup_fn) (const char *name, bool missing_ok);
+
+static Oid
+lookup_extension(const char *name, bool missing_ok)
+{
+	return get_extension_oid(name, missing_ok);
+}
+
+static Oid
+lookup_role(const char *name, bool missing_ok)
+{
+	return get_role_oid(name, missing_ok);
+}
+
+static Oid
+lookup_tablespace(const char *name, bool missing_ok)
+{
+	return get_tablespace_oid(name, missing_ok);
+}
+
+/* Names the source query returns that lookup does not find here */
+static void
+check_missing(Report *r, PGconn *conn, const char *name, const char *sql,
+			  lookup_fn lookup, const char *what)
+{
+	const char *params[1] = {r->schema};
+	PgcRows    *p = pgc_query_params(conn, sql, 1, params);
+	List	   *missing = NIL;
+	int			i;
+
+	for (i = 0; i < p->nrows; i++)
+		if (!OidIsValid(lookup(pgc_val(p, i, 0), true)))
+			missing = lappend(missing, pgc_val(p, i, 0));
+	add_check(r, name, missing ? "warn" : "pass",
+			  psprintf("%s, \"items\": %s",
+					   missing ? psprintf(", \"count\": %d", list_length(missing)) : "",
+					   name_array(missing)));
+	if (missing)
+		add_msg(&r->warnings, &r->nwarn, psprintf(what, list_length(missing)));
+}
+
+static const char *extensions_sql =
+"SELECT extname FROM pg_catalog.pg_extension WHERE $1::text IS NOT NULL"
+" ORDER BY extname COLLATE \"C\"";
+
+/* owners and grantees of the schema and everything in it */
+static const char *roles_sql =
+"WITH objs AS ("
+" SELECT n.nspowner AS owner, n.nspacl AS acl FROM pg_catalog.pg_namespace n WHERE n.nspname = $1"
+" UNION ALL SELECT c.relowner, c.relacl FROM pg_catalog.pg_class c"
+"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1"
+" UNION ALL SELECT p.proowner, p.proacl FROM pg_catalog.pg_proc p"
+"  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1"
+" UNION ALL SELECT t.typowner, t.typacl FROM pg_catalog.pg_type t"
+"  JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = $1"
+" UNION ALL SELECT c.relowner, a.attacl FROM pg_catalog.pg_attribute a"
+"  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+"  WHERE n.nspname = $1 AND a.attacl IS NOT NULL),"
+" ids AS (SELECT owner AS id FROM objs"
+"  UNION SELECT (pg_catalog.aclexplode(acl)).grantee FROM objs WHERE acl IS NOT NULL)"
+" SELECT r.rolname FROM ids JOIN pg_catalog.pg_roles r ON r.oid = ids.id"
+" ORDER BY r.rolname COLLATE \"C\"";
+
+static const char *tablespaces_sql =
+"SELECT t.spcname FROM pg_catalog.pg_class c"
+" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+" JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace"
+" WHERE n.nspname = $1 GROUP BY t.spcname ORDER BY t.spcname COLLATE \"C\"";
+
+/* The checks that need the source schema */
+static void
+schema_checks(Report *r, PGconn *conn, bool usage, Oid nspoid)
+{
+	check_source_permissions(r, conn, usage);
+	check_target_permissions(r, nspoid);
+	check_sizes(r, conn, true);
+	check_object_counts(r, conn);
+	check_name_conflicts(r, conn, nspoid);
+	check_missing(r, conn, "missing_extensions", extensions_sql, lookup_extension,
+				  "%d extension(s) installed on source are not installed on target");
+	check_missing(r, conn, "missing_roles", roles_sql, lookup_role,
+				  "%d role(s) referenced by source schema do not exist on target"
+				  " \xe2\x80\x94 consider running pgclone.clone_roles() first");
+	check_missing(r, conn, "missing_tablespaces", tablespaces_sql, lookup_tablespace,
+				  "%d tablespace(s) used by source schema do not exist on target");
+}
+
+/* Without the source schema (or the source): skip what needs it */
+static void
+degraded_checks(Report *r, PGconn *conn, Oid nspoid)
+{
+	const char *why = conn ? "source schema does not exist" : "source connection failed";
+
+	skip(r, "source_permissions", why);
+	check_target_permissions(r, nspoid);
+	check_sizes(r, conn, false);
+	skip(r, "object_counts", why);
+	skip(r, "name_conflicts", why);
+	if (conn)
+		check_missing(r, conn, "missing_extensions", extensions_sql, lookup_extension,
+					  "%d extension(s) installed on source are not installed on target");
+	else
+		skip(r, "missing_extensions", why);
+	skip(r, "missing_roles", why);
+	skip(r, "missing_tablespaces", why);
+}
+
+Datum
+pgclone_preflight(PG_FUNCTION_ARGS)
+{
+	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
+	Report		r;
+	PGconn	   *conn;
+	char	   *connmsg = NULL;
+	bool		have_schema = false;
+	bool		usage = false;
+	Oid			nspoid;
+	int			level;
+	StringInfoData out;
+
+	memset(&r, 0, sizeof(r));
+	r.schema = pgc_text_arg(fcinfo, 1, "schema_name");
+	initStringInfo(&r.errors);
+	initStringInfo(&r.warnings);
+	initStringInfo(&r.info);
+	initStringInfo(&r.checks);
+
+	conn = try_connect(conninfo, &connmsg);
+	level = ops_session_begin();
+	if (conn)
+		add_check(&r, "source_connection", "pass", NULL);
+	else
+		fail(&r, "source_connection", connmsg);
+	/* this function runs in the target's own session: reaching it is the check */
+	add_check(&r, "target_connection", "pass", NULL);
+	check_versions(&r, conn);
+
+	if (conn)
+	{
+		const char *params[1] = {r.schema};
+		PgcRows    *p = pgc_query_params(conn,
+										 "SELECT pg_catalog.has_schema_privilege(oid, 'USAGE') AS usage"
+										 " FROM pg_catalog.pg_namespace WHERE nspname = $1",
+										 1, params);
+
+		have_schema = p->nrows == 1;
+		usage = have_schema && pgc_get_bool(p, 0, "usage");
+		if (have_schema)
+			add_check(&r, "schema_exists_source", "pass", NULL);
+		else
+			fail(&r, "schema_exists_source",
+				 psprintf("schema \"%s\" does not exist on source", r.schema));
+	}
+	else
+		skip(&r, "schema_exists_source", "source connection failed");
+
+	nspoid = get_namespace_oid(r.schema, true);
+	check_target(&r, nspoid);
+	if (have_schema)
+		schema_checks(&r, conn, usage, nspoid);
+	else
+		degraded_checks(&r, conn, nspoid);
+	ops_session_end(level);
+	if (conn)
+		pgc_disconnect(conn);
+
+	initStringInfo(&out);
+	appendStringInfoString(&out, "{\"schema\": ");
+	ops_json_str(&out, r.schema);
+	appendStringInfo(&out, ", \"ready\": %s, \"summary\": {\"errors\": %d, \"warnings\": %d,"
+					 " \"info\": %d, \"checks_run\": %d}, \"errors\": [%s], \"warnings\": [%s],"
+					 " \"info\": [%s], \"checks\": {%s}}",
+					 r.nerr == 0 ? "true" : "false", r.nerr, r.nwarn, r.ninfo, r.run,
+					 r.errors.data, r.warnings.data, r.info.data, r.checks.data);
+	PG_RETURN_TEXT_P(cstring_to_text(out.data));
+}
