@@ -559,12 +559,15 @@ pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts
 List *
 pgc_source_user_schemas(PGconn *conn)
 {
-	/* system schemas have OIDs below FirstNormalObjectId, except public */
+	/*
+	 * System schemas have OIDs below FirstNormalObjectId, except public;
+	 * temporary and temporary-toast schemas are "other" temp schemas to a
+	 * session that has none of its own.
+	 */
 	PgcRows    *r = pgc_query(conn,
 							  "SELECT n.nspname FROM pg_namespace n"
 							  " WHERE (n.oid >= 16384 OR n.nspname = 'public')"
 							  "   AND NOT pg_is_other_temp_schema(n.oid) AND n.oid <> pg_my_temp_schema()"
-							  "   AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%' ESCAPE '\\'"
 							  "   AND n.nspname <> 'pgclone'"
 							  "   AND NOT EXISTS (SELECT 1 FROM pg_depend d"
 							  "        WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid"

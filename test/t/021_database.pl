@@ -75,4 +75,18 @@ like(target_error($tgt, "SELECT pgclone.database_create('$c', 'x', true, '{\"bog
 is(q_target($tgt, q{SELECT count(*) FROM pg_database WHERE datname = 'x'}), '0', 'bad options: no database');
 like(target_error($tgt, "SELECT pgclone.database(NULL)"), qr/22004/, 'database(NULL)');
 
+# the every-object fixture, through a new database
+q_source($src, 'CREATE DATABASE fx');
+my $fixture = -f 'test/fixtures/schema_fixture.sql' ? 'test/fixtures/schema_fixture.sql'
+  : "$ENV{PWD}/test/fixtures/schema_fixture.sql";
+$src->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $src->connstr('fx'), '-f', $fixture ],
+	'fixture loaded into a second source database');
+my $cfx = src_conninfo($src, 'fx');
+like(q_target($tgt, "SELECT pgclone.database_create('$cfx', 'fxcopy', true, '{\"triggers\": true}')"),
+	qr/^OK: database fxcopy created and cloned \(2 schemas, 14 tables, 4 views, 2 materialized views, 11 functions, 6 types, 1 sequences, \d+ rows\)$/,
+	'database_create of the fixture');
+@dump = ('--no-owner', '--no-privileges', '-n', 'sales', '-n', 'public');
+is(dump_schema($tgt, 'fxcopy', @dump), dump_schema($src, 'fx', @dump), 'fixture database: pg_dump identical');
+is(checksum($tgt, 'fxcopy', 'sales.events'), checksum($src, 'fx', 'sales.events'), 'fixture database: data');
+
 done_testing();
