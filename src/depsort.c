@@ -41,6 +41,10 @@
 	"         OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))" \
 	"    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)" \
 	"  UNION ALL" \
+	"  SELECT 'pg_collation'::regclass::oid, co.oid, 'C', n.nspname, co.collname::text, co.collprovider::text" \
+	"  FROM pg_collation co JOIN nsp n ON n.oid = co.collnamespace" \
+	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_collation'::regclass AND ext.objid = co.oid)" \
+	"  UNION ALL" \
 	"  SELECT 'pg_proc'::regclass::oid, p.oid, CASE WHEN p.prokind = 'a' THEN 'A' ELSE 'F' END," \
 	"   n.nspname, p.proname::text, p.prokind::text" \
 	"  FROM pg_proc p JOIN nsp n ON n.oid = p.pronamespace" \
@@ -97,6 +101,8 @@ kind_rank(char kind)
 {
 	switch (kind)
 	{
+		case 'C':
+			return 0;
 		case 'T':
 			return 1;
 		case 'F':

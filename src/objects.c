@@ -130,6 +130,12 @@
 	ACL_OF("n.nspacl", "n.nspowner") \
 	" FROM pg_namespace n WHERE n.nspname = $1"
 
+#define COLLATION_SQL \
+	"SELECT quote_ident(n.nspname) || '.' || quote_ident(c.collname) AS qname, c.collprovider," \
+	" c.collisdeterministic, c.collcollate, c.collctype, c.colliculocale," \
+	" pg_get_userbyid(c.collowner) AS owner, obj_description(c.oid, 'pg_collation') AS comment" \
+	" FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE c.oid = $1::oid"
+
 static PgcRows *
 one_row(PGconn *conn, const char *sql, const char *oid, const char *what)
 {
@@ -413,11 +419,45 @@ view_sql(PGconn *conn, PgcObject *o)
 	return owner_acl(out, r, (char *) word, q);
 }
 
+static List *
+collation_sql(PGconn *conn, PgcObject *o)
+{
+	PgcRows    *r = one_row(conn, COLLATION_SQL, o->oid, "collation");
+	char	   *q = pgc_get(r, 0, "qname");
+	char		prov = pgc_get(r, 0, "collprovider")[0];
+	StringInfoData b;
+	List	   *out = NIL;
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "CREATE COLLATION %s (provider = %s", q, prov == 'i' ? "icu" : "libc");
+	if (prov == 'i')
+		appendStringInfo(&b, ", locale = %s", quote_literal_cstr(pgc_get(r, 0, "colliculocale")));
+	else if (prov == 'c')
+		appendStringInfo(&b, ", lc_collate = %s, lc_ctype = %s",
+						 quote_literal_cstr(pgc_get(r, 0, "collcollate")),
+						 quote_literal_cstr(pgc_get(r, 0, "collctype")));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot clone collation %s with the default provider", q)));
+	if (!pgc_get_bool(r, 0, "collisdeterministic"))
+		appendStringInfoString(&b, ", deterministic = false");
+	appendStringInfoChar(&b, ')');
+	out = lappend(out, b.data);
+	out = comment_on(out, r, "COLLATION", q);
+	if (pgc_get(r, 0, "owner") && pgc_role_usable(pgc_get(r, 0, "owner"), psprintf("owner of collation %s", q)))
+		out = lappend(out, psprintf("ALTER COLLATION %s OWNER TO %s", q,
+									quote_identifier(pgc_get(r, 0, "owner"))));
+	return out;
+}
+
 List *
 pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 {
 	switch (o->kind)
 	{
+		case 'C':
+			return collation_sql(conn, o);
 		case 'T':
 			return type_sql(conn, o);
 		case 'S':
@@ -515,7 +555,7 @@ local_bool(const char *sql, const char *arg)
 	bool		isnull;
 	Datum		d;
 
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "pgclone: local lookup failed");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -536,6 +576,12 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 		case 'T':
 			return local_bool("SELECT pg_catalog.to_regtype($1) IS NOT NULL",
 							  pgc_qname(o->nspname, o->name));
+		case 'C':
+			return local_bool(psprintf("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_collation c"
+									   " WHERE c.collnamespace = %s::pg_catalog.regnamespace"
+									   " AND c.collname = $1)",
+									   quote_literal_cstr(quote_identifier(o->nspname))),
+							  o->name);
 		default:
 			{
 				/* by name and identity arguments: the types may not exist here */
@@ -564,13 +610,15 @@ pgc_object_drop_sql(PgcObject *o)
 	switch (o->kind)
 	{
 		case 'V':
-			return psprintf("DROP VIEW %s CASCADE", q);
+			return psprintf("DROP VIEW IF EXISTS %s CASCADE", q);
 		case 'M':
-			return psprintf("DROP MATERIALIZED VIEW %s CASCADE", q);
+			return psprintf("DROP MATERIALIZED VIEW IF EXISTS %s CASCADE", q);
 		case 'S':
-			return psprintf("DROP SEQUENCE %s CASCADE", q);
+			return psprintf("DROP SEQUENCE IF EXISTS %s CASCADE", q);
 		case 'T':
-			return psprintf("DROP TYPE %s CASCADE", q);
+			return psprintf("DROP TYPE IF EXISTS %s CASCADE", q);
+		case 'C':
+			return psprintf("DROP COLLATION IF EXISTS %s CASCADE", q);
 		default:
 			return NULL;		/* functions: CREATE OR REPLACE */
 	}

@@ -170,6 +170,8 @@ kind_word(PgcObject *o)
 {
 	switch (o->kind)
 	{
+		case 'C':
+			return "COLLATION";
 		case 'T':
 			return "TYPE";
 		case 'S':
@@ -375,10 +377,10 @@ drop_existing(PGconn *conn, PgcClonePlan *plan)
 											 "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.oid = $1::oid",
 											 1, params);
 
-			exec_stmts(list_make1(psprintf("DROP %s %s CASCADE", kind_word(o), pgc_val(r, 0, 0))));
+			exec_stmts(list_make1(psprintf("DROP %s IF EXISTS %s CASCADE", kind_word(o), pgc_val(r, 0, 0))));
 		}
 		else if (o->kind == 'R')
-			exec_stmts(list_make1(psprintf("DROP TABLE %s CASCADE", pgc_qname(o->nspname, o->name))));
+			exec_stmts(list_make1(psprintf("DROP TABLE IF EXISTS %s CASCADE", pgc_qname(o->nspname, o->name))));
 		else
 			exec_stmts(list_make1(pgc_object_drop_sql(o)));
 	}

@@ -27,7 +27,7 @@
 /* One object a schema holds, as found on the source. */
 typedef struct PgcObject
 {
-	char		kind;			/* T type, S sequence, F function/procedure,
+	char		kind;			/* C collation, T type, S sequence, F function/procedure,
 								 * A aggregate, R table, V view, M matview */
 	Oid			classid;		/* source catalog and OID */
 	Oid			objid;
