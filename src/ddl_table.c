@@ -937,7 +937,7 @@ pgc_table_sequence_values(PGconn *conn, PgcTable *t, PgcTarget *tgt)
 									 pgc_get(t->sequences, i, "qname")));
 		out = lappend(out, psprintf("SELECT pg_catalog.setval(%s, %s, %s)",
 									quote_literal_cstr(target_seqname(t, tgt, i)),
-									pgc_val(v, 0, 0),
+									quote_literal_cstr(pgc_val(v, 0, 0)),
 									pgc_val(v, 0, 1)[0] == 't' ? "true" : "false"));
 	}
 	return out;

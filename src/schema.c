@@ -15,6 +15,7 @@
 #include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
@@ -75,7 +76,11 @@ clone_error_context(void *arg)
 	errcontext("pgclone: %s", ((CloneCtx *) arg)->what);
 }
 
-/* Run statements in order; DEBUG1 shows each one. */
+/*
+ * Run statements in order; DEBUG1 shows each one.  Much of the text comes
+ * from pg_get_*def() on an untrusted source: each must be exactly one
+ * statement, so a crafted definition cannot smuggle in a second one.
+ */
 static void
 exec_stmts(List *stmts)
 {
@@ -83,8 +88,15 @@ exec_stmts(List *stmts)
 
 	foreach(lc, stmts)
 	{
-		elog(DEBUG1, "pgclone: %s", (char *) lfirst(lc));
-		pgc_local_exec((char *) lfirst(lc));
+		char	   *sql = lfirst(lc);
+
+		elog(DEBUG1, "pgclone: %s", sql);
+		if (list_length(raw_parser(sql, RAW_PARSE_DEFAULT)) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("pgclone: a definition from the source is not a single statement"),
+					 errdetail_internal("%s", sql)));
+		pgc_local_exec(sql);
 	}
 }
 
@@ -455,7 +467,7 @@ sequence_value(PGconn *conn, PgcObject *o)
 	PgcRows    *v = pgc_query(conn, psprintf("SELECT last_value, is_called FROM %s", q));
 
 	return list_make1(psprintf("SELECT pg_catalog.setval(%s, %s, %s)",
-							   quote_literal_cstr(q), pgc_val(v, 0, 0),
+							   quote_literal_cstr(q), quote_literal_cstr(pgc_val(v, 0, 0)),
 							   pgc_val(v, 0, 1)[0] == 't' ? "true" : "false"));
 }
 
