@@ -1,18 +1,519 @@
 /*
- * mask.c — masking expressions (placeholder until masking lands).
+ * mask.c — masking expressions.
+ *
+ * A mask maps column names to strategies: {"email": "email", "salary":
+ * {"type": "random_int", "min": 1, "max": 9}}.  Each strategy becomes a SQL
+ * expression over the column, built only from quote_identifier()'d names and
+ * quote_literal_cstr()'d values.  Clone-time masking evaluates it on the
+ * source inside COPY (SELECT ...) so raw values never reach the target;
+ * mask_in_place() and masking policies evaluate it locally.
  */
-#include "pgclone.h"
+#include "mask.h"
+
+#include <errno.h>
+#include <limits.h>
+
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+typedef enum MaskKind
+{
+	MASK_EMAIL,
+	MASK_NAME,
+	MASK_PHONE,
+	MASK_PARTIAL,
+	MASK_HASH,
+	MASK_NULL,
+	MASK_RANDOM_INT,
+	MASK_CONSTANT
+} MaskKind;
+
+/* Each strategy, the keys its object form accepts, and whether the string form works */
+static const struct
+{
+	const char *name;
+	MaskKind	kind;
+	const char *keys;			/* space-separated, besides "type" */
+	bool		bare_ok;		/* usable as a plain string */
+}			strategies[] =
+{
+	{"email", MASK_EMAIL, "", true},
+	{"name", MASK_NAME, "", true},
+	{"phone", MASK_PHONE, "", true},
+	{"partial", MASK_PARTIAL, "prefix suffix", false},
+	{"hash", MASK_HASH, "salt algorithm", true},
+	{"null", MASK_NULL, "", true},
+	{"random_int", MASK_RANDOM_INT, "min max", true},
+	{"constant", MASK_CONSTANT, "value", false},
+};
+
+#define VALID_STRATEGIES "Valid strategies are: email, name, phone, partial, hash, null, random_int, constant."
+
+/* random_int given as a plain string */
+#define RANDOM_INT_DEFAULT_MIN	0
+#define RANDOM_INT_DEFAULT_MAX	100000
+
+typedef struct MaskSpec
+{
+	MaskKind	kind;
+	const char *kindname;
+	int64		prefix;
+	int64		suffix;
+	int64		min;
+	int64		max;
+	bool		has_range;
+	char	   *value;			/* constant */
+	char	   *salt;			/* hash; NULL = none */
+	const char *algorithm;		/* hash: "md5", "sha256", "sha512" */
+} MaskSpec;
+
+static char *
+jstr(const JsonbValue *v)
+{
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+static void
+bad_mask(const char *col, const char *msg, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid mask for column \"%s\": %s", col, msg),
+			 hint ? errhint("%s", hint) : 0));
+}
+
+static int
+find_strategy(const char *col, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(strategies); i++)
+		if (strcmp(strategies[i].name, name) == 0)
+			return i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown mask strategy \"%s\" for column \"%s\"", name, col),
+			 errhint(VALID_STRATEGIES)));
+	return -1;					/* keep compiler quiet */
+}
+
+/* A JSON number that is an integer within int64, or ERROR. */
+static int64
+want_int(const char *col, const char *key, const JsonbValue *v)
+{
+	char	   *s;
+	char	   *end;
+	int64		r;
+	int			i;
+
+	if (v->type != jbvNumeric)
+		bad_mask(col, psprintf("\"%s\" must be an integer", key), NULL);
+	s = numeric_normalize(v->val.numeric);
+	for (i = (s[0] == '-') ? 1 : 0; s[i]; i++)
+		if (s[i] < '0' || s[i] > '9')
+			bad_mask(col, psprintf("\"%s\" must be an integer, not %s", key, s), NULL);
+	errno = 0;
+	r = strtoi64(s, &end, 10);
+	if (errno == ERANGE || *end != '\0')
+		bad_mask(col, psprintf("\"%s\" is out of range: %s", key, s), NULL);
+	return r;
+}
+
+static char *
+want_str(const char *col, const char *key, const JsonbValue *v)
+{
+	if (v->type != jbvString)
+		bad_mask(col, psprintf("\"%s\" must be a string", key), NULL);
+	return jstr(v);
+}
+
+/* The constant's text: strings as they are, numbers and booleans as JSON writes them */
+static char *
+want_scalar_text(const char *col, const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvString:
+			return jstr(v);
+		case jbvNumeric:
+			return numeric_normalize(v->val.numeric);
+		case jbvBool:
+			return pstrdup(v->val.boolean ? "true" : "false");
+		case jbvNull:
+			bad_mask(col, "\"value\" must not be null", "Use the \"null\" strategy to replace values by NULL.");
+			break;
+		default:
+			bad_mask(col, "\"value\" must be a string, number or boolean", NULL);
+	}
+	return NULL;
+}
+
+static bool
+key_allowed(const char *keys, const char *key)
+{
+	const char *p = keys;
+	size_t		len = strlen(key);
+
+	while (*p)
+	{
+		const char *e = strchr(p, ' ');
+		size_t		n = e ? (size_t) (e - p) : strlen(p);
+
+		if (n == len && strncmp(p, key, n) == 0)
+			return true;
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+/* The parameters of an object-form mask {"type": ..., ...} */
+static void
+parse_object(const char *col, JsonbContainer *obj, MaskSpec *m)
+{
+	JsonbValue *tv = getKeyJsonValueFromContainer(obj, "type", 4, NULL);
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	k;
+	JsonbValue	v;
+	bool		has_min = false,
+				has_max = false,
+				has_value = false;
+	int			si;
+
+	if (JsonContainerIsArray(obj))
+		bad_mask(col, "expected a strategy name or an object", NULL);
+	if (tv == NULL)
+		bad_mask(col, "the object has no \"type\"", VALID_STRATEGIES);
+	if (tv->type != jbvString)
+		bad_mask(col, "\"type\" must be a string", VALID_STRATEGIES);
+	si = find_strategy(col, jstr(tv));
+	m->kind = strategies[si].kind;
+	m->kindname = strategies[si].name;
+
+	it = JsonbIteratorInit(obj);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		char	   *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = jstr(&k);
+		tok = JsonbIteratorNext(&it, &v, true);
+		if (strcmp(key, "type") == 0)
+			continue;
+		if (!key_allowed(strategies[si].keys, key))
+			bad_mask(col, psprintf("unknown key \"%s\" for strategy \"%s\"", key, m->kindname),
+					 strategies[si].keys[0] ?
+					 psprintf("Strategy \"%s\" accepts: type, %s.", m->kindname, strategies[si].keys) :
+					 psprintf("Strategy \"%s\" takes no parameters.", m->kindname));
+		if (strcmp(key, "prefix") == 0)
+			m->prefix = want_int(col, key, &v);
+		else if (strcmp(key, "suffix") == 0)
+			m->suffix = want_int(col, key, &v);
+		else if (strcmp(key, "min") == 0)
+			m->min = want_int(col, key, &v), has_min = true;
+		else if (strcmp(key, "max") == 0)
+			m->max = want_int(col, key, &v), has_max = true;
+		else if (strcmp(key, "value") == 0)
+			m->value = want_scalar_text(col, &v), has_value = true;
+		else if (strcmp(key, "salt") == 0)
+			m->salt = want_str(col, key, &v);
+		else if (strcmp(key, "algorithm") == 0)
+		{
+			char	   *a = want_str(col, key, &v);
+
+			if (strcmp(a, "md5") == 0)
+				m->algorithm = "md5";
+			else if (strcmp(a, "sha256") == 0)
+				m->algorithm = "sha256";
+			else if (strcmp(a, "sha512") == 0)
+				m->algorithm = "sha512";
+			else
+				bad_mask(col, psprintf("unknown hash algorithm \"%s\"", a),
+						 "Valid algorithms are: md5, sha256, sha512.");
+		}
+	}
+
+	if (m->prefix < 0 || m->suffix < 0 || m->prefix > 1000 || m->suffix > 1000)
+		bad_mask(col, "\"prefix\" and \"suffix\" must be between 0 and 1000", NULL);
+	if (m->kind == MASK_RANDOM_INT)
+	{
+		if (!has_min || !has_max)
+			bad_mask(col, "strategy \"random_int\" needs both \"min\" and \"max\"",
+					 "Example: {\"type\": \"random_int\", \"min\": 1, \"max\": 100}");
+		if (m->min > m->max)
+			bad_mask(col, psprintf("\"min\" (" INT64_FORMAT ") is greater than \"max\" (" INT64_FORMAT ")",
+								   m->min, m->max), NULL);
+		m->has_range = true;
+	}
+	if (m->kind == MASK_CONSTANT && !has_value)
+		bad_mask(col, "strategy \"constant\" needs a \"value\"",
+				 "Example: {\"type\": \"constant\", \"value\": \"REDACTED\"}");
+}
+
+/* Parse the mask of one column; ERROR if malformed. */
+static void
+parse_spec(const char *col, const JsonbValue *v, MaskSpec *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->algorithm = "md5";
+	if (v->type == jbvString)
+	{
+		int			si = find_strategy(col, jstr(v));
+
+		if (!strategies[si].bare_ok)
+			bad_mask(col, psprintf("strategy \"%s\" needs parameters", strategies[si].name),
+					 strategies[si].kind == MASK_PARTIAL ?
+					 "Example: {\"type\": \"partial\", \"prefix\": 2, \"suffix\": 3}" :
+					 "Example: {\"type\": \"constant\", \"value\": \"REDACTED\"}");
+		m->kind = strategies[si].kind;
+		m->kindname = strategies[si].name;
+	}
+	else if (v->type == jbvBinary)
+		parse_object(col, v->val.binary.data, m);
+	else
+		bad_mask(col, "expected a strategy name or an object", VALID_STRATEGIES);
+}
+
+/* Integer range of the column's type, when it is an integer type */
+static bool
+integer_type_range(const char *type, int64 *lo, int64 *hi)
+{
+	if (strcmp(type, "smallint") == 0)
+		*lo = PG_INT16_MIN, *hi = PG_INT16_MAX;
+	else if (strcmp(type, "integer") == 0)
+		*lo = PG_INT32_MIN, *hi = PG_INT32_MAX;
+	else if (strcmp(type, "bigint") == 0)
+		*lo = PG_INT64_MIN, *hi = PG_INT64_MAX;
+	else
+		return false;
+	return true;
+}
+
+/* random_int writes numbers: integer, numeric and float columns take them */
+bool
+pgc_mask_numeric_column(const char *type)
+{
+	int64		lo,
+				hi;
+
+	return integer_type_range(type, &lo, &hi) ||
+		strcmp(type, "numeric") == 0 || strncmp(type, "numeric(", 8) == 0 ||
+		strcmp(type, "real") == 0 || strcmp(type, "double precision") == 0;
+}
+
+/* Checks that need the column: type and nullability */
+static void
+check_column(const MaskSpec *m, PgcColumn *c)
+{
+	int64		lo,
+				hi;
+
+	if (c->generated)
+		bad_mask(c->name, "the column is generated",
+				 "Mask the columns it is computed from instead.");
+	if (m->kind == MASK_NULL && c->notnull)
+		bad_mask(c->name, "strategy \"null\" on a NOT NULL column", "Use \"hash\", \"name\" or \"constant\" instead.");
+	/* text results can never be cast back to a number: say so before anything is created */
+	if (m->kind != MASK_NULL && m->kind != MASK_RANDOM_INT && m->kind != MASK_CONSTANT &&
+		pgc_mask_numeric_column(c->type))
+		bad_mask(c->name, psprintf("strategy \"%s\" produces text, which type %s cannot hold",
+								   m->kindname, c->type),
+				 "Use \"random_int\", \"constant\" or \"null\" on numeric columns.");
+	if (m->kind == MASK_RANDOM_INT)
+	{
+		bool		isint = integer_type_range(c->type, &lo, &hi);
+
+		if (!pgc_mask_numeric_column(c->type))
+			bad_mask(c->name, psprintf("strategy \"random_int\" needs a numeric column, not %s", c->type),
+					 "Use it on smallint, integer, bigint, numeric, real or double precision columns.");
+		if (isint && m->has_range && (m->min < lo || m->max > hi))
+			bad_mask(c->name, psprintf("range [" INT64_FORMAT ", " INT64_FORMAT "] does not fit type %s",
+									   m->min, m->max, c->type), NULL);
+	}
+}
+
+static PgcColumn *
+find_col(PgcTable *t, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < t->ncols; i++)
+		if (strcmp(t->cols[i].name, name) == 0)
+			return &t->cols[i];
+	return NULL;
+}
 
 void
 pgc_mask_validate(Jsonb *mask, PgcTable *t)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("the \"mask\" option is not implemented yet")));
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	k;
+	JsonbValue	v;
+
+	if (!JB_ROOT_IS_OBJECT(mask) || JB_ROOT_IS_SCALAR(mask))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mask must be a JSON object mapping column names to strategies")));
+	it = JsonbIteratorInit(&mask->root);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		char	   *col;
+		PgcColumn  *c;
+		MaskSpec	m;
+
+		if (tok != WJB_KEY)
+			continue;
+		col = jstr(&k);
+		(void) JsonbIteratorNext(&it, &v, true);
+		parse_spec(col, &v, &m);
+		c = find_col(t, col);
+		if (c == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("mask names column \"%s\", which does not exist in table %s",
+							col, pgc_qname(t->nspname, t->relname))));
+		if (!c->selected)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("mask names column \"%s\", which is not among the cloned \"columns\"",
+							col),
+					 errhint("Add it to \"columns\" or remove its mask.")));
+		check_column(&m, c);
+	}
+}
+
+/* Text strategies read the value as text, whatever the column type */
+static char *
+masked_expr(const MaskSpec *m, PgcColumn *c)
+{
+	const char *q = quote_identifier(c->name);
+	char	   *v = psprintf("%s::pg_catalog.text", q);
+	int64		lo,
+				hi;
+
+	switch (m->kind)
+	{
+		case MASK_EMAIL:
+			/* a***@domain; no '@' -> '***' */
+			return psprintf("CASE WHEN %s IS NULL THEN NULL"
+							" WHEN pg_catalog.strpos(%s, '@') > 0"
+							" THEN pg_catalog.left(%s, LEAST(1, pg_catalog.strpos(%s, '@') - 1))"
+							" || '***' || pg_catalog.substr(%s, pg_catalog.strpos(%s, '@'))"
+							" ELSE '***' END", q, v, v, v, v, v);
+		case MASK_NAME:
+			return psprintf("CASE WHEN %s IS NULL THEN NULL ELSE 'XXXX' END", q);
+		case MASK_PHONE:
+			/*
+			 * The last 4 digits; "***-****" when there are no more than 4.
+			 * No regex: translate() is several times cheaper per row, and the
+			 * common case (8+ characters ending in 4 digits) needs no digit
+			 * extraction at all.
+			 */
+			return psprintf("CASE WHEN %s IS NULL THEN NULL"
+							" WHEN pg_catalog.length(%s) >= 8 AND pg_catalog.translate(pg_catalog.right(%s, 4), '0123456789', '') = ''"
+							" THEN '***-' || pg_catalog.right(%s, 4)"
+							" WHEN pg_catalog.length(%s) - pg_catalog.length(pg_catalog.translate(%s, '0123456789', '')) <= 4"
+							" THEN '***-****'"
+							" ELSE '***-' || pg_catalog.right(pg_catalog.translate(%s, pg_catalog.translate(%s, '0123456789', ''), ''), 4)"
+							" END", q, v, v, v, v, v, v, v);
+		case MASK_PARTIAL:
+			/* a value no longer than prefix+suffix would be shown whole: hide it */
+			return psprintf("CASE WHEN %s IS NULL THEN NULL"
+							" WHEN pg_catalog.length(%s) > " INT64_FORMAT
+							" THEN pg_catalog.left(%s, " INT64_FORMAT ") || '***' || pg_catalog.right(%s, " INT64_FORMAT ")"
+							" ELSE '***' END",
+							q, v, m->prefix + m->suffix, v, m->prefix, v, m->suffix);
+		case MASK_HASH:
+			{
+				char	   *in = m->salt ?
+					psprintf("(%s || %s)", quote_literal_cstr(m->salt), v) : v;
+
+				if (strcmp(m->algorithm, "md5") == 0)
+					return psprintf("pg_catalog.md5(%s)", in);
+				return psprintf("pg_catalog.encode(pg_catalog.%s(pg_catalog.convert_to(%s, 'UTF8')), 'hex')",
+								m->algorithm, in);
+			}
+		case MASK_NULL:
+			return pstrdup("NULL");
+		case MASK_RANDOM_INT:
+			{
+				int64		mn = m->min,
+							mx = m->max;
+
+				if (!m->has_range)
+				{
+					mn = RANDOM_INT_DEFAULT_MIN;
+					mx = RANDOM_INT_DEFAULT_MAX;
+					if (integer_type_range(c->type, &lo, &hi) && mx > hi)
+						mx = hi;
+				}
+				/* float8 is exact below 2^53 and fast; numeric beyond; random() < 1 keeps it <= max */
+				if (mn > -(INT64CONST(1) << 51) && mx < (INT64CONST(1) << 51))
+					return psprintf("(" INT64_FORMAT "::pg_catalog.float8 + pg_catalog.floor(pg_catalog.random() * "
+									INT64_FORMAT "::pg_catalog.float8))", mn, mx - mn + 1);
+				return psprintf("(" INT64_FORMAT "::pg_catalog.numeric + pg_catalog.floor(pg_catalog.random()::pg_catalog.numeric"
+								" * (" INT64_FORMAT "::pg_catalog.numeric - " INT64_FORMAT "::pg_catalog.numeric + 1)))",
+								mn, mx, mn);
+			}
+		case MASK_CONSTANT:
+			return quote_literal_cstr(m->value);
+	}
+	return NULL;
 }
 
 char *
 pgc_mask_expr(Jsonb *mask, PgcColumn *c)
 {
-	return NULL;
+	JsonbValue *v;
+	MaskSpec	m;
+
+	if (mask == NULL || !JB_ROOT_IS_OBJECT(mask) || JB_ROOT_IS_SCALAR(mask))
+		return NULL;
+	v = getKeyJsonValueFromContainer(&mask->root, c->name, strlen(c->name), NULL);
+	if (v == NULL)
+		return NULL;
+	parse_spec(c->name, v, &m);
+	return masked_expr(&m, c);
+}
+
+Jsonb *
+pgc_mask_for_table(Jsonb *mask, const char *relname)
+{
+	JsonbValue *v;
+
+	if (mask == NULL || !JB_ROOT_IS_OBJECT(mask) || JB_ROOT_IS_SCALAR(mask))
+		return NULL;
+	v = getKeyJsonValueFromContainer(&mask->root, relname, strlen(relname), NULL);
+	if (v == NULL)
+		return NULL;
+	if (v->type != jbvBinary || JsonContainerIsArray(v->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mask for table \"%s\" must be an object mapping column names to strategies",
+						relname),
+				 errhint("Schema and database clones name masks per table: {\"employees\": {\"email\": \"email\"}}.")));
+	return JsonbValueToJsonb(v);
+}
+
+Jsonb *
+pgc_mask_parse_text(const char *json, const char *argname)
+{
+	Jsonb	   *j = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+
+	if (!JB_ROOT_IS_OBJECT(j) || JB_ROOT_IS_SCALAR(j))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"%s\" must be a JSON object mapping column names to strategies",
+						argname)));
+	return j;
+}
+
+int
+pgc_mask_ncolumns(Jsonb *mask)
+{
+	return JB_ROOT_COUNT(mask);
 }
