@@ -19,6 +19,12 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+/*
+ * From mask.h, which cannot be included beside schema.h: the second half of
+ * pgclone.h sits outside its include guard.
+ */
+extern Jsonb *pgc_mask_for_table(Jsonb *mask, const char *relname);
+
 PG_FUNCTION_INFO_V1(pgclone_schema);
 PG_FUNCTION_INFO_V1(pgclone_schema_ex);
 PG_FUNCTION_INFO_V1(pgclone_functions);
@@ -437,11 +443,15 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 				o->skip = true; /* nor its indexes, rules, ... */
 				continue;
 			}
-			pt->table = pgc_fetch_table_oid(conn, o->oid, opts);
+			/* masks are named per table: {"customers": {"email": "email"}} */
+			pt->opts = palloc(sizeof(PgcOptions));
+			*pt->opts = *opts;
+			pt->opts->mask = pgc_mask_for_table(opts->mask, o->name);
+			pt->table = pgc_fetch_table_oid(conn, o->oid, pt->opts);
 			pt->target.nspname = o->nspname;
 			pt->target.relname = o->name;
 			pt->load = pt->table->relkind == 'r';
-			exec_stmts(table_pre_data(conn, pt, opts));
+			exec_stmts(table_pre_data(conn, pt, pt->opts));
 			plan->tables = lappend(plan->tables, pt);
 		}
 		else
@@ -545,6 +555,37 @@ pgc_plan_summary(PgcClonePlan *plan)
 					plan->counts['S'], plan->rows);
 }
 
+/* Every table a mask names must be one the clone creates. */
+static void
+check_mask_tables(PgcClonePlan *plan, const PgcOptions *opts)
+{
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+
+	if (opts->mask == NULL || !JB_ROOT_IS_OBJECT(opts->mask))
+		return;
+	it = JsonbIteratorInit(&opts->mask->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *name;
+		bool		found = false;
+		ListCell   *lc;
+
+		if (tok != WJB_KEY)
+			continue;
+		name = pnstrdup(v.val.string.val, v.val.string.len);
+		foreach(lc, plan->tables)
+			if (strcmp(((PgcPlanTable *) lfirst(lc))->target.relname, name) == 0)
+				found = true;
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("mask names table \"%s\", which this clone does not create", name),
+					 errhint("Schema and database clones name masks per table: {\"employees\": {\"email\": \"email\"}}.")));
+	}
+}
+
 void
 pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts)
 {
@@ -558,12 +599,13 @@ pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts
 							 GUC_ACTION_SAVE, true, 0, false);
 
 	pgc_plan_pre_data(conn, plan, opts);
+	check_mask_tables(plan, opts);
 	foreach(lc, plan->tables)
 	{
 		PgcPlanTable *pt = lfirst(lc);
 
 		if (data && pt->load)
-			plan->rows += pgc_copy_table(conn, pt->table, &pt->target, opts, true);
+			plan->rows += pgc_copy_table(conn, pt->table, &pt->target, pt->opts, true);
 	}
 	exec_stmts(pgc_plan_post_data(conn, plan, opts));
 	AtEOXact_GUC(true, nest);

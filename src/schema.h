@@ -9,7 +9,7 @@
  *       sequences, tables without indexes/constraints, views, matviews WITH
  *       NO DATA); fills plan->tables
  *   for each PgcPlanTable in plan->tables with load = true:
- *       pgc_copy_table(conn, pt->table, &pt->target, opts, true)
+ *       pgc_copy_table(conn, pt->table, &pt->target, pt->opts, true)
  *       (any connection that imported the clone's snapshot may do this: the
  *       order of loads does not matter, so a pool can share them out)
  *   stmts = pgc_plan_post_data(conn, plan, opts);          then run them in
@@ -49,6 +49,7 @@ typedef struct PgcPlanTable
 {
 	PgcTable   *table;
 	PgcTarget	target;
+	PgcOptions *opts;			/* the clone's options, with this table's mask */
 	bool		load;			/* has rows of its own (not a partitioned parent) */
 	bool		has_children;	/* inheritance parent */
 } PgcPlanTable;

@@ -94,6 +94,22 @@ like(target_error($tgt, "SELECT pgclone.schema('$c', 'needext')"),
 	'missing extension: clear error');
 is(q_target($tgt, "SELECT count(*) FROM pg_namespace WHERE nspname = 'needext'"), '0', 'missing extension: nothing created');
 
+# masks in a schema clone are named per table
+q_source($src, q{
+  CREATE SCHEMA m;
+  CREATE TABLE m.people (id int PRIMARY KEY, email text, name text);
+  CREATE TABLE m.other (id int PRIMARY KEY, email text);
+  INSERT INTO m.people SELECT g, 'p' || g || '@real.org', 'n' || g FROM generate_series(1, 50) g;
+  INSERT INTO m.other SELECT g, 'o' || g || '@real.org' FROM generate_series(1, 50) g;
+});
+like(target_error($tgt, "SELECT pgclone.schema('$c', 'm', true, '{\"mask\": {\"nope\": {\"email\": \"email\"}}}')"),
+	qr/mask names table "nope"/, 'mask naming a table the clone lacks');
+like(q_target($tgt, "SELECT pgclone.schema('$c', 'm', true, '{\"mask\": {\"people\": {\"email\": \"email\"}}}')"),
+	qr/^OK: schema m cloned \(2 tables/, 'schema clone with a per-table mask');
+is(q_target($tgt, "SELECT count(*) FROM m.people WHERE email ~ '^p[0-9]+\@'"), '0', 'masked column masked');
+is(q_target($tgt, "SELECT count(*) FROM m.people"), '50', 'masked table complete');
+is(checksum($tgt, 'postgres', 'm.other'), checksum($src, 'postgres', 'm.other'), 'unmasked table identical');
+
 # bad input
 like(target_error($tgt, "SELECT pgclone.schema(NULL, 'sales')"), qr/22004/, 'NULL conninfo');
 like(target_error($tgt, "SELECT pgclone.schema('$c', NULL)"), qr/22004/, 'NULL schema');
