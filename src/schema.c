@@ -11,6 +11,7 @@
  * sequence positions and finally REFRESH of the materialized views.
  */
 #include "schema.h"
+#include "mask.h"
 
 #include "catalog/namespace.h"
 #include "commands/extension.h"
@@ -18,12 +19,6 @@
 #include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-
-/*
- * From mask.h, which cannot be included beside schema.h: the second half of
- * pgclone.h sits outside its include guard.
- */
-extern Jsonb *pgc_mask_for_table(Jsonb *mask, const char *relname);
 
 PG_FUNCTION_INFO_V1(pgclone_schema);
 PG_FUNCTION_INFO_V1(pgclone_schema_ex);
