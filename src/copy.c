@@ -167,6 +167,8 @@ can_freeze(Relation rel)
 		return false;
 	if (rel->rd_rel->relkind != RELKIND_RELATION)
 		return false;
+	/* as CopyFrom() does: the catalog snapshot is not a reader of the rows */
+	InvalidateCatalogSnapshot();
 	return ThereAreNoPriorRegisteredSnapshots() && ThereAreNoReadyPortals();
 }
 

@@ -15,6 +15,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 
 #define TABLE_SQL \
 	"SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence, c.relreplident," \
@@ -65,7 +66,7 @@
 	"          AND dd.refobjid = $1::oid AND dd.refobjsubid > 0)::text AS deps"
 
 #define SEQUENCES_SQL \
-	"SELECT sc.relname, quote_ident(sn.nspname) || '.' || quote_ident(sc.relname) AS qname," \
+	"SELECT sc.relname, quote_ident(sn.nspname) || '.' || quote_ident(sc.relname) AS qname, sc.relpersistence," \
 	" d.refobjsubid AS attnum, d.deptype, format_type(s.seqtypid, NULL) AS seqtype," \
 	" s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle," \
 	" format('nextval(%L::regclass)', quote_ident(sn.nspname) || '.' || quote_ident(sc.relname)) AS nextval_expr," \
@@ -509,7 +510,8 @@ pgc_table_pre_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts)
 		if (pgc_get(t->sequences, i, "deptype")[0] != 'a' ||
 			!find_column(t, pgc_get_int(t->sequences, i, "attnum"))->selected)
 			continue;
-		out = lappend(out, psprintf("CREATE SEQUENCE %s AS %s %s",
+		out = lappend(out, psprintf("CREATE %sSEQUENCE %s AS %s %s",
+									pgc_get(t->sequences, i, "relpersistence")[0] == 'u' ? "UNLOGGED " : "",
 									target_seqname(t, tgt, i),
 									pgc_get(t->sequences, i, "seqtype"),
 									sequence_options(t->sequences, i)));
@@ -780,8 +782,8 @@ policies_sql(List *out, PgcTable *t, PgcTarget *tgt)
 		/* role_names is a text[] literal; check each role exists here */
 		if (ok && names[1] != '}')
 		{
-			Datum		arr = DirectFunctionCall3(array_in, CStringGetDatum(names),
-												  ObjectIdGetDatum(TEXTOID), Int32GetDatum(-1));
+			/* array_in needs an flinfo (fn_extra cache): not DirectFunctionCall */
+			Datum		arr = OidInputFunctionCall(F_ARRAY_IN, names, TEXTOID, -1);
 			Datum	   *elems;
 
 			deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, 'i',
@@ -935,7 +937,7 @@ pgc_table_sequence_values(PGconn *conn, PgcTable *t, PgcTarget *tgt)
 									 pgc_get(t->sequences, i, "qname")));
 		out = lappend(out, psprintf("SELECT pg_catalog.setval(%s, %s, %s)",
 									quote_literal_cstr(target_seqname(t, tgt, i)),
-									pgc_val(v, 0, 0),
+									quote_literal_cstr(pgc_val(v, 0, 0)),
 									pgc_val(v, 0, 1)[0] == 't' ? "true" : "false"));
 	}
 	return out;

@@ -140,7 +140,6 @@ extern char *pgc_qident(const char *ident);
 extern char *pgc_qname(const char *nspname, const char *relname);
 extern char *pgc_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 
-#endif							/* PGCLONE_H */
 
 /* ---------- ddl_table.c: one table's definition, read from the source ---------- */
 
@@ -250,3 +249,5 @@ extern void (*pgc_copy_progress_hook) (uint64 bytes);
 
 /* jobs.c: GUCs, shared memory and background workers (from _PG_init) */
 extern void pgc_init_jobs(void);
+
+#endif							/* PGCLONE_H */

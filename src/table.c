@@ -179,6 +179,16 @@ clone_table_spi(PGconn *conn, const char *nsp, const char *rel,
 	uint64		rows = 0;
 
 	t = pgc_fetch_table(conn, nsp, rel, opts);
+	if (t->relkind == 'p')
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("source table %s is partitioned", pgc_qname(nsp, rel)),
+				 errdetail("A table clone copies one table; the rows of a partitioned table live in its partitions."),
+				 errhint("Clone the partition tree with pgclone.schema(), or each partition with pgclone.table().")));
+	if (t->ispartition || t->parent)
+		ereport(NOTICE,
+				(errmsg("%s is cloned as a standalone table, without its parent %s",
+						pgc_qname(nsp, rel), t->parent)));
 	tgt.nspname = (char *) nsp;
 	tgt.relname = (char *) (tgtname ? tgtname : rel);
 	if (strlen(tgt.relname) >= NAMEDATALEN)

@@ -1,0 +1,645 @@
+/*
+ * objects.c — DDL of the objects of a schema that are not tables: types,
+ * standalone sequences, functions, aggregates, views, materialized views,
+ * rules, triggers on views, comments, owners and grants.
+ *
+ * As in ddl_table.c, everything is read on the source with search_path =
+ * pg_catalog, so names in pg_get_*def() output come schema-qualified and
+ * quoted by the source; names we splice in go through quote_ident() on the
+ * source or quote_identifier() here.
+ */
+#include "schema.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+
+#define ACL_OF(aclexpr, ownerexpr) \
+	" (SELECT string_agg(coalesce(pg_get_userbyid(NULLIF(a.grantee, 0)), '') || '\x1f' ||" \
+	"   a.privilege_type || '\x1f' || a.is_grantable || '\x1e', '' ORDER BY a.grantee, a.privilege_type)" \
+	"   FROM aclexplode(" aclexpr ") a WHERE a.grantee <> " ownerexpr ") AS acl," \
+	" " aclexpr " IS NOT NULL AS has_acl"
+
+#define TYPE_SQL \
+	"SELECT t.typtype, quote_ident(n.nspname) || '.' || quote_ident(t.typname) AS qname," \
+	" pg_get_userbyid(t.typowner) AS owner, obj_description(t.oid, 'pg_type') AS comment," \
+	" (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)" \
+	"    FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels," \
+	" CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS basetype," \
+	" t.typnotnull, t.typdefault," \
+	" CASE WHEN t.typtype = 'd' AND t.typcollation <> 0 AND t.typcollation <>" \
+	"   (SELECT bt.typcollation FROM pg_type bt WHERE bt.oid = t.typbasetype) THEN" \
+	"   (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co" \
+	"     JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END AS collation," \
+	" (SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) ||" \
+	"   CASE WHEN a.attcollation <> at.typcollation AND a.attcollation <> 0 THEN ' COLLATE ' ||" \
+	"   (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co" \
+	"     JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) ELSE '' END," \
+	"   ', ' ORDER BY a.attnum) FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid" \
+	"   WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) AS attrs," \
+	" (SELECT format('SUBTYPE = %s', format_type(r.rngsubtype, NULL))" \
+	"   || CASE WHEN NOT oc.opcdefault THEN ', SUBTYPE_OPCLASS = ' || quote_ident(ocn.nspname) || '.' || quote_ident(oc.opcname) ELSE '' END" \
+	"   || CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> st.typcollation THEN ', COLLATION = ' ||" \
+	"      (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co" \
+	"       JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = r.rngcollation) ELSE '' END" \
+	"   || CASE WHEN r.rngcanonical <> 0 THEN ', CANONICAL = ' || r.rngcanonical::regproc::text ELSE '' END" \
+	"   || CASE WHEN r.rngsubdiff <> 0 THEN ', SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text ELSE '' END" \
+	"   || ', MULTIRANGE_TYPE_NAME = ' || (SELECT quote_ident(mn.nspname) || '.' || quote_ident(mt.typname)" \
+	"      FROM pg_type mt JOIN pg_namespace mn ON mn.oid = mt.typnamespace WHERE mt.oid = r.rngmultitypid)" \
+	"   FROM pg_range r JOIN pg_type st ON st.oid = r.rngsubtype JOIN pg_opclass oc ON oc.oid = r.rngsubopc" \
+	"   JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace WHERE r.rngtypid = t.oid) AS range," \
+	ACL_OF("t.typacl", "t.typowner") \
+	" FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = $1::oid"
+
+#define DOMAIN_CHECKS_SQL \
+	"SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint" \
+	" WHERE contypid = $1::oid ORDER BY conname"
+
+#define SEQ_SQL \
+	"SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qname, c.relpersistence," \
+	" format_type(s.seqtypid, NULL) AS seqtype, s.seqstart, s.seqincrement, s.seqmin, s.seqmax," \
+	" s.seqcache, s.seqcycle, pg_get_userbyid(c.relowner) AS owner," \
+	" obj_description(c.oid, 'pg_class') AS comment," \
+	ACL_OF("c.relacl", "c.relowner") \
+	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace" \
+	" JOIN pg_sequence s ON s.seqrelid = c.oid WHERE c.oid = $1::oid"
+
+#define FUNC_SQL \
+	"SELECT p.prokind, pg_get_userbyid(p.proowner) AS owner, p.oid::regprocedure::text AS sig," \
+	" obj_description(p.oid, 'pg_proc') AS comment," \
+	" CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS def," \
+	" quote_ident(n.nspname) || '.' || quote_ident(p.proname) AS qname," \
+	" pg_get_function_arguments(p.oid) AS args, p.proparallel," \
+	ACL_OF("p.proacl", "p.proowner") \
+	" FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = $1::oid"
+
+#define AGG_SQL \
+	"SELECT a.aggkind, a.aggtransfn::regproc::text AS sfunc, format_type(a.aggtranstype, NULL) AS stype," \
+	" a.aggtransspace, NULLIF(a.aggfinalfn, 0)::regproc::text AS finalfunc, a.aggfinalextra," \
+	" a.aggfinalmodify, NULLIF(a.aggcombinefn, 0)::regproc::text AS combinefunc," \
+	" NULLIF(a.aggserialfn, 0)::regproc::text AS serialfunc," \
+	" NULLIF(a.aggdeserialfn, 0)::regproc::text AS deserialfunc, a.agginitval," \
+	" NULLIF(a.aggmtransfn, 0)::regproc::text AS msfunc, NULLIF(a.aggminvtransfn, 0)::regproc::text AS minvfunc," \
+	" CASE WHEN a.aggmtranstype <> 0 THEN format_type(a.aggmtranstype, NULL) END AS mstype," \
+	" a.aggmtransspace, NULLIF(a.aggmfinalfn, 0)::regproc::text AS mfinalfunc, a.aggmfinalextra," \
+	" a.aggmfinalmodify, a.aggminitval," \
+	" (SELECT 'OPERATOR(' || quote_ident(opn.nspname) || '.' || op.oprname || ')' FROM pg_operator op" \
+	"   JOIN pg_namespace opn ON opn.oid = op.oprnamespace WHERE op.oid = a.aggsortop) AS sortop" \
+	" FROM pg_aggregate a WHERE a.aggfnoid = $1::oid"
+
+#define VIEW_SQL \
+	"SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qname, c.relkind," \
+	" pg_get_viewdef(c.oid) AS def, c.relispopulated, pg_get_userbyid(c.relowner) AS owner," \
+	" (SELECT string_agg(quote_ident(option_name) || '=' || quote_literal(option_value), ', ')" \
+	"    FROM pg_options_to_table(c.reloptions)) AS reloptions," \
+	" CASE WHEN c.relam <> 0 AND am.amname <> 'heap' THEN quote_ident(am.amname) END AS am," \
+	" obj_description(c.oid, 'pg_class') AS comment," \
+	ACL_OF("c.relacl", "c.relowner") \
+	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace" \
+	" LEFT JOIN pg_am am ON am.oid = c.relam WHERE c.oid = $1::oid"
+
+#define RELCOLS_SQL \
+	"SELECT quote_ident(a.attname) AS col, col_description(a.attrelid, a.attnum) AS comment," \
+	" pg_get_expr(d.adbin, d.adrelid) AS defexpr FROM pg_attribute a" \
+	" LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum" \
+	" WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped" \
+	"   AND (d.oid IS NOT NULL OR col_description(a.attrelid, a.attnum) IS NOT NULL)" \
+	" ORDER BY a.attnum"
+
+#define RELINDEXES_SQL \
+	"SELECT pg_get_indexdef(i.indexrelid) AS def, i.indisclustered," \
+	" quote_ident(ic.relname) AS qidx, obj_description(i.indexrelid, 'pg_class') AS comment" \
+	" FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid" \
+	" WHERE i.indrelid = $1::oid ORDER BY ic.relname"
+
+#define RULES_SQL \
+	"SELECT r.rulename, pg_get_ruledef(r.oid) AS def, r.ev_enabled," \
+	" obj_description(r.oid, 'pg_rewrite') AS comment FROM pg_rewrite r" \
+	" WHERE r.ev_class = $1::oid AND r.rulename <> '_RETURN' ORDER BY r.rulename"
+
+#define VIEW_TRIGGERS_SQL \
+	"SELECT t.tgname, pg_get_triggerdef(t.oid) AS def, t.tgenabled," \
+	" obj_description(t.oid, 'pg_trigger') AS comment FROM pg_trigger t" \
+	" WHERE t.tgrelid = $1::oid AND NOT t.tgisinternal ORDER BY t.tgname"
+
+#define SCHEMA_SQL \
+	"SELECT n.oid, quote_ident(n.nspname) AS qname, pg_get_userbyid(n.nspowner) AS owner," \
+	" obj_description(n.oid, 'pg_namespace') AS comment," \
+	ACL_OF("n.nspacl", "n.nspowner") \
+	" FROM pg_namespace n WHERE n.nspname = $1"
+
+#define COLLATION_SQL \
+	"SELECT quote_ident(n.nspname) || '.' || quote_ident(c.collname) AS qname, c.collprovider," \
+	" c.collisdeterministic, c.collcollate, c.collctype, c.colliculocale," \
+	" pg_get_userbyid(c.collowner) AS owner, obj_description(c.oid, 'pg_collation') AS comment" \
+	" FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE c.oid = $1::oid"
+
+static PgcRows *
+one_row(PGconn *conn, const char *sql, const char *oid, const char *what)
+{
+	const char *params[1] = {oid};
+	PgcRows    *r = pgc_query_params(conn, sql, 1, params);
+
+	if (r->nrows != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("source %s with OID %s disappeared", what, oid)));
+	return r;
+}
+
+/* Strip the ';' pg_get_viewdef() and pg_get_ruledef() end with. */
+static char *
+strip_semicolon(const char *def)
+{
+	char	   *s = pstrdup(def);
+	size_t		n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == ';' || s[n - 1] == ' ' || s[n - 1] == '\n'))
+		s[--n] = '\0';
+	return s;
+}
+
+bool
+pgc_role_usable(const char *role, const char *what)
+{
+	if (role == NULL || role[0] == '\0' || OidIsValid(get_role_oid(role, true)))
+		return true;
+	ereport(NOTICE,
+			(errmsg("skipping %s: role \"%s\" does not exist on the target", what, role)));
+	return false;
+}
+
+/*
+ * Owner and grants.  acl is aclexplode() of a non-default ACL, minus the
+ * owner's own entries: reset to nothing for PUBLIC, then grant each entry.
+ */
+static List *
+owner_acl(List *out, PgcRows *r, const char *kind, const char *what)
+{
+	char	   *owner = pgc_get(r, 0, "owner");
+	char	   *acl = pgc_get(r, 0, "acl");
+
+	if (owner && pgc_role_usable(owner, psprintf("owner of %s %s", kind, what)))
+		out = lappend(out, psprintf("ALTER %s %s OWNER TO %s", kind, what,
+									quote_identifier(owner)));
+	if (!pgc_get_bool(r, 0, "has_acl"))
+		return out;
+	out = lappend(out, psprintf("REVOKE ALL ON %s %s FROM PUBLIC",
+								strcmp(kind, "VIEW") == 0 || strcmp(kind, "MATERIALIZED VIEW") == 0 ?
+								"TABLE" : strcmp(kind, "PROCEDURE") == 0 || strcmp(kind, "AGGREGATE") == 0 ?
+								"FUNCTION" : kind, what));
+	/* records: grantee \x1f privilege \x1f grantable \x1e */
+	while (acl && *acl)
+	{
+		char	   *end = strchr(acl, '\x1e');
+		char	   *f1 = strchr(acl, '\x1f');
+		char	   *f2 = f1 ? strchr(f1 + 1, '\x1f') : NULL;
+		char	   *grantee;
+		char	   *priv;
+		const char *on = kind;
+
+		if (end == NULL || f2 == NULL || f2 > end)
+			elog(ERROR, "pgclone: malformed ACL from the source");
+		grantee = pnstrdup(acl, f1 - acl);
+		priv = pnstrdup(f1 + 1, f2 - f1 - 1);
+		if (strcmp(kind, "VIEW") == 0 || strcmp(kind, "MATERIALIZED VIEW") == 0)
+			on = "TABLE";
+		else if (strcmp(kind, "PROCEDURE") == 0 || strcmp(kind, "AGGREGATE") == 0)
+			on = "FUNCTION";
+		if (pgc_role_usable(grantee, psprintf("grant on %s", what)))
+			out = lappend(out, psprintf("GRANT %s ON %s %s TO %s%s", priv, on, what,
+										grantee[0] ? quote_identifier(grantee) : "PUBLIC",
+										f2[1] == 't' ? " WITH GRANT OPTION" : ""));
+		acl = end + 1;
+	}
+	return out;
+}
+
+static List *
+comment_on(List *out, PgcRows *r, const char *kind, const char *what)
+{
+	char	   *c = pgc_get(r, 0, "comment");
+
+	if (c)
+		out = lappend(out, psprintf("COMMENT ON %s %s IS %s", kind, what,
+									quote_literal_cstr(c)));
+	return out;
+}
+
+static List *
+type_sql(PGconn *conn, PgcObject *o)
+{
+	PgcRows    *r = one_row(conn, TYPE_SQL, o->oid, "type");
+	char	   *q = pgc_get(r, 0, "qname");
+	List	   *out = NIL;
+
+	switch (pgc_get(r, 0, "typtype")[0])
+	{
+		case 'e':
+			out = lappend(out, psprintf("CREATE TYPE %s AS ENUM (%s)", q,
+										pgc_get(r, 0, "labels") ? pgc_get(r, 0, "labels") : ""));
+			break;
+		case 'c':
+			out = lappend(out, psprintf("CREATE TYPE %s AS (%s)", q,
+										pgc_get(r, 0, "attrs") ? pgc_get(r, 0, "attrs") : ""));
+			break;
+		case 'r':
+			out = lappend(out, psprintf("CREATE TYPE %s AS RANGE (%s)", q, pgc_get(r, 0, "range")));
+			break;
+		case 'd':
+			{
+				StringInfoData b;
+				PgcRows    *k;
+				const char *params[1] = {o->oid};
+				int			i;
+
+				initStringInfo(&b);
+				appendStringInfo(&b, "CREATE DOMAIN %s AS %s", q, pgc_get(r, 0, "basetype"));
+				if (pgc_get(r, 0, "collation"))
+					appendStringInfo(&b, " COLLATE %s", pgc_get(r, 0, "collation"));
+				if (pgc_get(r, 0, "typdefault"))
+					appendStringInfo(&b, " DEFAULT %s", pgc_get(r, 0, "typdefault"));
+				if (pgc_get_bool(r, 0, "typnotnull"))
+					appendStringInfoString(&b, " NOT NULL");
+				out = lappend(out, b.data);
+				k = pgc_query_params(conn, DOMAIN_CHECKS_SQL, 1, params);
+				for (i = 0; i < k->nrows; i++)
+					out = lappend(out, psprintf("ALTER DOMAIN %s ADD CONSTRAINT %s %s", q,
+												quote_identifier(pgc_get(k, i, "conname")),
+												pgc_get(k, i, "def")));
+				out = comment_on(out, r, "DOMAIN", q);
+				return owner_acl(out, r, "DOMAIN", q);
+			}
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot clone type %s: base types need C functions", q)));
+	}
+	out = comment_on(out, r, "TYPE", q);
+	return owner_acl(out, r, "TYPE", q);
+}
+
+static List *
+sequence_sql(PGconn *conn, PgcObject *o)
+{
+	PgcRows    *r = one_row(conn, SEQ_SQL, o->oid, "sequence");
+	char	   *q = pgc_get(r, 0, "qname");
+	List	   *out = NIL;
+
+	out = lappend(out, psprintf("CREATE %sSEQUENCE %s AS %s START WITH %s INCREMENT BY %s"
+								" MINVALUE %s MAXVALUE %s CACHE %s%s",
+								pgc_get(r, 0, "relpersistence")[0] == 'u' ? "UNLOGGED " : "",
+								q, pgc_get(r, 0, "seqtype"), pgc_get(r, 0, "seqstart"),
+								pgc_get(r, 0, "seqincrement"), pgc_get(r, 0, "seqmin"),
+								pgc_get(r, 0, "seqmax"), pgc_get(r, 0, "seqcache"),
+								pgc_get_bool(r, 0, "seqcycle") ? " CYCLE" : ""));
+	out = comment_on(out, r, "SEQUENCE", q);
+	return owner_acl(out, r, "SEQUENCE", q);
+}
+
+static void
+agg_opt(StringInfo b, const char *key, const char *val, bool literal)
+{
+	if (val)
+		appendStringInfo(b, ",\n    %s = %s", key, literal ? quote_literal_cstr(val) : val);
+}
+
+static const char *
+modify_word(const char *c)
+{
+	return c[0] == 'r' ? "READ_ONLY" : c[0] == 's' ? "SHAREABLE" : "READ_WRITE";
+}
+
+static char *
+aggregate_sql(PGconn *conn, PgcObject *o, PgcRows *f)
+{
+	PgcRows    *a = one_row(conn, AGG_SQL, o->oid, "aggregate");
+	StringInfoData b;
+	char		par = pgc_get(f, 0, "proparallel")[0];
+	char		kind = pgc_get(a, 0, "aggkind")[0];
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "CREATE AGGREGATE %s(%s) (\n    SFUNC = %s,\n    STYPE = %s",
+					 pgc_get(f, 0, "qname"),
+					 pgc_get(f, 0, "args")[0] ? pgc_get(f, 0, "args") : "*",
+					 pgc_get(a, 0, "sfunc"), pgc_get(a, 0, "stype"));
+	if (strcmp(pgc_get(a, 0, "aggtransspace"), "0") != 0)
+		agg_opt(&b, "SSPACE", pgc_get(a, 0, "aggtransspace"), false);
+	agg_opt(&b, "FINALFUNC", pgc_get(a, 0, "finalfunc"), false);
+	if (pgc_get(a, 0, "finalfunc"))
+	{
+		if (pgc_get_bool(a, 0, "aggfinalextra"))
+			appendStringInfoString(&b, ",\n    FINALFUNC_EXTRA");
+		agg_opt(&b, "FINALFUNC_MODIFY", modify_word(pgc_get(a, 0, "aggfinalmodify")), false);
+	}
+	agg_opt(&b, "COMBINEFUNC", pgc_get(a, 0, "combinefunc"), false);
+	agg_opt(&b, "SERIALFUNC", pgc_get(a, 0, "serialfunc"), false);
+	agg_opt(&b, "DESERIALFUNC", pgc_get(a, 0, "deserialfunc"), false);
+	agg_opt(&b, "INITCOND", pgc_get(a, 0, "agginitval"), true);
+	if (pgc_get(a, 0, "msfunc"))
+	{
+		agg_opt(&b, "MSFUNC", pgc_get(a, 0, "msfunc"), false);
+		agg_opt(&b, "MINVFUNC", pgc_get(a, 0, "minvfunc"), false);
+		agg_opt(&b, "MSTYPE", pgc_get(a, 0, "mstype"), false);
+		if (strcmp(pgc_get(a, 0, "aggmtransspace"), "0") != 0)
+			agg_opt(&b, "MSSPACE", pgc_get(a, 0, "aggmtransspace"), false);
+		agg_opt(&b, "MFINALFUNC", pgc_get(a, 0, "mfinalfunc"), false);
+		if (pgc_get(a, 0, "mfinalfunc"))
+		{
+			if (pgc_get_bool(a, 0, "aggmfinalextra"))
+				appendStringInfoString(&b, ",\n    MFINALFUNC_EXTRA");
+			agg_opt(&b, "MFINALFUNC_MODIFY", modify_word(pgc_get(a, 0, "aggmfinalmodify")), false);
+		}
+		agg_opt(&b, "MINITCOND", pgc_get(a, 0, "aggminitval"), true);
+	}
+	agg_opt(&b, "SORTOP", pgc_get(a, 0, "sortop"), false);
+	if (kind == 'h')
+		appendStringInfoString(&b, ",\n    HYPOTHETICAL");
+	if (par != 'u')
+		appendStringInfo(&b, ",\n    PARALLEL = %s", par == 's' ? "SAFE" : "RESTRICTED");
+	appendStringInfoString(&b, "\n)");
+	return b.data;
+}
+
+static List *
+function_sql(PGconn *conn, PgcObject *o)
+{
+	PgcRows    *r = one_row(conn, FUNC_SQL, o->oid, "function");
+	char		kind = pgc_get(r, 0, "prokind")[0];
+	char	   *sig = pgc_get(r, 0, "sig");
+	const char *word = kind == 'p' ? "PROCEDURE" : kind == 'a' ? "AGGREGATE" : "FUNCTION";
+	List	   *out = NIL;
+
+	if (kind == 'a')
+		out = lappend(out, aggregate_sql(conn, o, r));
+	else
+		out = lappend(out, pgc_get(r, 0, "def"));
+	out = comment_on(out, r, (char *) word, sig);
+	return owner_acl(out, r, (char *) word, sig);
+}
+
+static List *
+view_sql(PGconn *conn, PgcObject *o)
+{
+	PgcRows    *r = one_row(conn, VIEW_SQL, o->oid, "view");
+	char	   *q = pgc_get(r, 0, "qname");
+	bool		mat = o->kind == 'M';
+	const char *word = mat ? "MATERIALIZED VIEW" : "VIEW";
+	StringInfoData b;
+	List	   *out = NIL;
+	const char *params[1] = {o->oid};
+	PgcRows    *cols;
+	int			i;
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "CREATE %s %s", word, q);
+	if (mat && pgc_get(r, 0, "am"))
+		appendStringInfo(&b, " USING %s", pgc_get(r, 0, "am"));
+	if (pgc_get(r, 0, "reloptions"))
+		appendStringInfo(&b, " WITH (%s)", pgc_get(r, 0, "reloptions"));
+	appendStringInfo(&b, " AS\n%s", strip_semicolon(pgc_get(r, 0, "def")));
+	if (mat)
+		appendStringInfoString(&b, "\n  WITH NO DATA");
+	out = lappend(out, b.data);
+
+	cols = pgc_query_params(conn, RELCOLS_SQL, 1, params);
+	for (i = 0; i < cols->nrows; i++)
+	{
+		if (pgc_get(cols, i, "defexpr"))
+			out = lappend(out, psprintf("ALTER VIEW %s ALTER COLUMN %s SET DEFAULT %s", q,
+										pgc_get(cols, i, "col"), pgc_get(cols, i, "defexpr")));
+		if (pgc_get(cols, i, "comment"))
+			out = lappend(out, psprintf("COMMENT ON COLUMN %s.%s IS %s", q,
+										pgc_get(cols, i, "col"),
+										quote_literal_cstr(pgc_get(cols, i, "comment"))));
+	}
+	out = comment_on(out, r, (char *) word, q);
+	return owner_acl(out, r, (char *) word, q);
+}
+
+static List *
+collation_sql(PGconn *conn, PgcObject *o)
+{
+	PgcRows    *r = one_row(conn, COLLATION_SQL, o->oid, "collation");
+	char	   *q = pgc_get(r, 0, "qname");
+	char		prov = pgc_get(r, 0, "collprovider")[0];
+	StringInfoData b;
+	List	   *out = NIL;
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "CREATE COLLATION %s (provider = %s", q, prov == 'i' ? "icu" : "libc");
+	if (prov == 'i')
+		appendStringInfo(&b, ", locale = %s", quote_literal_cstr(pgc_get(r, 0, "colliculocale")));
+	else if (prov == 'c')
+		appendStringInfo(&b, ", lc_collate = %s, lc_ctype = %s",
+						 quote_literal_cstr(pgc_get(r, 0, "collcollate")),
+						 quote_literal_cstr(pgc_get(r, 0, "collctype")));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot clone collation %s with the default provider", q)));
+	if (!pgc_get_bool(r, 0, "collisdeterministic"))
+		appendStringInfoString(&b, ", deterministic = false");
+	appendStringInfoChar(&b, ')');
+	out = lappend(out, b.data);
+	out = comment_on(out, r, "COLLATION", q);
+	if (pgc_get(r, 0, "owner") && pgc_role_usable(pgc_get(r, 0, "owner"), psprintf("owner of collation %s", q)))
+		out = lappend(out, psprintf("ALTER COLLATION %s OWNER TO %s", q,
+									quote_identifier(pgc_get(r, 0, "owner"))));
+	return out;
+}
+
+List *
+pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
+{
+	switch (o->kind)
+	{
+		case 'C':
+			return collation_sql(conn, o);
+		case 'T':
+			return type_sql(conn, o);
+		case 'S':
+			return sequence_sql(conn, o);
+		case 'F':
+		case 'A':
+			return function_sql(conn, o);
+		case 'V':
+		case 'M':
+			return view_sql(conn, o);
+		default:
+			return NIL;
+	}
+}
+
+/* Rules (not a view's _RETURN) of a table, view or matview */
+List *
+pgc_relation_rules(PGconn *conn, PgcObject *o)
+{
+	const char *params[1] = {o->oid};
+	PgcRows    *r = pgc_query_params(conn, RULES_SQL, 1, params);
+	char	   *q = pgc_qname(o->nspname, o->name);
+	List	   *out = NIL;
+	int			i;
+
+	for (i = 0; i < r->nrows; i++)
+	{
+		char		en = pgc_get(r, i, "ev_enabled")[0];
+		char	   *qr = pgc_qident(pgc_get(r, i, "rulename"));
+
+		out = lappend(out, strip_semicolon(pgc_get(r, i, "def")));
+		if (en == 'D')
+			out = lappend(out, psprintf("ALTER TABLE %s DISABLE RULE %s", q, qr));
+		else if (en == 'A')
+			out = lappend(out, psprintf("ALTER TABLE %s ENABLE ALWAYS RULE %s", q, qr));
+		else if (en == 'R')
+			out = lappend(out, psprintf("ALTER TABLE %s ENABLE REPLICA RULE %s", q, qr));
+		if (pgc_get(r, i, "comment"))
+			out = lappend(out, psprintf("COMMENT ON RULE %s ON %s IS %s", qr, q,
+										quote_literal_cstr(pgc_get(r, i, "comment"))));
+	}
+	return out;
+}
+
+/* After the data: a matview's indexes, a view's INSTEAD OF triggers. */
+List *
+pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
+{
+	const char *params[1] = {o->oid};
+	char	   *q = pgc_qname(o->nspname, o->name);
+	List	   *out = NIL;
+	PgcRows    *r;
+	int			i;
+
+	if (o->kind == 'M' && opts->indexes)
+	{
+		r = pgc_query_params(conn, RELINDEXES_SQL, 1, params);
+		for (i = 0; i < r->nrows; i++)
+		{
+			out = lappend(out, pgc_get(r, i, "def"));
+			if (pgc_get_bool(r, i, "indisclustered"))
+				out = lappend(out, psprintf("ALTER MATERIALIZED VIEW %s CLUSTER ON %s", q,
+											pgc_get(r, i, "qidx")));
+			if (pgc_get(r, i, "comment"))
+				out = lappend(out, psprintf("COMMENT ON INDEX %s.%s IS %s",
+											quote_identifier(o->nspname), pgc_get(r, i, "qidx"),
+											quote_literal_cstr(pgc_get(r, i, "comment"))));
+		}
+	}
+	if (o->kind == 'V' && opts->triggers)
+	{
+		r = pgc_query_params(conn, VIEW_TRIGGERS_SQL, 1, params);
+		for (i = 0; i < r->nrows; i++)
+		{
+			char		en = pgc_get(r, i, "tgenabled")[0];
+			char	   *qt = pgc_qident(pgc_get(r, i, "tgname"));
+
+			out = lappend(out, pgc_get(r, i, "def"));
+			if (en == 'D')
+				out = lappend(out, psprintf("ALTER TABLE %s DISABLE TRIGGER %s", q, qt));
+			if (pgc_get(r, i, "comment"))
+				out = lappend(out, psprintf("COMMENT ON TRIGGER %s ON %s IS %s", qt, q,
+											quote_literal_cstr(pgc_get(r, i, "comment"))));
+		}
+	}
+	return out;
+}
+
+/* Run a one-parameter boolean query locally. */
+static bool
+local_bool(const char *sql, const char *arg)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(arg)};
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "pgclone: local lookup failed");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return !isnull && DatumGetBool(d);
+}
+
+/* Does an object of this name already exist on the target? */
+bool
+pgc_object_exists_locally(PGconn *conn, PgcObject *o)
+{
+	switch (o->kind)
+	{
+		case 'R':
+		case 'V':
+		case 'M':
+		case 'S':
+			return pgc_local_relation_exists(o->nspname, o->name);
+		case 'T':
+			return local_bool("SELECT pg_catalog.to_regtype($1) IS NOT NULL",
+							  pgc_qname(o->nspname, o->name));
+		case 'C':
+			return local_bool(psprintf("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_collation c"
+									   " WHERE c.collnamespace = %s::pg_catalog.regnamespace"
+									   " AND c.collname = $1)",
+									   quote_literal_cstr(quote_identifier(o->nspname))),
+							  o->name);
+		default:
+			{
+				/* by name and identity arguments: the types may not exist here */
+				const char *params[1] = {o->oid};
+				PgcRows    *r = pgc_query_params(conn,
+												 "SELECT pg_get_function_identity_arguments(p.oid) FROM pg_proc p"
+												 " WHERE p.oid = $1::oid", 1, params);
+
+				return r->nrows == 1 &&
+					local_bool(psprintf("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p"
+										" WHERE p.pronamespace = %s::pg_catalog.regnamespace"
+										" AND p.proname = %s"
+										" AND pg_catalog.pg_get_function_identity_arguments(p.oid) = $1)",
+										quote_literal_cstr(quote_identifier(o->nspname)),
+										quote_literal_cstr(o->name)),
+							   pgc_val(r, 0, 0));
+			}
+	}
+}
+
+char *
+pgc_object_drop_sql(PgcObject *o)
+{
+	char	   *q = pgc_qname(o->nspname, o->name);
+
+	switch (o->kind)
+	{
+		case 'V':
+			return psprintf("DROP VIEW IF EXISTS %s CASCADE", q);
+		case 'M':
+			return psprintf("DROP MATERIALIZED VIEW IF EXISTS %s CASCADE", q);
+		case 'S':
+			return psprintf("DROP SEQUENCE IF EXISTS %s CASCADE", q);
+		case 'T':
+			return psprintf("DROP TYPE IF EXISTS %s CASCADE", q);
+		case 'C':
+			return psprintf("DROP COLLATION IF EXISTS %s CASCADE", q);
+		default:
+			return NULL;		/* functions: CREATE OR REPLACE */
+	}
+}
+
+/* CREATE SCHEMA (if missing), its comment, owner and grants */
+List *
+pgc_schema_header(PGconn *conn, const char *nspname)
+{
+	const char *params[1] = {nspname};
+	PgcRows    *r = pgc_query_params(conn, SCHEMA_SQL, 1, params);
+	char	   *q;
+	List	   *out = NIL;
+
+	if (r->nrows != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_SCHEMA_NAME),
+				 errmsg("source schema %s does not exist", quote_identifier(nspname)),
+				 errdetail("Source server: %s.", pgc_conn_label(conn))));
+	q = pgc_get(r, 0, "qname");
+	out = lappend(out, psprintf("CREATE SCHEMA IF NOT EXISTS %s", q));
+	out = comment_on(out, r, "SCHEMA", q);
+	return owner_acl(out, r, "SCHEMA", q);
+}

@@ -1,0 +1,743 @@
+/*
+ * schema.c — pgclone.schema(), pgclone.schema_ex(), pgclone.functions():
+ * every object of a schema, in pg_depend order, from one source snapshot.
+ *
+ * Runs in the caller's transaction: an error anywhere, or a ROLLBACK, leaves
+ * nothing behind.  Order, as pg_dump and pg_restore do it: schemas and the
+ * extensions the objects need, then every object without its indexes and
+ * constraints (depsort.c decides the order), then the data (COPY FREEZE into
+ * the tables this transaction created), then per-table constraints and
+ * indexes, partition index attachment, foreign keys, triggers, rules,
+ * sequence positions and finally REFRESH of the materialized views.
+ */
+#include "schema.h"
+#include "mask.h"
+
+#include "catalog/namespace.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+PG_FUNCTION_INFO_V1(pgclone_schema);
+PG_FUNCTION_INFO_V1(pgclone_schema_ex);
+PG_FUNCTION_INFO_V1(pgclone_functions);
+
+/* Extensions that objects of the schemas use, and where they live. */
+#define EXT_DEPS_SQL \
+	"WITH nsp AS (SELECT oid FROM pg_namespace WHERE nspname = ANY($1::text[]))," \
+	" objs AS (" \
+	"  SELECT 'pg_class'::regclass AS classid, c.oid AS objid FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM nsp)" \
+	"  UNION ALL SELECT 'pg_type'::regclass, t.oid FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM nsp)" \
+	"  UNION ALL SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p WHERE p.pronamespace IN (SELECT oid FROM nsp)" \
+	"  UNION ALL SELECT 'pg_constraint'::regclass, k.oid FROM pg_constraint k WHERE k.connamespace IN (SELECT oid FROM nsp)" \
+	"  UNION ALL SELECT 'pg_attrdef'::regclass, ad.oid FROM pg_attrdef ad JOIN pg_class c ON c.oid = ad.adrelid" \
+	"   WHERE c.relnamespace IN (SELECT oid FROM nsp)" \
+	"  UNION ALL SELECT 'pg_trigger'::regclass, tg.oid FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid" \
+	"   WHERE c.relnamespace IN (SELECT oid FROM nsp)" \
+	"  UNION ALL SELECT 'pg_rewrite'::regclass, rw.oid FROM pg_rewrite rw JOIN pg_class c ON c.oid = rw.ev_class" \
+	"   WHERE c.relnamespace IN (SELECT oid FROM nsp))" \
+	" SELECT DISTINCT e.extname, en.nspname AS extnsp FROM objs o" \
+	" JOIN pg_depend d ON d.classid = o.classid AND d.objid = o.objid AND d.deptype IN ('n', 'a')" \
+	" JOIN pg_depend x ON x.classid = d.refclassid AND x.objid = d.refobjid AND x.deptype = 'e'" \
+	" JOIN pg_extension e ON e.oid = x.refobjid JOIN pg_namespace en ON en.oid = e.extnamespace" \
+	" WHERE NOT EXISTS (SELECT 1 FROM pg_depend y WHERE y.classid = o.classid AND y.objid = o.objid" \
+	"                   AND y.deptype = 'e')" \
+	" ORDER BY 1"
+
+/* How a table attaches to its parents (partitions, inheritance). */
+#define TABLE_LINKS_SQL \
+	"SELECT (SELECT string_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname), ', '" \
+	"         ORDER BY i.inhseqno) FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent" \
+	"         JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid) AS parents," \
+	" EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid) AS has_children," \
+	" ARRAY(SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0" \
+	"       AND NOT a.attisdropped AND a.attislocal ORDER BY a.attnum)::text AS local_cols" \
+	" FROM pg_class c WHERE c.oid = $1::oid"
+
+/* Non-constraint partition indexes to attach to their parent index. */
+#define INDEX_ATTACH_SQL \
+	"SELECT quote_ident(pn.nspname) || '.' || quote_ident(pi.relname) AS parent_idx," \
+	" quote_ident(cn.nspname) || '.' || quote_ident(ci.relname) AS child_idx" \
+	" FROM pg_inherits i JOIN pg_class ci ON ci.oid = i.inhrelid JOIN pg_class pi ON pi.oid = i.inhparent" \
+	" JOIN pg_namespace cn ON cn.oid = ci.relnamespace JOIN pg_namespace pn ON pn.oid = pi.relnamespace" \
+	" WHERE ci.relkind IN ('i', 'I') AND cn.nspname = ANY($1::text[]) AND pn.nspname = ANY($1::text[])" \
+	"   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = pi.oid)" \
+	" ORDER BY 1, 2"
+
+typedef struct CloneCtx
+{
+	const char *what;
+} CloneCtx;
+
+static void
+clone_error_context(void *arg)
+{
+	errcontext("pgclone: %s", ((CloneCtx *) arg)->what);
+}
+
+/*
+ * Run statements in order; DEBUG1 shows each one.  Much of the text comes
+ * from pg_get_*def() on an untrusted source: each must be exactly one
+ * statement, so a crafted definition cannot smuggle in a second one.
+ */
+static void
+exec_stmts(List *stmts)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmts)
+	{
+		char	   *sql = lfirst(lc);
+
+		elog(DEBUG1, "pgclone: %s", sql);
+		if (list_length(raw_parser(sql, RAW_PARSE_DEFAULT)) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("pgclone: a definition from the source is not a single statement"),
+					 errdetail_internal("%s", sql)));
+		pgc_local_exec(sql);
+	}
+}
+
+PgcClonePlan *
+pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, const PgcOptions *opts)
+{
+	PgcClonePlan *plan = palloc0(sizeof(PgcClonePlan));
+	const char *params[1];
+	PgcRows    *r;
+	int			i;
+
+	plan->schemas = schemas;
+	plan->functions_only = functions_only;
+	pgc_depsort_read(conn, plan, functions_only ? "TSRVM" : opts->matviews ? "" : "M");
+
+	params[0] = pgc_names_literal(schemas);
+	r = pgc_query_params(conn, EXT_DEPS_SQL, 1, params);
+	for (i = 0; i < r->nrows; i++)
+	{
+		char	   *name = pgc_get(r, i, "extname");
+
+		if (strcmp(name, "plpgsql") == 0 || strcmp(name, "pgclone") == 0)
+			continue;
+		plan->extensions = lappend(plan->extensions, name);
+		plan->ext_schemas = lappend(plan->ext_schemas, pgc_get(r, i, "extnsp"));
+	}
+	return plan;
+}
+
+/* Is an extension installable here?  Checked before anything is created. */
+static bool
+extension_available(const char *name)
+{
+	char	   *q = psprintf("SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = %s",
+							 quote_literal_cstr(name));
+
+	if (SPI_execute(q, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pgclone: could not list available extensions");
+	return SPI_processed > 0;
+}
+
+/* check = true: only check every extension can be had, before anything is created */
+static void
+create_extensions(PgcClonePlan *plan, bool check)
+{
+	ListCell   *ln,
+			   *ls;
+	StringInfoData missing;
+
+	initStringInfo(&missing);
+	foreach(ln, plan->extensions)
+	{
+		char	   *name = lfirst(ln);
+
+		if (!OidIsValid(get_extension_oid(name, true)) && !extension_available(name))
+			appendStringInfo(&missing, "%s%s", missing.len ? ", " : "", name);
+	}
+	if (missing.len)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the source objects need extensions that are not available on the target: %s",
+						missing.data),
+				 errhint("Install the extension packages on the target server, then retry.")));
+	if (check)
+		return;
+
+	forboth(ln, plan->extensions, ls, plan->ext_schemas)
+	{
+		char	   *name = lfirst(ln);
+		char	   *nsp = lfirst(ls);
+
+		if (OidIsValid(get_extension_oid(name, true)))
+			continue;
+		pgc_local_exec(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(nsp)));
+		pgc_local_exec(psprintf("CREATE EXTENSION IF NOT EXISTS %s SCHEMA %s",
+								quote_identifier(name), quote_identifier(nsp)));
+		ereport(NOTICE, (errmsg("created extension %s on the target", quote_identifier(name))));
+	}
+}
+
+static const char *
+kind_word(PgcObject *o)
+{
+	switch (o->kind)
+	{
+		case 'C':
+			return "COLLATION";
+		case 'T':
+			return "TYPE";
+		case 'S':
+			return "SEQUENCE";
+		case 'V':
+			return "VIEW";
+		case 'M':
+			return "MATERIALIZED VIEW";
+		case 'A':
+			return "AGGREGATE";
+		case 'F':
+			return o->sub == 'p' ? "PROCEDURE" : "FUNCTION";
+		default:
+			return "TABLE";
+	}
+}
+
+/* The conflict option for an object that is not a table; false = skip it. */
+static bool
+object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
+{
+	char	   *q = pgc_qname(o->nspname, o->name);
+
+	if (!pgc_object_exists_locally(conn, o))
+		return true;
+	switch (mode)
+	{
+		case PGC_CONFLICT_ERROR:
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("target %s %s already exists", kind_word(o), q),
+					 errhint("Use the \"conflict\" option: \"skip\", \"replace\" or \"rename\".")));
+			break;
+		case PGC_CONFLICT_SKIP:
+			ereport(NOTICE, (errmsg("target %s %s already exists, skipping", kind_word(o), q)));
+			return false;
+		case PGC_CONFLICT_REPLACE:
+			if (pgc_object_drop_sql(o))
+				pgc_local_exec(pgc_object_drop_sql(o));
+			else if (o->kind == 'A')
+			{
+				/* aggregates have no OR REPLACE of their own text here */
+				char	   *first = linitial(*stmts);
+
+				linitial(*stmts) = psprintf("CREATE OR REPLACE %s", first + strlen("CREATE "));
+			}
+			break;
+		case PGC_CONFLICT_RENAME:
+			if (o->kind == 'F' || o->kind == 'A')
+			{
+				const char *params[1] = {o->oid};
+				PgcRows    *r = pgc_query_params(conn,
+												 "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.oid = $1::oid",
+												 1, params);
+
+				pgc_local_exec(psprintf("ALTER %s %s RENAME TO %s", kind_word(o), pgc_val(r, 0, 0),
+										quote_identifier(psprintf("%s_old", o->name))));
+			}
+			else
+				pgc_local_exec(psprintf("ALTER %s %s RENAME TO %s", kind_word(o), q,
+										quote_identifier(psprintf("%s_old", o->name))));
+			break;
+	}
+	return true;
+}
+
+/* A column as in CREATE TABLE, for an inheritance child's local columns. */
+static void
+append_local_column(StringInfo b, PgcColumn *c)
+{
+	appendStringInfo(b, "%s %s", quote_identifier(c->name), c->type);
+	if (c->collation)
+		appendStringInfo(b, " COLLATE %s", c->collation);
+	if (c->generated == 's')
+		appendStringInfo(b, " GENERATED ALWAYS AS (%s) STORED", c->defexpr);
+	else if (c->defexpr)
+		appendStringInfo(b, " DEFAULT %s", c->defexpr);
+	if (c->notnull)
+		appendStringInfoString(b, " NOT NULL");
+}
+
+static bool
+is_create_table(const char *s)
+{
+	return strncmp(s, "CREATE TABLE ", 13) == 0 || strncmp(s, "CREATE UNLOGGED TABLE ", 22) == 0;
+}
+
+/*
+ * A partition is created PARTITION OF its parent (columns, NOT NULL and
+ * inherited constraints come from there); an inheritance child lists only
+ * its local columns and INHERITS its parents.  ddl_table.c's CREATE TABLE
+ * is replaced; its other statements (storage, comments, grants) stay.
+ */
+static List *
+table_pre_data(PGconn *conn, PgcPlanTable *pt, const PgcOptions *opts)
+{
+	PgcTable   *t = pt->table;
+	List	   *stmts = pgc_table_pre_data(t, &pt->target, opts);
+	const char *params[1] = {t->oid};
+	PgcRows    *l = pgc_query_params(conn, TABLE_LINKS_SQL, 1, params);
+	char	   *parents = pgc_get(l, 0, "parents");
+	char	   *qt = pgc_qname(pt->target.nspname, pt->target.relname);
+	StringInfoData b;
+	ListCell   *lc;
+	int			i;
+
+	pt->has_children = pgc_get_bool(l, 0, "has_children");
+	if (parents == NULL)
+		return stmts;
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "CREATE %sTABLE %s", t->relpersistence == 'u' ? "UNLOGGED " : "", qt);
+	if (t->ispartition)
+		appendStringInfo(&b, " PARTITION OF %s %s", parents, t->partbound);
+	else
+	{
+		char	   *local = pgc_get(l, 0, "local_cols");
+		bool		first = true;
+
+		appendStringInfoString(&b, " (");
+		for (i = 0; i < t->ncols; i++)
+		{
+			char		num[16];
+
+			snprintf(num, sizeof(num), "%d", t->cols[i].attnum);
+			/* local_cols is "{1,3}": match whole numbers */
+			if (!strstr(psprintf(",%s,", pnstrdup(local + 1, strlen(local) - 2)),
+						psprintf(",%s,", num)))
+				continue;
+			appendStringInfoString(&b, first ? "\n    " : ",\n    ");
+			append_local_column(&b, &t->cols[i]);
+			first = false;
+		}
+		appendStringInfo(&b, "\n) INHERITS (%s)", parents);
+	}
+	if (t->partkey)
+		appendStringInfo(&b, " PARTITION BY %s", t->partkey);
+	if (t->reloptions)
+		appendStringInfo(&b, " WITH (%s)", t->reloptions);
+
+	foreach(lc, stmts)
+		if (is_create_table(lfirst(lc)))
+		{
+			lfirst(lc) = b.data;
+			break;
+		}
+	return stmts;
+}
+
+/*
+ * On an inheritance parent a CHECK constraint must reach the children too
+ * (ADD CONSTRAINT on ONLY the parent is refused): drop the ONLY.
+ */
+static List *
+recurse_checks(PgcPlanTable *pt, List *stmts)
+{
+	PgcRows    *k = pt->table->constraints;
+	ListCell   *lc;
+	int			i;
+
+	if (!pt->has_children || pt->table->relkind != 'r')
+		return stmts;
+	for (i = 0; i < k->nrows; i++)
+	{
+		char	   *tail;
+
+		if (pgc_get(k, i, "contype")[0] != 'c')
+			continue;
+		tail = psprintf(" ADD CONSTRAINT %s %s", quote_identifier(pgc_get(k, i, "conname")),
+						pgc_get(k, i, "def"));
+		foreach(lc, stmts)
+		{
+			char	   *s = lfirst(lc);
+			size_t		n = strlen(s),
+						m = strlen(tail);
+
+			if (strncmp(s, "ALTER TABLE ONLY ", 17) == 0 && n > m && strcmp(s + n - m, tail) == 0)
+				lfirst(lc) = psprintf("ALTER TABLE %s", s + 17);
+		}
+	}
+	return stmts;
+}
+
+/*
+ * "replace": drop what is there first, dependents before what they depend
+ * on, CASCADE as DROP SCHEMA would, so that the new objects start clean.
+ */
+static void
+drop_existing(PGconn *conn, PgcClonePlan *plan)
+{
+	int			i;
+
+	for (i = plan->nobjects - 1; i >= 0; i--)
+	{
+		PgcObject  *o = &plan->objects[i];
+
+		if (o->skip || !pgc_object_exists_locally(conn, o))
+			continue;
+		if (o->kind == 'F' || o->kind == 'A')
+		{
+			const char *params[1] = {o->oid};
+			PgcRows    *r = pgc_query_params(conn,
+											 "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.oid = $1::oid",
+											 1, params);
+
+			exec_stmts(list_make1(psprintf("DROP %s IF EXISTS %s CASCADE", kind_word(o), pgc_val(r, 0, 0))));
+		}
+		else if (o->kind == 'R')
+			exec_stmts(list_make1(psprintf("DROP TABLE IF EXISTS %s CASCADE", pgc_qname(o->nspname, o->name))));
+		else
+			exec_stmts(list_make1(pgc_object_drop_sql(o)));
+	}
+}
+
+void
+pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
+{
+	ListCell   *lc;
+	int			i;
+
+	if (!plan->functions_only)
+		create_extensions(plan, true);
+	foreach(lc, plan->schemas)
+	{
+		List	   *stmts = pgc_schema_header(conn, lfirst(lc));
+
+		/* an existing schema keeps itself; comment, owner, grants still apply */
+		if (OidIsValid(get_namespace_oid(lfirst(lc), true)))
+			stmts = list_delete_first(stmts);
+		exec_stmts(stmts);
+	}
+	if (!plan->functions_only)
+		create_extensions(plan, false);
+	if (opts->conflict == PGC_CONFLICT_REPLACE)
+		drop_existing(conn, plan);
+
+	for (i = 0; i < plan->nobjects; i++)
+	{
+		PgcObject  *o = &plan->objects[i];
+		List	   *stmts;
+
+		if (o->skip)
+			continue;
+		elog(DEBUG1, "pgclone: object %c %s", o->kind, pgc_qname(o->nspname, o->name));
+		if (o->kind == 'R')
+		{
+			PgcPlanTable *pt = palloc0(sizeof(PgcPlanTable));
+
+			if (!pgc_resolve_conflict(o->nspname, o->name, opts->conflict))
+			{
+				o->skip = true; /* nor its indexes, rules, ... */
+				continue;
+			}
+			/* masks are named per table: {"customers": {"email": "email"}} */
+			pt->opts = palloc(sizeof(PgcOptions));
+			*pt->opts = *opts;
+			pt->opts->mask = pgc_mask_for_table(opts->mask, o->name);
+			pt->table = pgc_fetch_table_oid(conn, o->oid, pt->opts);
+			pt->target.nspname = o->nspname;
+			pt->target.relname = o->name;
+			pt->load = pt->table->relkind == 'r';
+			exec_stmts(table_pre_data(conn, pt, pt->opts));
+			plan->tables = lappend(plan->tables, pt);
+		}
+		else
+		{
+			stmts = pgc_object_pre_data(conn, o, opts);
+			if (!object_conflict(conn, o, opts->conflict, &stmts))
+			{
+				o->skip = true;
+				continue;
+			}
+			exec_stmts(stmts);
+			if (o->kind == 'M')
+				plan->matviews = lappend(plan->matviews, o);
+		}
+		plan->counts[(int) o->kind]++;
+	}
+}
+
+static List *
+sequence_value(PGconn *conn, PgcObject *o)
+{
+	char	   *q = pgc_qname(o->nspname, o->name);
+	PgcRows    *v = pgc_query(conn, psprintf("SELECT last_value, is_called FROM %s", q));
+
+	return list_make1(psprintf("SELECT pg_catalog.setval(%s, %s, %s)",
+							   quote_literal_cstr(q), quote_literal_cstr(pgc_val(v, 0, 0)),
+							   pgc_val(v, 0, 1)[0] == 't' ? "true" : "false"));
+}
+
+List *
+pgc_plan_post_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
+{
+	List	   *out = NIL;
+	ListCell   *lc;
+	int			i;
+
+	foreach(lc, plan->tables)
+	{
+		PgcPlanTable *pt = lfirst(lc);
+
+		out = list_concat(out, recurse_checks(pt, pgc_table_post_data(pt->table, &pt->target,
+																	  opts, false)));
+	}
+	for (i = 0; i < plan->nobjects; i++)
+		if (!plan->objects[i].skip)
+			out = list_concat(out, pgc_object_post_data(conn, &plan->objects[i], opts));
+
+	if (opts->indexes && plan->tables != NIL)
+	{
+		const char *params[1] = {pgc_names_literal(plan->schemas)};
+		PgcRows    *r = pgc_query_params(conn, INDEX_ATTACH_SQL, 1, params);
+
+		for (i = 0; i < r->nrows; i++)
+			out = lappend(out, psprintf("ALTER INDEX %s ATTACH PARTITION %s",
+										pgc_get(r, i, "parent_idx"), pgc_get(r, i, "child_idx")));
+	}
+	foreach(lc, plan->tables)
+	{
+		PgcPlanTable *pt = lfirst(lc);
+
+		out = list_concat(out, pgc_table_fkeys(pt->table, &pt->target, opts));
+	}
+	for (i = 0; i < plan->nobjects; i++)
+	{
+		PgcObject  *o = &plan->objects[i];
+
+		if (o->skip || !(o->kind == 'R' || o->kind == 'V' || o->kind == 'M'))
+			continue;
+		out = list_concat(out, pgc_relation_rules(conn, o));
+	}
+	foreach(lc, plan->tables)
+	{
+		PgcPlanTable *pt = lfirst(lc);
+
+		out = list_concat(out, pgc_table_sequence_values(conn, pt->table, &pt->target));
+	}
+	for (i = 0; i < plan->nobjects; i++)
+		if (!plan->objects[i].skip && plan->objects[i].kind == 'S')
+			out = list_concat(out, sequence_value(conn, &plan->objects[i]));
+	foreach(lc, plan->matviews)
+	{
+		PgcObject  *o = lfirst(lc);
+		const char *params[1] = {o->oid};
+		PgcRows    *r = pgc_query_params(conn, "SELECT relispopulated FROM pg_class WHERE oid = $1::oid",
+										 1, params);
+
+		if (r->nrows == 1 && pgc_get_bool(r, 0, "relispopulated"))
+			out = lappend(out, psprintf("REFRESH MATERIALIZED VIEW %s",
+										pgc_qname(o->nspname, o->name)));
+	}
+	return out;
+}
+
+char *
+pgc_plan_summary(PgcClonePlan *plan)
+{
+	return psprintf("%d tables, %d views, %d materialized views, %d functions, %d types, "
+					"%d sequences, " UINT64_FORMAT " rows",
+					plan->counts['R'], plan->counts['V'], plan->counts['M'],
+					plan->counts['F'] + plan->counts['A'], plan->counts['T'],
+					plan->counts['S'], plan->rows);
+}
+
+/* Every table a mask names must be one the clone creates. */
+static void
+check_mask_tables(PgcClonePlan *plan, const PgcOptions *opts)
+{
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+
+	if (opts->mask == NULL || !JB_ROOT_IS_OBJECT(opts->mask))
+		return;
+	it = JsonbIteratorInit(&opts->mask->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *name;
+		bool		found = false;
+		ListCell   *lc;
+
+		if (tok != WJB_KEY)
+			continue;
+		name = pnstrdup(v.val.string.val, v.val.string.len);
+		foreach(lc, plan->tables)
+			if (strcmp(((PgcPlanTable *) lfirst(lc))->target.relname, name) == 0)
+				found = true;
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("mask names table \"%s\", which this clone does not create", name),
+					 errhint("Schema and database clones name masks per table: {\"employees\": {\"email\": \"email\"}}.")));
+	}
+}
+
+void
+pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts)
+{
+	ListCell   *lc;
+	int			nest = NewGUCNestLevel();
+
+	/* as pg_dump's restore: bodies are not checked, names are qualified */
+	(void) set_config_option("check_function_bodies", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+
+	pgc_plan_pre_data(conn, plan, opts);
+	check_mask_tables(plan, opts);
+	foreach(lc, plan->tables)
+	{
+		PgcPlanTable *pt = lfirst(lc);
+
+		if (data && pt->load)
+			plan->rows += pgc_copy_table(conn, pt->table, &pt->target, pt->opts, true);
+	}
+	exec_stmts(pgc_plan_post_data(conn, plan, opts));
+	AtEOXact_GUC(true, nest);
+}
+
+/* Schemas of the source that hold user objects. */
+List *
+pgc_source_user_schemas(PGconn *conn)
+{
+	/*
+	 * System schemas have OIDs below FirstNormalObjectId, except public;
+	 * temporary and temporary-toast schemas are "other" temp schemas to a
+	 * session that has none of its own.
+	 */
+	PgcRows    *r = pgc_query(conn,
+							  "SELECT n.nspname FROM pg_namespace n"
+							  " WHERE (n.oid >= 16384 OR n.nspname = 'public')"
+							  "   AND NOT pg_is_other_temp_schema(n.oid) AND n.oid <> pg_my_temp_schema()"
+							  "   AND n.nspname <> 'pgclone'"
+							  "   AND NOT EXISTS (SELECT 1 FROM pg_depend d"
+							  "        WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid"
+							  "          AND d.deptype = 'e')"
+							  " ORDER BY n.nspname");
+	List	   *out = NIL;
+	int			i;
+
+	for (i = 0; i < r->nrows; i++)
+		out = lappend(out, pgc_val(r, i, 0));
+	return out;
+}
+
+/*
+ * Clone schemas (NIL = every user schema of the source) over one keeper
+ * connection, in the caller's transaction.
+ */
+char *
+pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
+				  bool functions_only, const PgcOptions *opts, const char *label)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	PGconn	   *conn;
+	char	   *snapshot;
+	PgcClonePlan *plan;
+	char	   *result;
+	char	   *prefix = "";
+	CloneCtx	cctx;
+	ErrorContextCallback errcb;
+
+	cctx.what = label;
+	errcb.callback = clone_error_context;
+	errcb.arg = &cctx;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	conn = pgc_snapshot_keeper(conninfo, opts->consistent, &snapshot);
+	if (schemas == NIL)
+	{
+		schemas = pgc_source_user_schemas(conn);
+		prefix = psprintf("%d schemas, ", list_length(schemas));
+	}
+
+	SPI_connect();
+	plan = pgc_plan_read(conn, schemas, functions_only, opts);
+	pgc_plan_run(conn, plan, data, opts);
+	if (functions_only)
+		result = psprintf("%d functions", plan->counts['F'] + plan->counts['A']);
+	else
+		result = psprintf("%s%s", prefix, pgc_plan_summary(plan));
+	result = MemoryContextStrdup(outer, result);
+	SPI_finish();
+
+	pgc_command(conn, "COMMIT");
+	pgc_disconnect(conn);
+	error_context_stack = errcb.previous;
+	return result;
+}
+
+static Datum
+schema_common(FunctionCallInfo fcinfo, PgcOptions *opts)
+{
+	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
+	char	   *nsp = pgc_text_arg(fcinfo, 1, "schema_name");
+	bool		data = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
+	char	   *res;
+
+	if (nsp[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_SCHEMA_NAME),
+				 errmsg("schema name must not be empty")));
+	res = pgc_clone_schemas(conninfo, list_make1(nsp), data, false, opts,
+							psprintf("cloning schema %s", quote_identifier(nsp)));
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("OK: schema %s cloned (%s)",
+											  quote_identifier(nsp), res)));
+}
+
+/* pgclone.schema(conninfo, schema [, include_data [, options]]) */
+Datum
+pgclone_schema(PG_FUNCTION_ARGS)
+{
+	PgcOptions	opts;
+
+	pgc_options_parse(&opts, PG_NARGS() > 3 && !PG_ARGISNULL(3) ?
+					  text_to_cstring(PG_GETARG_TEXT_PP(3)) : NULL, PGC_OPTS_SCHEMA);
+	return schema_common(fcinfo, &opts);
+}
+
+/* pgclone.schema_ex(conninfo, schema, include_data, indexes, constraints, triggers) */
+Datum
+pgclone_schema_ex(PG_FUNCTION_ARGS)
+{
+	PgcOptions	opts;
+	int			i;
+
+	for (i = 2; i < 6; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("the data, index, constraint and trigger flags must not be NULL")));
+	pgc_options_init(&opts);
+	opts.indexes = PG_GETARG_BOOL(3);
+	opts.constraints = PG_GETARG_BOOL(4);
+	opts.triggers = PG_GETARG_BOOL(5);
+	return schema_common(fcinfo, &opts);
+}
+
+/* pgclone.functions(conninfo, schema): functions, procedures, aggregates */
+Datum
+pgclone_functions(PG_FUNCTION_ARGS)
+{
+	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
+	char	   *nsp = pgc_text_arg(fcinfo, 1, "schema_name");
+	PgcOptions	opts;
+	char	   *res;
+
+	pgc_options_init(&opts);
+	res = pgc_clone_schemas(conninfo, list_make1(nsp), false, true, &opts,
+							psprintf("cloning functions of schema %s", quote_identifier(nsp)));
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("OK: %s cloned from schema %s", res,
+											  quote_identifier(nsp))));
+}

@@ -1,0 +1,113 @@
+/*
+ * schema.h — schema and database cloning: the plan of a clone.
+ *
+ * A clone runs in four steps, all in the caller's transaction:
+ *
+ *   plan = pgc_plan_read(conn, schemas, false, opts);     source catalogs only
+ *   pgc_plan_pre_data(conn, plan, opts);                  target: schemas,
+ *       extensions, then every object in pg_depend order (types, functions,
+ *       sequences, tables without indexes/constraints, views, matviews WITH
+ *       NO DATA); fills plan->tables
+ *   for each PgcPlanTable in plan->tables with load = true:
+ *       pgc_copy_table(conn, pt->table, &pt->target, pt->opts, true)
+ *       (any connection that imported the clone's snapshot may do this: the
+ *       order of loads does not matter, so a pool can share them out)
+ *   stmts = pgc_plan_post_data(conn, plan, opts);          then run them in
+ *       order: per-table constraints/indexes, partition index attachment,
+ *       foreign keys, triggers, rules, sequence values, REFRESH of matviews.
+ *
+ * The caller holds an SPI connection (pgc_local_exec) throughout, and reads
+ * the source through one REPEATABLE READ snapshot (see snapshot.c).
+ */
+#ifndef PGCLONE_SCHEMA_H
+#define PGCLONE_SCHEMA_H
+
+#include "pgclone.h"
+
+/* One object a schema holds, as found on the source. */
+typedef struct PgcObject
+{
+	char		kind;			/* C collation, T type, S sequence, F function/procedure,
+								 * A aggregate, R table, V view, M matview */
+	Oid			classid;		/* source catalog and OID */
+	Oid			objid;
+	char	   *oid;			/* objid as text */
+	char	   *nspname;
+	char	   *name;
+	char		sub;			/* relkind, typtype or prokind */
+	bool		skip;			/* left out (option, or depends on a skipped one) */
+	/* depsort.c */
+	int			rank;
+	int			nrefs;			/* objects this one depends on (indexes) */
+	int		   *refs;
+	int			npending;
+	bool		done;
+} PgcObject;
+
+/* A table to load, and where it goes. */
+typedef struct PgcPlanTable
+{
+	PgcTable   *table;
+	PgcTarget	target;
+	PgcOptions *opts;			/* the clone's options, with this table's mask */
+	bool		load;			/* has rows of its own (not a partitioned parent) */
+	bool		has_children;	/* inheritance parent */
+} PgcPlanTable;
+
+typedef struct PgcClonePlan
+{
+	List	   *schemas;		/* source schema names (char *) */
+	bool		functions_only;
+	int			nobjects;
+	PgcObject  *objects;		/* in creation order after pgc_plan_read */
+	List	   *extensions;		/* names of the extensions the objects use */
+	List	   *ext_schemas;	/* ... and the schema each one lives in */
+	List	   *tables;			/* PgcPlanTable *, filled by pgc_plan_pre_data */
+	List	   *matviews;		/* PgcObject * to refresh, in dependency order */
+	int			counts[128];	/* created objects by kind letter */
+	uint64		rows;
+} PgcClonePlan;
+
+/* Read the objects of the schemas and sort them by dependency. */
+extern PgcClonePlan *pgc_plan_read(PGconn *conn, List *schemas, bool functions_only,
+								   const PgcOptions *opts);
+/* Create everything before the data on the target. */
+extern void pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts);
+/* Statements to run after the data is loaded. */
+extern List *pgc_plan_post_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts);
+/* "12 tables, 3 views, ..." */
+extern char *pgc_plan_summary(PgcClonePlan *plan);
+
+/* Whole clone over one source connection (SPI connected by the caller). */
+extern void pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data,
+						 const PgcOptions *opts);
+
+/* depsort.c: fill plan->objects from the source and sort them */
+/* '{"a","b"}': a text[] literal of names, for query parameters */
+extern char *pgc_names_literal(List *names);
+/* skip_kinds: kind letters left out, with everything that depends on them */
+extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds);
+
+/* objects.c: DDL of non-table objects */
+extern List *pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);
+extern List *pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);
+extern List *pgc_relation_rules(PGconn *conn, PgcObject *o);
+extern bool pgc_object_exists_locally(PGconn *conn, PgcObject *o);
+extern char *pgc_object_drop_sql(PgcObject *o);
+extern List *pgc_schema_header(PGconn *conn, const char *nspname);
+extern bool pgc_role_usable(const char *role, const char *what);
+
+/* snapshot.c: one point-in-time view of the source */
+extern PGconn *pgc_snapshot_keeper(const char *conninfo, bool consistent,
+								   char **snapshot);
+extern PGconn *pgc_snapshot_attach(const char *conninfo, bool consistent,
+								   const char *snapshot);
+
+/* schema.c: the clone of a list of schemas, as run by database.c */
+extern char *pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
+							   bool functions_only, const PgcOptions *opts,
+							   const char *label);
+/* User schemas of the source database */
+extern List *pgc_source_user_schemas(PGconn *conn);
+
+#endif							/* PGCLONE_SCHEMA_H */

@@ -1,0 +1,97 @@
+# pgclone.schema(): every object kind, pg_dump-identical DDL, data, options,
+# conflicts, rollback on failure, hostile names, FREEZE.
+use strict;
+use warnings;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use PgcloneTest;
+
+my ($src, $tgt) = start_pair(target_conf => $ENV{PGC_DEBUG} ? "log_min_messages = debug1\n" : '');
+my $fixture = -f 'test/fixtures/schema_fixture.sql' ? 'test/fixtures/schema_fixture.sql'
+  : "$ENV{PWD}/test/fixtures/schema_fixture.sql";
+$src->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $src->connstr('postgres'), '-f', $fixture ],
+	'fixture loaded');
+my $c = src_conninfo($src);
+
+my @tables = qw(sales.customers sales.orders sales.order_items sales.audit_log sales.bookings
+  sales.events sales.events_2023 sales.events_2024_a sales.events_2024_other sales.events_ref
+  sales.vehicles sales.cars sales.contacts sales.contact_mails sales.customer_stats sales.top_customers);
+
+my $res = q_target($tgt, "SELECT pgclone.schema('$c', 'sales')");
+like($res, qr/^OK: schema sales cloned \(14 tables, 4 views, 2 materialized views, 11 functions, 6 types, 1 sequences, \d+ rows\)$/,
+	"schema clone result: $res");
+
+sub dumps_equal
+{
+	my ($db, $nsp, $name) = @_;
+	my $a = dump_schema($src, 'postgres', '--no-owner', '--no-privileges', '-n', $nsp);
+	my $b = dump_schema($tgt, $db, '--no-owner', '--no-privileges', '-n', $nsp);
+	ok($a eq $b, $name) and return;
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	PostgreSQL::Test::Utils::append_to_file("$dir/src.sql", $a);
+	PostgreSQL::Test::Utils::append_to_file("$dir/tgt.sql", $b);
+	my ($out, $err);
+	IPC::Run::run([ 'diff', '-u', "$dir/src.sql", "$dir/tgt.sql" ], '>', \$out, '2>', \$err);
+	diag($out);
+}
+dumps_equal('postgres', 'sales', 'pg_dump -s of source and target schema are identical');
+
+for my $t (@tables)
+{
+	is(checksum($tgt, 'postgres', $t), checksum($src, 'postgres', $t), "data of $t");
+}
+is(q_target($tgt, "SELECT last_value || ',' || is_called FROM sales.ref_seq"),
+	q_source($src, "SELECT last_value || ',' || is_called FROM sales.ref_seq"), 'standalone sequence position');
+is(q_target($tgt, "SELECT nextval('sales.orders_id_seq')"),
+	q_source($src, "SELECT nextval('sales.orders_id_seq')"), 'identity sequence position');
+is(q_target($tgt, "SELECT tgenabled FROM pg_trigger WHERE tgname = 'orders_audit'"), 'D', 'disabled trigger stays disabled');
+is(q_target($tgt, "SELECT count(*) FROM pg_extension WHERE extname IN ('citext', 'btree_gist')"), '2',
+	'needed extensions created');
+is(q_target($tgt, "SELECT sales.my_sum(amount) = (SELECT sum(amount) FROM sales.orders) FROM sales.orders"), 't',
+	'aggregate works');
+
+# data loaded with FREEZE into tables created by the clone
+q_target($tgt, 'CREATE EXTENSION pg_visibility');
+is(q_target($tgt, "SELECT all_frozen > 0 AND all_frozen = (SELECT relpages FROM pg_class WHERE oid = 'sales.order_items'::regclass)"
+	  . " FROM pg_visibility_map_summary('sales.order_items')"), 't', 'rows loaded frozen');
+
+# cloning again: conflict handling
+like(target_error($tgt, "SELECT pgclone.schema('$c', 'sales')"), qr/already exists/, 'second clone: conflict error');
+like(q_target($tgt, "SELECT pgclone.schema('$c', 'sales', true, '{\"conflict\": \"skip\"}')"),
+	qr/^OK: schema sales cloned \(0 tables/, 'conflict skip');
+q_target($tgt, 'CREATE DATABASE rep');
+q_target($tgt, 'CREATE EXTENSION pgclone', 'rep');
+q_target($tgt, "SELECT pgclone.schema('$c', 'sales')", 'rep');
+like(q_target($tgt, "SELECT pgclone.schema('$c', 'sales', true, '{\"conflict\": \"replace\"}')", 'rep'),
+	qr/^OK: schema sales cloned \(\d+ tables/, 'conflict replace');
+dumps_equal('rep', 'sales', 'after replace: pg_dump identical');
+is(checksum($tgt, 'rep', 'sales.orders'), checksum($src, 'postgres', 'sales.orders'), 'after replace: data');
+
+# options: no indexes, no triggers, no matviews, structure only
+q_target($tgt, 'CREATE DATABASE opt');
+q_target($tgt, 'CREATE EXTENSION pgclone', 'opt');
+like(q_target($tgt, "SELECT pgclone.schema('$c', 'sales', false, '{\"indexes\": false, \"triggers\": false, \"matviews\": false, \"consistent\": false}')", 'opt'),
+	qr/0 materialized views, .* 0 rows\)$/, 'options clone');
+is(q_target($tgt, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'sales' AND indexname IN ('customers_name_idx', 'events_kind_idx')", 'opt'),
+	'0', 'indexes: false');
+is(q_target($tgt, "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = 'sales'::regnamespace AND NOT tgisinternal", 'opt'),
+	'0', 'triggers: false');
+is(q_target($tgt, "SELECT count(*) FROM pg_matviews WHERE schemaname = 'sales'", 'opt'), '0', 'matviews: false');
+is(q_target($tgt, "SELECT count(*) FROM sales.orders", 'opt'), '0', 'include_data false');
+is(q_target($tgt, "SELECT count(*) FROM pg_constraint WHERE conname = 'customers_pkey'", 'opt'), '1', 'constraints kept');
+q_target($tgt, 'DROP SCHEMA sales CASCADE', 'opt');
+like(q_target($tgt, "SELECT pgclone.schema_ex('$c', 'sales', true, true, false, true)", 'opt'), qr/^OK: schema sales cloned/,
+	'schema_ex');
+is(q_target($tgt, "SELECT count(*) FROM pg_constraint WHERE connamespace = 'sales'::regnamespace AND conrelid <> 0", 'opt'),
+	'0', 'schema_ex: constraints false');
+
+# functions only
+q_target($tgt, 'CREATE DATABASE fn');
+q_target($tgt, 'CREATE EXTENSION pgclone', 'fn');
+like(q_target($tgt, "SELECT pgclone.functions('$c', 'sales')", 'fn'), qr/^OK: \d+ functions cloned from schema sales$/,
+	'functions()');
+is(q_target($tgt, "SELECT count(*) FROM pg_class WHERE relnamespace = 'sales'::regnamespace", 'fn'), '0',
+	'functions(): no tables');
+is(q_target($tgt, "SELECT sales.add_one(41)", 'fn'), '42', 'functions(): function works');
+
+done_testing();

@@ -1,0 +1,92 @@
+# pgclone.database() and pgclone.database_create(): every user schema, one
+# snapshot under concurrent writes, a new database through background workers.
+use strict;
+use warnings;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+use PgcloneTest;
+
+my ($src, $tgt) = start_pair();
+q_source($src, q{
+  CREATE EXTENSION hstore;
+  CREATE SCHEMA pgdata;
+  CREATE TABLE pgdata.acct (id bigserial PRIMARY KEY, total int NOT NULL, h hstore);
+  CREATE SCHEMA ledger;
+  CREATE TABLE ledger.entry (id bigserial PRIMARY KEY, acct_id bigint NOT NULL REFERENCES pgdata.acct, amount int NOT NULL);
+  CREATE INDEX ON ledger.entry (acct_id);
+  CREATE VIEW ledger.balance AS SELECT a.id, a.total, sum(e.amount) AS booked
+    FROM pgdata.acct a JOIN ledger.entry e ON e.acct_id = a.id GROUP BY a.id, a.total;
+  CREATE TABLE public.plain (id int PRIMARY KEY, v text);
+  INSERT INTO public.plain SELECT g, md5(g::text) FROM generate_series(1, 1000) g;
+  WITH a AS (INSERT INTO pgdata.acct (total, h) SELECT 10, 'a=>1' FROM generate_series(1, 20000) RETURNING id)
+    INSERT INTO ledger.entry (acct_id, amount) SELECT id, 10 FROM a;
+  CREATE SCHEMA pgclone; CREATE TABLE pgclone.not_me (id int);
+});
+my $c = src_conninfo($src);
+
+# writers: each transaction adds an account and its entry
+my $dir = PostgreSQL::Test::Utils::tempdir();
+my $script = "$dir/w.sql";
+PostgreSQL::Test::Utils::append_to_file($script,
+	"BEGIN;\nINSERT INTO pgdata.acct (total) VALUES (10) RETURNING id AS aid \\gset\n"
+	  . "INSERT INTO ledger.entry (acct_id, amount) VALUES (:aid, 10);\nEND;\n");
+# output to files: a pipe nobody reads would stall pgbench
+my $bench = IPC::Run::start([ 'pgbench', '-n', '-c', '2', '-T', '5', '-f', $script, $src->connstr('postgres') ],
+	'>', "$dir/bench.out", '2>', "$dir/bench.err");
+sleep 1;
+my $res = q_target($tgt, "SELECT pgclone.database('$c')");
+like($res, qr/^OK: database cloned \(3 schemas, 3 tables, 1 views, 0 materialized views, 0 functions, 0 types, 0 sequences, \d+ rows\)$/,
+	"database clone under concurrent writes: $res");
+$bench->finish;
+my $out = PostgreSQL::Test::Utils::slurp_file("$dir/bench.out");
+like($out, qr/number of transactions actually processed: [1-9]/, 'pgbench wrote during the clone');
+cmp_ok(q_source($src, 'SELECT count(*) FROM pgdata.acct'), '>', q_target($tgt, 'SELECT count(*) FROM pgdata.acct'),
+	'source moved on after the snapshot');
+is(q_target($tgt, 'SELECT (SELECT sum(total) FROM pgdata.acct) = (SELECT sum(amount) FROM ledger.entry)'), 't',
+	'totals match: one snapshot');
+is(q_target($tgt, q{SELECT convalidated FROM pg_constraint WHERE conname = 'entry_acct_id_fkey'}), 't',
+	'cross-schema foreign key holds on the target');
+is(q_target($tgt, q{SELECT count(*) FROM pg_namespace WHERE nspname = 'pgclone'}), '1', 'pgclone schema itself untouched');
+is(q_target($tgt, q{SELECT to_regclass('pgclone.not_me') IS NULL}), 't', 'source schema named pgclone skipped');
+is(checksum($tgt, 'postgres', 'public.plain'), checksum($src, 'postgres', 'public.plain'), 'public schema data');
+my @dump = ('--no-owner', '--no-privileges', '-n', 'pgdata', '-n', 'ledger', '-n', 'public');
+is(dump_schema($tgt, 'postgres', @dump), dump_schema($src, 'postgres', @dump), 'database: pg_dump identical');
+
+# a clone into a new database, through background workers
+$res = q_target($tgt, "SELECT pgclone.database_create('$c', 'copy db')");
+like($res, qr/^OK: database "copy db" created and cloned \(3 schemas, 3 tables, .* rows\)$/, "database_create: $res");
+is(dump_schema($tgt, 'copy db', @dump), dump_schema($src, 'postgres', @dump), 'database_create: pg_dump identical');
+is(checksum($tgt, 'copy db', 'public.plain'), checksum($src, 'postgres', 'public.plain'), 'database_create: data');
+is(q_target($tgt, q{SELECT extversion IS NOT NULL FROM pg_extension WHERE extname = 'pgclone'}, 'copy db'), 't',
+	'pgclone installed in the new database');
+like(q_target($tgt, "SELECT pgclone.database_create('$c', 'copy db', false, '{\"conflict\": \"skip\"}')"),
+	qr/^OK: database "copy db" existed, cloned into it/, 'database_create into an existing database');
+like(target_error($tgt, "SELECT pgclone.database_create('$c', 'copy db')"),
+	qr/already exists/, 'inner clone error re-raised');
+like(target_error($tgt, "BEGIN; SELECT pgclone.database_create('$c', 'other'); COMMIT;"),
+	qr/25001: pgclone.database_create\(\) cannot run inside a transaction block/, 'refused inside a transaction block');
+is(q_target($tgt, q{SELECT count(*) FROM pg_database WHERE datname = 'other'}), '0', 'nothing created then');
+my $e = target_error($tgt, "SELECT pgclone.database_create('host=127.0.0.1 port=1 password=secret123 connect_timeout=2', 'bad')");
+like($e, qr/could not clone into database "?bad"?/, 'connection failure re-raised');
+unlike($e, qr/secret123/, 'password not shown');
+like(target_error($tgt, "SELECT pgclone.database_create('$c', NULL)"), qr/22004/, 'NULL target database');
+like(target_error($tgt, "SELECT pgclone.database_create('$c', 'x', true, '{\"bogus\": 1}')"), qr/bogus/, 'bad options before anything');
+is(q_target($tgt, q{SELECT count(*) FROM pg_database WHERE datname = 'x'}), '0', 'bad options: no database');
+like(target_error($tgt, "SELECT pgclone.database(NULL)"), qr/22004/, 'database(NULL)');
+
+# the every-object fixture, through a new database
+q_source($src, 'CREATE DATABASE fx');
+my $fixture = -f 'test/fixtures/schema_fixture.sql' ? 'test/fixtures/schema_fixture.sql'
+  : "$ENV{PWD}/test/fixtures/schema_fixture.sql";
+$src->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $src->connstr('fx'), '-f', $fixture ],
+	'fixture loaded into a second source database');
+my $cfx = src_conninfo($src, 'fx');
+like(q_target($tgt, "SELECT pgclone.database_create('$cfx', 'fxcopy', true, '{\"triggers\": true}')"),
+	qr/^OK: database fxcopy created and cloned \(2 schemas, 14 tables, 4 views, 2 materialized views, 11 functions, 6 types, 1 sequences, \d+ rows\)$/,
+	'database_create of the fixture');
+@dump = ('--no-owner', '--no-privileges', '-n', 'sales', '-n', 'public');
+is(dump_schema($tgt, 'fxcopy', @dump), dump_schema($src, 'fx', @dump), 'fixture database: pg_dump identical');
+is(checksum($tgt, 'fxcopy', 'sales.events'), checksum($src, 'fx', 'sales.events'), 'fixture database: data');
+
+done_testing();

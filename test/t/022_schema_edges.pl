@@ -1,0 +1,121 @@
+# pgclone.schema(): rollback on failure, hostile names, owners and grants,
+# missing extensions, bad input.
+use strict;
+use warnings;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use PgcloneTest;
+
+my ($src, $tgt) = start_pair(target_conf => $ENV{PGC_DEBUG} ? "log_min_messages = debug1\n" : '');
+my $c = src_conninfo($src);
+
+sub dumps_equal
+{
+	my ($db, $nsp, $name) = @_;
+	my $a = dump_schema($src, 'postgres', '--no-owner', '--no-privileges', '-n', $nsp);
+	my $b = dump_schema($tgt, $db, '--no-owner', '--no-privileges', '-n', $nsp);
+	ok($a eq $b, $name) and return;
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	PostgreSQL::Test::Utils::append_to_file("$dir/src.sql", $a);
+	PostgreSQL::Test::Utils::append_to_file("$dir/tgt.sql", $b);
+	my ($out, $err);
+	IPC::Run::run([ 'diff', '-u', "$dir/src.sql", "$dir/tgt.sql" ], '>', \$out, '2>', \$err);
+	diag($out);
+}
+
+# a failure mid-way rolls everything back
+q_source($src, q{
+  CREATE SCHEMA helper; CREATE FUNCTION helper.h() RETURNS int LANGUAGE sql AS 'SELECT 1';
+  CREATE SCHEMA bad; CREATE TABLE bad.t1 (id int PRIMARY KEY); INSERT INTO bad.t1 VALUES (1);
+  CREATE VIEW bad.v AS SELECT helper.h() AS x;
+  CREATE TABLE bad.t2 (id int);
+});
+like(target_error($tgt, "SELECT pgclone.schema('$c', 'bad')"), qr/helper/, 'hostile object fails the clone');
+is(q_target($tgt, "SELECT count(*) FROM pg_namespace WHERE nspname = 'bad'"), '0', 'nothing left after failure');
+is(q_target($tgt, "SELECT count(*) FROM pg_class WHERE relname IN ('t1', 't2')"), '0', 'no table left after failure');
+
+# hostile names are names
+q_source($src, q{
+  CREATE SCHEMA "Sch ""q""; DROP TABLE x; --";
+  CREATE TYPE "Sch ""q""; DROP TABLE x; --"."E'n;um" AS ENUM ('a''b', 'c;d');
+  CREATE FUNCTION "Sch ""q""; DROP TABLE x; --"."f(); SELECT 1; --"("a""rg" int) RETURNS int LANGUAGE sql AS 'SELECT 1';
+  CREATE TABLE "Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE" (
+    "Id" serial PRIMARY KEY, "co""l; DROP" text DEFAULT 'x''; --', e "Sch ""q""; DROP TABLE x; --"."E'n;um",
+    CONSTRAINT "ch'k; --" CHECK ("co""l; DROP" <> ''));
+  CREATE INDEX "i""dx; --" ON "Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE" (lower("co""l; DROP"));
+  CREATE VIEW "Sch ""q""; DROP TABLE x; --"."v; DROP" AS SELECT * FROM "Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE";
+  INSERT INTO "Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE" ("co""l; DROP", e) VALUES ('a', 'a''b'), ('b;', 'c;d');
+});
+my $hs = q{Sch "q"; DROP TABLE x; --};
+(my $hl = $hs) =~ s/'/''/g;
+like(q_target($tgt, "SELECT pgclone.schema('$c', '$hl')"), qr/^OK: schema .* cloned \(1 tables, 1 views, 0 materialized views, 1 functions, 1 types, 0 sequences, 2 rows\)$/,
+	'hostile names cloned');
+dumps_equal('postgres', '"' . ($hs =~ s/"/""/gr) . '"', 'hostile names: pg_dump identical');
+is(checksum($tgt, 'postgres', q{"Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE"}),
+	checksum($src, 'postgres', q{"Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE"}), 'hostile names: data');
+
+# owners and grants: kept where the role exists on the target, else a NOTICE
+q_source($src, q{
+  CREATE ROLE alice; CREATE ROLE bob;
+  CREATE SCHEMA own AUTHORIZATION alice;
+  CREATE TABLE own.t (id int, secret text); ALTER TABLE own.t OWNER TO alice;
+  GRANT SELECT ON own.t TO bob; GRANT UPDATE (secret) ON own.t TO bob;
+  CREATE FUNCTION own.f() RETURNS int LANGUAGE sql AS 'SELECT 1'; ALTER FUNCTION own.f() OWNER TO alice;
+  REVOKE ALL ON FUNCTION own.f() FROM PUBLIC; GRANT EXECUTE ON FUNCTION own.f() TO bob;
+  CREATE VIEW own.v AS SELECT id FROM own.t; ALTER VIEW own.v OWNER TO alice; GRANT SELECT ON own.v TO PUBLIC;
+  CREATE TYPE own.e AS ENUM ('x'); ALTER TYPE own.e OWNER TO alice;
+  ALTER TABLE own.t ENABLE ROW LEVEL SECURITY;
+  CREATE POLICY p_alice ON own.t TO alice USING (id > 0);
+  CREATE POLICY p_bob ON own.t TO bob USING (id > 1);
+});
+q_target($tgt, 'CREATE ROLE alice');
+my ($ret, $stdout, $stderr) = $tgt->psql('postgres', "SELECT pgclone.schema('$c', 'own')");
+like($stdout, qr/^OK: schema own cloned/, 'schema with owners and grants');
+like($stderr, qr/NOTICE:  skipping grant on own.t: role "bob" does not exist on the target/, 'NOTICE names the skipped grant');
+like($stderr, qr/skipping policy p_bob: role "bob"/, 'NOTICE names the skipped policy');
+is(q_target($tgt, q{SELECT string_agg(pg_get_userbyid(o), ',' ORDER BY o) FROM (
+  SELECT nspowner AS o FROM pg_namespace WHERE nspname = 'own'
+  UNION ALL SELECT relowner FROM pg_class WHERE relnamespace = 'own'::regnamespace AND relname IN ('t', 'v')
+  UNION ALL SELECT proowner FROM pg_proc WHERE proname = 'f' AND pronamespace = 'own'::regnamespace
+  UNION ALL SELECT typowner FROM pg_type WHERE typname = 'e' AND typnamespace = 'own'::regnamespace) s}),
+	'alice,alice,alice,alice,alice', 'owners kept');
+is(q_target($tgt, q{SELECT has_function_privilege('public', 'own.f()', 'EXECUTE')}), 'f', 'revoke from PUBLIC kept');
+is(q_target($tgt, q{SELECT relacl::text LIKE '%=r/alice%' FROM pg_class WHERE oid = 'own.v'::regclass}), 't', 'grant to PUBLIC kept');
+is(q_target($tgt, q{SELECT string_agg(polname, ',') FROM pg_policy WHERE polrelid = 'own.t'::regclass}), 'p_alice', 'policy for an existing role');
+
+# an extension the target cannot install: clear error before anything is created
+q_source($src, q{
+  CREATE EXTENSION isn;
+  UPDATE pg_extension SET extname = 'isn_not_here' WHERE extname = 'isn';
+  CREATE SCHEMA needext; CREATE TABLE needext.t (id int, code isbn);
+});
+like(target_error($tgt, "SELECT pgclone.schema('$c', 'needext')"),
+	qr/42704: the source objects need extensions that are not available on the target: isn_not_here/,
+	'missing extension: clear error');
+is(q_target($tgt, "SELECT count(*) FROM pg_namespace WHERE nspname = 'needext'"), '0', 'missing extension: nothing created');
+
+# masks in a schema clone are named per table
+q_source($src, q{
+  CREATE SCHEMA m;
+  CREATE TABLE m.people (id int PRIMARY KEY, email text, name text);
+  CREATE TABLE m.other (id int PRIMARY KEY, email text);
+  INSERT INTO m.people SELECT g, 'p' || g || '@real.org', 'n' || g FROM generate_series(1, 50) g;
+  INSERT INTO m.other SELECT g, 'o' || g || '@real.org' FROM generate_series(1, 50) g;
+});
+like(target_error($tgt, "SELECT pgclone.schema('$c', 'm', true, '{\"mask\": {\"nope\": {\"email\": \"email\"}}}')"),
+	qr/mask names table "nope"/, 'mask naming a table the clone lacks');
+like(q_target($tgt, "SELECT pgclone.schema('$c', 'm', true, '{\"mask\": {\"people\": {\"email\": \"email\"}}}')"),
+	qr/^OK: schema m cloned \(2 tables/, 'schema clone with a per-table mask');
+is(q_target($tgt, "SELECT count(*) FROM m.people WHERE email ~ '^p[0-9]+\@'"), '0', 'masked column masked');
+is(q_target($tgt, "SELECT count(*) FROM m.people"), '50', 'masked table complete');
+is(checksum($tgt, 'postgres', 'm.other'), checksum($src, 'postgres', 'm.other'), 'unmasked table identical');
+
+# bad input
+like(target_error($tgt, "SELECT pgclone.schema(NULL, 'sales')"), qr/22004/, 'NULL conninfo');
+like(target_error($tgt, "SELECT pgclone.schema('$c', NULL)"), qr/22004/, 'NULL schema');
+like(target_error($tgt, "SELECT pgclone.schema('$c', 'nope')"), qr/3F000.*source schema nope does not exist/s, 'missing schema');
+like(target_error($tgt, "SELECT pgclone.schema('$c', 'sales', true, '{\"columns\": [\"a\"]}')"), qr/columns/, 'option not allowed');
+like(target_error($tgt, "SELECT pgclone.schema_ex('$c', 'sales', true, NULL, true, true)"), qr/22004/, 'schema_ex NULL flag');
+like(target_error($tgt, "SELECT pgclone.functions('$c', NULL)"), qr/22004/, 'functions NULL schema');
+
+done_testing();
