@@ -14,6 +14,7 @@
  * cancelled table leaves nothing behind, and resume() knows what is left.
  */
 #include "jobs.h"
+#include "mask.h"
 
 #include <ctype.h>
 #include <signal.h>
@@ -312,25 +313,68 @@ source_open(bool consistent, const char *snapshot)
  * A pool table: the per-table primitives of pgclone.table() minus foreign
  * keys, which the leader adds once every table is loaded.
  */
+/* A schema clone's options for one table: masks are named per table */
+static PgcOptions *
+table_options(const char *rel)
+{
+	PgcOptions *o = palloc(sizeof(PgcOptions));
+
+	*o = MyOpts;
+	o->mask = pgc_mask_for_table(MyOpts.mask, rel);
+	return o;
+}
+
 static uint64
 clone_pool_table(PGconn *conn, const char *nsp, const char *rel)
 {
+	PgcOptions *opts = table_options(rel);
 	PgcTable   *t;
 	PgcTarget	tgt;
 	uint64		rows = 0;
 
-	t = pgc_fetch_table(conn, nsp, rel, &MyOpts);
+	t = pgc_fetch_table(conn, nsp, rel, opts);
 	tgt.nspname = (char *) nsp;
 	tgt.relname = (char *) rel;
 	pgc_ensure_schema(tgt.nspname);
-	if (!pgc_resolve_conflict(tgt.nspname, tgt.relname, MyOpts.conflict))
+	if (!pgc_resolve_conflict(tgt.nspname, tgt.relname, opts->conflict))
 		return 0;
-	pgc_exec_list(pgc_table_pre_data(t, &tgt, &MyOpts));
+	pgc_exec_list(pgc_table_pre_data(t, &tgt, opts));
 	if (MySlot->include_data)
-		rows = pgc_copy_table(conn, t, &tgt, &MyOpts, true);
-	pgc_exec_list(pgc_table_post_data(t, &tgt, &MyOpts, false));
+		rows = pgc_copy_table(conn, t, &tgt, opts, true);
+	pgc_exec_list(pgc_table_post_data(t, &tgt, opts, false));
 	pgc_exec_list(pgc_table_sequence_values(conn, t, &tgt));
 	return rows;
+}
+
+/* As pgclone.schema(): every table a mask names must be one the clone creates */
+static void
+check_mask_tables(PgcRows *tables)
+{
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+	int			i;
+
+	if (MyOpts.mask == NULL || !JB_ROOT_IS_OBJECT(MyOpts.mask))
+		return;
+	it = JsonbIteratorInit(&MyOpts.mask->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *name;
+		bool		found = false;
+
+		if (tok != WJB_KEY)
+			continue;
+		name = pnstrdup(v.val.string.val, v.val.string.len);
+		for (i = 0; i < tables->nrows; i++)
+			if (strcmp(pgc_val(tables, i, 1), name) == 0)
+				found = true;
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("mask names table \"%s\", which this clone does not create", name),
+					 errhint("Schema clones name masks per table: {\"employees\": {\"email\": \"email\"}}.")));
+	}
 }
 
 /* A table job: exactly pgclone.table(); rows read back from its result */
@@ -854,14 +898,16 @@ add_foreign_keys(PGconn *conn)
 	{
 		PgcTable   *t;
 		PgcTarget	tgt;
+		PgcOptions *opts;
 
 		CHECK_FOR_INTERRUPTS();
 		xact_begin();
 		SPI_connect();
-		t = pgc_fetch_table(conn, pgc_val(r, i, 1), pgc_val(r, i, 2), &MyOpts);
+		opts = table_options(pgc_val(r, i, 2));
+		t = pgc_fetch_table(conn, pgc_val(r, i, 1), pgc_val(r, i, 2), opts);
 		tgt.nspname = t->nspname;
 		tgt.relname = t->relname;
-		pgc_exec_list(pgc_table_fkeys(t, &tgt, &MyOpts));
+		pgc_exec_list(pgc_table_fkeys(t, &tgt, opts));
 		SPI_finish();
 		a[1] = pgc_val(r, i, 0);
 		pgc_job_sql("UPDATE pgclone.job_tables SET fk_done = true"
@@ -912,6 +958,7 @@ run_schema_job(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_SCHEMA_NAME),
 				 errmsg("schema \"%s\" does not exist on the source", MySlot->schema)));
+	check_mask_tables(tables);
 	SPI_connect();
 	pgc_ensure_schema(MySlot->schema);
 	SPI_finish();

@@ -53,8 +53,14 @@ is(q_target($tgt, "SELECT count(*), count(secret), min(v), max(v) FROM t_masked"
 q_source($src, "CREATE SCHEMA m; CREATE TABLE m.a (id int PRIMARY KEY, email text); CREATE TABLE m.b (id int PRIMARY KEY, email text);"
 	. " INSERT INTO m.a SELECT g, 'a' || g || '\@example.com' FROM generate_series(1, 30) g;"
 	. " INSERT INTO m.b SELECT g, 'b' || g || '\@example.com' FROM generate_series(1, 30) g");
-$id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'm', true, '{\"parallel\": 2, \"mask\": {\"email\": \"null\"}}')");
-is(wait_job($tgt, $id), 'completed', 'parallel schema job with a mask completed');
+# schema clones name masks per table, as pgclone.schema() does
+$id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'm', true, '{\"parallel\": 2, \"mask\": {\"zz\": {\"email\": \"null\"}}}')");
+is(wait_job($tgt, $id), 'failed', 'a mask naming a table the clone does not create: failed');
+like(q_target($tgt, "SELECT sqlstate || ' ' || error FROM pgclone.jobs_view WHERE job_id = $id"),
+	qr/^42P01 mask names table "zz"/, 'the mask error');
+$id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'm', true,"
+	. " '{\"parallel\": 2, \"mask\": {\"a\": {\"email\": \"null\"}, \"b\": {\"email\": \"null\"}}}')");
+is(wait_job($tgt, $id), 'completed', 'parallel schema job with per-table masks completed');
 is(q_target($tgt, "SELECT (SELECT count(email) FROM m.a) + (SELECT count(email) FROM m.b), (SELECT count(*) FROM m.a)"),
 	'0|30', 'mask applied in every pool worker');
 
@@ -90,7 +96,7 @@ is(checksum($tgt, 'postgres', 's1.child'), checksum($src, 'postgres', 's1.child'
 
 # ---- jobs(), jobs_view, progress_detail ----
 my $jobs = decode_json(q_target($tgt, "SELECT pgclone.jobs()"));
-is(scalar(@$jobs), 7, 'jobs() lists every job');
+is(scalar(@$jobs), 8, 'jobs() lists every job');
 is(q_target($tgt, "SELECT count(*) FROM pgclone.progress_detail() WHERE state = 'completed'"), '7',
 	'progress_detail rows');
 like(q_target($tgt, "SELECT progress FROM pgclone.jobs_view WHERE job_id = $id"),
