@@ -20,6 +20,7 @@ CREATE TABLE pgclone.job_history (
     state         text NOT NULL,
     sqlstate      text,
     error         text,
+    note          text,                   -- what the job did not clone, if anything
     tables_total  int NOT NULL DEFAULT 0,
     tables_done   int NOT NULL DEFAULT 0,
     tables_failed int NOT NULL DEFAULT 0,
@@ -65,7 +66,7 @@ CREATE FUNCTION pgclone.progress_detail(
     OUT current_table text, OUT workers text,
     OUT started_at timestamptz, OUT finished_at timestamptz,
     OUT elapsed interval, OUT eta interval,
-    OUT sqlstate text, OUT error text)
+    OUT sqlstate text, OUT error text, OUT note text)
 RETURNS SETOF record AS 'MODULE_PATHNAME', 'pgclone_progress_detail' LANGUAGE C VOLATILE;
 
 CREATE FUNCTION pgclone.progress(job_id int) RETURNS json
@@ -95,7 +96,7 @@ SELECT d.job_id, d.kind, d.state, d.phase,
        date_trunc('second', d.elapsed) AS elapsed,
        date_trunc('second', d.eta) AS eta,
        d.current_table, d.workers, d.parallel, d.resumed_from, d.source,
-       d.started_at, d.finished_at, d.sqlstate, d.error
+       d.started_at, d.finished_at, d.sqlstate, d.error, d.note
 FROM pgclone.progress_detail() d
 ORDER BY d.job_id;
 

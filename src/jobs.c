@@ -487,6 +487,7 @@ typedef struct JobInfo
 	TimestampTz finished;		/* 0 = running */
 	char	   *sqlstate;
 	char	   *error;
+	char	   *note;
 	bool		live;			/* found in shared memory */
 	bool		stale;			/* the table says running, nothing runs it */
 	Oid			owner;
@@ -561,6 +562,7 @@ info_from_slot(JobInfo *ji, PgcJobSlot *s)
 	ji->started = s->started;
 	ji->finished = PGC_JOB_TERMINAL(s->state) ? s->finished : 0;
 	ji->sqlstate = nz(s->sqlstate);
+	ji->note = nz(s->note);
 	ji->error = leader_alive ? nz(s->error) :
 		pstrdup("interrupted: the job's worker exited unexpectedly");
 	ji->owner = s->useroid;
@@ -612,6 +614,7 @@ info_from_row(JobInfo *ji, PgcRows *r, int i)
 	ji->finished = ts_or_zero(pgc_get(r, i, "finished_at"));
 	ji->sqlstate = pgc_get(r, i, "sqlstate");
 	ji->error = pgc_get(r, i, "error");
+	ji->note = pgc_get(r, i, "note");
 	ji->owner = (Oid) strtoul(pgc_get(r, i, "owner_oid"), NULL, 10);
 	ji->phase = pstrdup("done");
 	if (strcmp(ji->state, "running") == 0 || strcmp(ji->state, "pending") == 0)
@@ -732,8 +735,8 @@ pgclone_progress_detail(PG_FUNCTION_ARGS)
 	foreach(lc, collect_jobs(0))
 	{
 		JobInfo    *ji = lfirst(lc);
-		Datum		v[24];
-		bool		n[24];
+		Datum		v[25];
+		bool		n[25];
 		int64		eta = eta_usecs(ji);
 		int			k = 0;
 
@@ -781,6 +784,7 @@ pgclone_progress_detail(PG_FUNCTION_ARGS)
 		k++;
 		PUT_TEXT(ji->sqlstate);
 		PUT_TEXT(ji->error);
+		PUT_TEXT(ji->note);
 #undef PUT_TEXT
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	}
@@ -835,6 +839,7 @@ job_json(StringInfo buf, JobInfo *ji)
 	json_num(buf, "eta_seconds", eta >= 0 ? psprintf("%.1f", eta / 1000000.0) : "null");
 	json_str(buf, "sqlstate", ji->sqlstate);
 	json_str(buf, "error", ji->error);
+	json_str(buf, "note", ji->note);
 	appendStringInfoChar(buf, '}');
 }
 

@@ -83,6 +83,7 @@ typedef struct PgcJobSlot
 	uint64		bytes_estimate;
 	char		sqlstate[6];
 	char		error[PGC_ERROR_MAX];
+	char		note[PGC_ERROR_MAX];	/* what the job does not clone */
 	int			nworkers;		/* entries in use: leader + pool */
 	PgcWorkerEntry workers[FLEXIBLE_ARRAY_MEMBER];
 } PgcJobSlot;

@@ -916,6 +916,49 @@ add_foreign_keys(PGconn *conn)
 	}
 }
 
+/*
+ * The pool clones tables only: name what else the schema holds, so that a
+ * completed job never hides it.
+ */
+static void
+record_not_cloned(PGconn *conn)
+{
+	const char *a[2] = {MySlot->schema, NULL};
+	PgcRows    *r;
+	char	   *note;
+
+	r = pgc_query_params(conn,
+						 "SELECT string_agg(n || ' ' || what, ', ' ORDER BY what) FROM ("
+						 " SELECT count(*) AS n, CASE c.relkind WHEN 'v' THEN 'views'"
+						 "  WHEN 'm' THEN 'materialized views' WHEN 'f' THEN 'foreign tables'"
+						 "  ELSE 'sequences' END AS what"
+						 " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s ON s.oid = c.relnamespace"
+						 " WHERE s.nspname = $1 AND (c.relkind IN ('v', 'm', 'f') OR (c.relkind = 'S'"
+						 "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+						 "   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+						 "   AND d.objid = c.oid AND d.deptype IN ('a', 'i'))))"
+						 " GROUP BY 2"
+						 " UNION ALL SELECT count(*), 'functions' FROM pg_catalog.pg_proc p"
+						 "  JOIN pg_catalog.pg_namespace s ON s.oid = p.pronamespace"
+						 "  WHERE s.nspname = $1 HAVING count(*) > 0"
+						 " UNION ALL SELECT count(*), 'types' FROM pg_catalog.pg_type t"
+						 "  JOIN pg_catalog.pg_namespace s ON s.oid = t.typnamespace"
+						 "  WHERE s.nspname = $1 AND (t.typtype IN ('e', 'd', 'r', 'm')"
+						 "   OR (t.typtype = 'c' AND (SELECT relkind FROM pg_catalog.pg_class"
+						 "    WHERE oid = t.typrelid) = 'c')) HAVING count(*) > 0) x",
+						 1, a);
+	if (pgc_val(r, 0, 0) == NULL)
+		return;
+	note = psprintf("not cloned by schema_async (use pgclone.schema() for them): %s",
+					pgc_val(r, 0, 0));
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	strlcpy(MySlot->note, note, PGC_ERROR_MAX);
+	LWLockRelease(pgc_jobs->lock);
+	a[0] = MyJobId;
+	a[1] = note;
+	pgc_job_sql("UPDATE pgclone.job_history SET note = $2 WHERE job_id = $1::bigint", 2, a);
+}
+
 static void
 run_schema_job(void)
 {
@@ -959,6 +1002,7 @@ run_schema_job(void)
 				(errcode(ERRCODE_INVALID_SCHEMA_NAME),
 				 errmsg("schema \"%s\" does not exist on the source", MySlot->schema)));
 	check_mask_tables(tables);
+	record_not_cloned(conn);
 	SPI_connect();
 	pgc_ensure_schema(MySlot->schema);
 	SPI_finish();

@@ -52,7 +52,8 @@ is(wait_job($tgt, $id), 'completed', 'table job with a mask completed');
 is(q_target($tgt, "SELECT count(*), count(secret), min(v), max(v) FROM t_masked"), '100|0|X|X', 'mask applied by the worker');
 q_source($src, "CREATE SCHEMA m; CREATE TABLE m.a (id int PRIMARY KEY, email text); CREATE TABLE m.b (id int PRIMARY KEY, email text);"
 	. " INSERT INTO m.a SELECT g, 'a' || g || '\@example.com' FROM generate_series(1, 30) g;"
-	. " INSERT INTO m.b SELECT g, 'b' || g || '\@example.com' FROM generate_series(1, 30) g");
+	. " INSERT INTO m.b SELECT g, 'b' || g || '\@example.com' FROM generate_series(1, 30) g;"
+	. " CREATE VIEW m.v AS SELECT * FROM m.a; CREATE FUNCTION m.f() RETURNS int LANGUAGE sql AS 'SELECT 1'");
 # schema clones name masks per table, as pgclone.schema() does
 $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'm', true, '{\"parallel\": 2, \"mask\": {\"zz\": {\"email\": \"null\"}}}')");
 is(wait_job($tgt, $id), 'failed', 'a mask naming a table the clone does not create: failed');
@@ -63,6 +64,9 @@ $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'm', true,"
 is(wait_job($tgt, $id), 'completed', 'parallel schema job with per-table masks completed');
 is(q_target($tgt, "SELECT (SELECT count(email) FROM m.a) + (SELECT count(email) FROM m.b), (SELECT count(*) FROM m.a)"),
 	'0|30', 'mask applied in every pool worker');
+is(q_target($tgt, "SELECT note FROM pgclone.jobs_view WHERE job_id = $id"),
+	'not cloned by schema_async (use pgclone.schema() for them): 1 functions, 1 views',
+	'what a schema job does not clone is named, never hidden');
 
 # structure only
 $id = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 't', false, 't3')");
@@ -84,6 +88,7 @@ is($p->{tables_total}, 4, 'four tables');
 is($p->{tables_done}, 4, 'four done');
 is($p->{rows}, 200 + 3000 + 50 + 20000, 'rows summed');
 is($p->{parallel}, 3, 'parallel recorded');
+is($p->{note}, undef, 'nothing left out of s1');
 q_target($tgt, "CREATE EXTENSION pg_visibility");
 is(q_target($tgt, "SELECT bool_and(all_frozen) FROM pg_visibility_map('s1.big')"), 't',
 	'pool worker loaded with COPY FREEZE (created in the same transaction)');
