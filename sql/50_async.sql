@@ -26,6 +26,8 @@ CREATE TABLE pgclone.job_history (
     tables_failed int NOT NULL DEFAULT 0,
     rows_copied   bigint NOT NULL DEFAULT 0,
     bytes_copied  bigint NOT NULL DEFAULT 0,
+    predata_done  boolean NOT NULL DEFAULT false,  -- schema job: pre-data phase committed
+    predata_skip  text,                            -- objects the conflict option skipped
     started_at    timestamptz NOT NULL DEFAULT now(),
     finished_at   timestamptz
 );

@@ -82,8 +82,8 @@ clone_error_context(void *arg)
  * from pg_get_*def() on an untrusted source: each must be exactly one
  * statement, so a crafted definition cannot smuggle in a second one.
  */
-static void
-exec_stmts(List *stmts)
+void
+pgc_plan_exec(List *stmts)
 {
 	ListCell   *lc;
 
@@ -390,12 +390,99 @@ drop_existing(PGconn *conn, PgcClonePlan *plan)
 											 "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.oid = $1::oid",
 											 1, params);
 
-			exec_stmts(list_make1(psprintf("DROP %s IF EXISTS %s CASCADE", kind_word(o), pgc_val(r, 0, 0))));
+			pgc_plan_exec(list_make1(psprintf("DROP %s IF EXISTS %s CASCADE", kind_word(o), pgc_val(r, 0, 0))));
 		}
 		else if (o->kind == 'R')
-			exec_stmts(list_make1(psprintf("DROP TABLE IF EXISTS %s CASCADE", pgc_qname(o->nspname, o->name))));
+			pgc_plan_exec(list_make1(psprintf("DROP TABLE IF EXISTS %s CASCADE", pgc_qname(o->nspname, o->name))));
 		else
-			exec_stmts(list_make1(pgc_object_drop_sql(o)));
+			pgc_plan_exec(list_make1(pgc_object_drop_sql(o)));
+	}
+}
+
+/* A table of the plan: its definition, with this table's mask. */
+static PgcPlanTable *
+plan_table_new(PGconn *conn, const char *oid, char *nsp, char *rel, const PgcOptions *opts)
+{
+	PgcPlanTable *pt = palloc0(sizeof(PgcPlanTable));
+
+	/* masks are named per table: {"customers": {"email": "email"}} */
+	pt->opts = palloc(sizeof(PgcOptions));
+	*pt->opts = *opts;
+	pt->opts->mask = pgc_mask_for_table(opts->mask, rel);
+	pt->table = pgc_fetch_table_oid(conn, oid, pt->opts);
+	pt->target.nspname = nsp;
+	pt->target.relname = rel;
+	pt->load = pt->table->relkind == 'r';
+	return pt;
+}
+
+/* has_children as table_pre_data finds it, for a table created earlier */
+static void
+plan_table_links(PGconn *conn, PgcPlanTable *pt)
+{
+	const char *params[1] = {pt->table->oid};
+	PgcRows    *l = pgc_query_params(conn, TABLE_LINKS_SQL, 1, params);
+
+	pt->has_children = pgc_get_bool(l, 0, "has_children");
+}
+
+/*
+ * A table created by an earlier pgc_plan_pre_data (an async job), found by
+ * its name on the source, ready for pgc_copy_table and
+ * pgc_plan_table_post_data.
+ */
+PgcPlanTable *
+pgc_plan_table_fetch(PGconn *conn, const char *nsp, const char *rel, const PgcOptions *opts)
+{
+	const char *params[2] = {nsp, rel};
+	PgcRows    *r = pgc_query_params(conn,
+									 "SELECT c.oid FROM pg_catalog.pg_class c"
+									 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+									 " WHERE n.nspname = $1 AND c.relname = $2", 2, params);
+	PgcPlanTable *pt;
+
+	if (r->nrows != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table %s does not exist on the source", pgc_qname(nsp, rel))));
+	pt = plan_table_new(conn, pgc_val(r, 0, 0), pstrdup(nsp), pstrdup(rel), opts);
+	plan_table_links(conn, pt);
+	return pt;
+}
+
+/* One table's constraints, indexes, triggers, policies (not its FKs). */
+List *
+pgc_plan_table_post_data(PgcPlanTable *pt, const PgcOptions *opts)
+{
+	return recurse_checks(pt, pgc_table_post_data(pt->table, &pt->target, opts, false));
+}
+
+/*
+ * Fill plan->tables and plan->matviews as pgc_plan_pre_data does, without
+ * creating anything: for the post-data of a clone whose pre-data ran in an
+ * earlier transaction.  Objects that pre-data skipped must be marked skip.
+ */
+void
+pgc_plan_tables(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
+{
+	int			i;
+
+	for (i = 0; i < plan->nobjects; i++)
+	{
+		PgcObject  *o = &plan->objects[i];
+
+		if (o->skip)
+			continue;
+		if (o->kind == 'R')
+		{
+			PgcPlanTable *pt = plan_table_new(conn, o->oid, o->nspname, o->name, opts);
+
+			plan_table_links(conn, pt);
+			plan->tables = lappend(plan->tables, pt);
+		}
+		else if (o->kind == 'M')
+			plan->matviews = lappend(plan->matviews, o);
+		plan->counts[(int) o->kind]++;
 	}
 }
 
@@ -414,7 +501,7 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 		/* an existing schema keeps itself; comment, owner, grants still apply */
 		if (OidIsValid(get_namespace_oid(lfirst(lc), true)))
 			stmts = list_delete_first(stmts);
-		exec_stmts(stmts);
+		pgc_plan_exec(stmts);
 	}
 	if (!plan->functions_only)
 		create_extensions(plan, false);
@@ -431,22 +518,15 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 		elog(DEBUG1, "pgclone: object %c %s", o->kind, pgc_qname(o->nspname, o->name));
 		if (o->kind == 'R')
 		{
-			PgcPlanTable *pt = palloc0(sizeof(PgcPlanTable));
+			PgcPlanTable *pt;
 
 			if (!pgc_resolve_conflict(o->nspname, o->name, opts->conflict))
 			{
 				o->skip = true; /* nor its indexes, rules, ... */
 				continue;
 			}
-			/* masks are named per table: {"customers": {"email": "email"}} */
-			pt->opts = palloc(sizeof(PgcOptions));
-			*pt->opts = *opts;
-			pt->opts->mask = pgc_mask_for_table(opts->mask, o->name);
-			pt->table = pgc_fetch_table_oid(conn, o->oid, pt->opts);
-			pt->target.nspname = o->nspname;
-			pt->target.relname = o->name;
-			pt->load = pt->table->relkind == 'r';
-			exec_stmts(table_pre_data(conn, pt, pt->opts));
+			pt = plan_table_new(conn, o->oid, o->nspname, o->name, opts);
+			pgc_plan_exec(table_pre_data(conn, pt, pt->opts));
 			plan->tables = lappend(plan->tables, pt);
 		}
 		else
@@ -457,7 +537,7 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 				o->skip = true;
 				continue;
 			}
-			exec_stmts(stmts);
+			pgc_plan_exec(stmts);
 			if (o->kind == 'M')
 				plan->matviews = lappend(plan->matviews, o);
 		}
@@ -479,6 +559,17 @@ sequence_value(PGconn *conn, PgcObject *o)
 List *
 pgc_plan_post_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 {
+	return pgc_plan_post_data_ex(conn, plan, opts, true);
+}
+
+/*
+ * loaded_tables = false: leave out the per-table post-data of the tables
+ * with rows (pgc_plan_table_post_data, run by whoever loaded each one).
+ */
+List *
+pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
+					  bool loaded_tables)
+{
 	List	   *out = NIL;
 	ListCell   *lc;
 	int			i;
@@ -487,8 +578,9 @@ pgc_plan_post_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 	{
 		PgcPlanTable *pt = lfirst(lc);
 
-		out = list_concat(out, recurse_checks(pt, pgc_table_post_data(pt->table, &pt->target,
-																	  opts, false)));
+		if (pt->load && !loaded_tables)
+			continue;
+		out = list_concat(out, pgc_plan_table_post_data(pt, opts));
 	}
 	for (i = 0; i < plan->nobjects; i++)
 		if (!plan->objects[i].skip)
@@ -551,8 +643,8 @@ pgc_plan_summary(PgcClonePlan *plan)
 }
 
 /* Every table a mask names must be one the clone creates. */
-static void
-check_mask_tables(PgcClonePlan *plan, const PgcOptions *opts)
+void
+pgc_plan_check_masks(PgcClonePlan *plan, const PgcOptions *opts)
 {
 	JsonbIterator *it;
 	JsonbIteratorToken tok;
@@ -581,10 +673,10 @@ check_mask_tables(PgcClonePlan *plan, const PgcOptions *opts)
 	}
 }
 
-void
-pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts)
+/* Settings of a clone's local DDL; AtEOXact_GUC(true, <result>) undoes them. */
+int
+pgc_plan_gucs(void)
 {
-	ListCell   *lc;
 	int			nest = NewGUCNestLevel();
 
 	/* as pg_dump's restore: bodies are not checked, names are qualified */
@@ -592,9 +684,17 @@ pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+void
+pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts)
+{
+	ListCell   *lc;
+	int			nest = pgc_plan_gucs();
 
 	pgc_plan_pre_data(conn, plan, opts);
-	check_mask_tables(plan, opts);
+	pgc_plan_check_masks(plan, opts);
 	foreach(lc, plan->tables)
 	{
 		PgcPlanTable *pt = lfirst(lc);
@@ -602,7 +702,7 @@ pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts
 		if (data && pt->load)
 			plan->rows += pgc_copy_table(conn, pt->table, &pt->target, pt->opts, true);
 	}
-	exec_stmts(pgc_plan_post_data(conn, plan, opts));
+	pgc_plan_exec(pgc_plan_post_data(conn, plan, opts));
 	AtEOXact_GUC(true, nest);
 }
 

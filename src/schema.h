@@ -75,6 +75,27 @@ extern PgcClonePlan *pgc_plan_read(PGconn *conn, List *schemas, bool functions_o
 extern void pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts);
 /* Statements to run after the data is loaded. */
 extern List *pgc_plan_post_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts);
+/* ... with loaded_tables = false: without pgc_plan_table_post_data of load tables */
+extern List *pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
+								   bool loaded_tables);
+
+/*
+ * For a clone split over transactions (async jobs): pre-data in one, each
+ * load table in its own (pgc_plan_table_fetch, pgc_copy_table,
+ * pgc_plan_table_post_data), then pgc_plan_read + pgc_plan_tables +
+ * pgc_plan_post_data_ex(..., false) in a last one.
+ */
+extern PgcPlanTable *pgc_plan_table_fetch(PGconn *conn, const char *nsp, const char *rel,
+										  const PgcOptions *opts);
+extern List *pgc_plan_table_post_data(PgcPlanTable *pt, const PgcOptions *opts);
+extern void pgc_plan_tables(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts);
+/* run statements, each checked to be a single statement */
+extern void pgc_plan_exec(List *stmts);
+/* a mask naming a table the clone does not create: ERROR 42P01 */
+extern void pgc_plan_check_masks(PgcClonePlan *plan, const PgcOptions *opts);
+/* check_function_bodies off, search_path pg_catalog; returns the GUC nest level */
+extern int	pgc_plan_gucs(void);
+
 /* "12 tables, 3 views, ..." */
 extern char *pgc_plan_summary(PgcClonePlan *plan);
 

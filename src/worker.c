@@ -15,6 +15,7 @@
  */
 #include "jobs.h"
 #include "mask.h"
+#include "schema.h"
 
 #include <ctype.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/wait_event.h"
@@ -40,8 +42,7 @@ static char *MyConninfo = NULL;
 static char *MyOptionsJson = NULL;
 static char MyJobId[32];
 static bool MyIsCoord = false;
-static bool MyAllDone = false;
-static int	MyUnsupported = 0;	/* tables planned as failed (not supported) */	/* every table and FK is in: cancel came too late */
+static bool MyAllDone = false;	/* everything is in: a cancel came too late */
 
 #define MAX_POOL 64
 static BackgroundWorkerHandle *pool_handles[MAX_POOL];
@@ -310,71 +311,25 @@ source_open(bool consistent, const char *snapshot)
 /* ---------- one table ---------- */
 
 /*
- * A pool table: the per-table primitives of pgclone.table() minus foreign
- * keys, which the leader adds once every table is loaded.
+ * A schema job's table, created empty by the pre-data phase: TRUNCATE gives
+ * it a new file in this transaction (so COPY still uses FREEZE, and a
+ * failure rolls back to the empty table), then its rows and its own
+ * post-data as pgclone.schema() does them.  Foreign keys, sequence values
+ * and the rest come in the post-data phase.
  */
-/* A schema clone's options for one table: masks are named per table */
-static PgcOptions *
-table_options(const char *rel)
-{
-	PgcOptions *o = palloc(sizeof(PgcOptions));
-
-	*o = MyOpts;
-	o->mask = pgc_mask_for_table(MyOpts.mask, rel);
-	return o;
-}
-
 static uint64
 clone_pool_table(PGconn *conn, const char *nsp, const char *rel)
 {
-	PgcOptions *opts = table_options(rel);
-	PgcTable   *t;
-	PgcTarget	tgt;
+	PgcPlanTable *pt = pgc_plan_table_fetch(conn, nsp, rel, &MyOpts);
+	int			nest = pgc_plan_gucs();
 	uint64		rows = 0;
 
-	t = pgc_fetch_table(conn, nsp, rel, opts);
-	tgt.nspname = (char *) nsp;
-	tgt.relname = (char *) rel;
-	pgc_ensure_schema(tgt.nspname);
-	if (!pgc_resolve_conflict(tgt.nspname, tgt.relname, opts->conflict))
-		return 0;
-	pgc_exec_list(pgc_table_pre_data(t, &tgt, opts));
+	pgc_local_exec(psprintf("TRUNCATE ONLY %s", pgc_qname(nsp, rel)));
 	if (MySlot->include_data)
-		rows = pgc_copy_table(conn, t, &tgt, opts, true);
-	pgc_exec_list(pgc_table_post_data(t, &tgt, opts, false));
-	pgc_exec_list(pgc_table_sequence_values(conn, t, &tgt));
+		rows = pgc_copy_table(conn, pt->table, &pt->target, pt->opts, true);
+	pgc_plan_exec(pgc_plan_table_post_data(pt, &MyOpts));
+	AtEOXact_GUC(true, nest);
 	return rows;
-}
-
-/* As pgclone.schema(): every table a mask names must be one the clone creates */
-static void
-check_mask_tables(PgcRows *tables)
-{
-	JsonbIterator *it;
-	JsonbIteratorToken tok;
-	JsonbValue	v;
-	int			i;
-
-	if (MyOpts.mask == NULL || !JB_ROOT_IS_OBJECT(MyOpts.mask))
-		return;
-	it = JsonbIteratorInit(&MyOpts.mask->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		char	   *name;
-		bool		found = false;
-
-		if (tok != WJB_KEY)
-			continue;
-		name = pnstrdup(v.val.string.val, v.val.string.len);
-		for (i = 0; i < tables->nrows; i++)
-			if (strcmp(pgc_val(tables, i, 1), name) == 0)
-				found = true;
-		if (!found)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("mask names table \"%s\", which this clone does not create", name),
-					 errhint("Schema clones name masks per table: {\"employees\": {\"email\": \"email\"}}.")));
-	}
 }
 
 /* A table job: exactly pgclone.table(); rows read back from its result */
@@ -552,19 +507,19 @@ record_start(void)
 	LWLockRelease(pgc_jobs->lock);
 }
 
-/* Plan the job's tables; ones a resumed job already finished stay done. */
+/*
+ * Insert the job's tables (schema, name[, size]) in the caller's
+ * transaction; ones a resumed job's chain already finished stay done.
+ */
 static void
-plan_tables(PgcRows *tables)
+plan_tables_insert(PgcRows *tables)
 {
 	char		ordtxt[16];
 	char		resumed[32];
-	const char *a[6];
-	PgcRows    *r;
-	uint64		estimate = 0;
+	const char *a[5];
 	int			i;
 
 	snprintf(resumed, sizeof(resumed), INT64_FORMAT, MySlot->resumed_from);
-	xact_begin();
 	for (i = 0; i < tables->nrows; i++)
 	{
 		snprintf(ordtxt, sizeof(ordtxt), "%d", i);
@@ -573,18 +528,11 @@ plan_tables(PgcRows *tables)
 		a[2] = pgc_val(tables, i, 0);
 		a[3] = pgc_val(tables, i, 1);
 		a[4] = MySlot->resumed_from ? resumed : NULL;
-		/* partitioned tables are not cloned by the pool: say so, never skip silently */
-		a[5] = (tables->ncols > 3 && pgc_val(tables, i, 3)[0] == 't') ? "t" : "f";
 		pgc_job_sql("INSERT INTO pgclone.job_tables (job_id, ord, schema_name, table_name,"
-					" state, fk_done, rows_copied, bytes_copied, finished_at, sqlstate, error)"
+					" state, fk_done, rows_copied, bytes_copied, finished_at)"
 					" SELECT $1::bigint, $2::int, $3, $4,"
-					"  CASE WHEN $6::boolean THEN 'failed'"
-					"   WHEN o.ord IS NULL THEN 'pending' ELSE 'done' END,"
-					"  coalesce(o.fk_done, false), o.rows_copied, o.bytes_copied,"
-					"  CASE WHEN $6::boolean THEN now() ELSE o.finished_at END,"
-					"  CASE WHEN $6::boolean THEN '0A000' END,"
-					"  CASE WHEN $6::boolean THEN 'partitioned tables and partitions are not"
-					" cloned by schema_async yet: use pgclone.schema()' END"
+					"  CASE WHEN o.ord IS NULL THEN 'pending' ELSE 'done' END,"
+					"  coalesce(o.fk_done, false), o.rows_copied, o.bytes_copied, o.finished_at"
 					" FROM (SELECT 1) x LEFT JOIN LATERAL ("
 					/* the whole chain: a resume that failed early planned nothing */
 					"  WITH RECURSIVE chain(id) AS (SELECT $5::bigint UNION"
@@ -593,26 +541,45 @@ plan_tables(PgcRows *tables)
 					"  SELECT j.* FROM pgclone.job_tables j WHERE j.job_id IN (SELECT id FROM chain)"
 					"   AND j.state = 'done' AND j.schema_name = $3 AND j.table_name = $4"
 					"  ORDER BY j.job_id DESC LIMIT 1) o ON true",
-					6, a);
+					5, a);
 	}
-	xact_commit();
+}
 
-	a[0] = MyJobId;
+/* The slot's counters from the planned tables. */
+static void
+plan_counts(uint64 estimate)
+{
+	const char *a[1] = {MyJobId};
+	PgcRows    *r;
+
 	r = job_query_xact("SELECT count(*), count(*) FILTER (WHERE state = 'done'),"
 					   " coalesce(sum(rows_copied), 0), coalesce(sum(bytes_copied), 0),"
 					   " count(*) FILTER (WHERE state = 'failed')"
 					   " FROM pgclone.job_tables WHERE job_id = $1::bigint", 1, a);
-	for (i = 0; i < tables->nrows; i++)
-		if (tables->ncols > 2 && pgc_val(tables, i, 2))
-			estimate += strtou64(pgc_val(tables, i, 2), NULL, 10);
 	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
 	MySlot->tables_total = atoi(pgc_val(r, 0, 0));
 	MySlot->tables_done = atoi(pgc_val(r, 0, 1));
 	MySlot->rows_done = strtou64(pgc_val(r, 0, 2), NULL, 10);
 	MySlot->bytes_done = strtou64(pgc_val(r, 0, 3), NULL, 10);
 	MySlot->bytes_estimate = estimate;
-	MySlot->tables_failed = MyUnsupported = atoi(pgc_val(r, 0, 4));
+	MySlot->tables_failed = atoi(pgc_val(r, 0, 4));
 	LWLockRelease(pgc_jobs->lock);
+}
+
+/* Plan the job's tables in a transaction of their own. */
+static void
+plan_tables(PgcRows *tables)
+{
+	uint64		estimate = 0;
+	int			i;
+
+	xact_begin();
+	plan_tables_insert(tables);
+	xact_commit();
+	for (i = 0; i < tables->nrows; i++)
+		if (tables->ncols > 2 && pgc_val(tables, i, 2))
+			estimate += strtou64(pgc_val(tables, i, 2), NULL, 10);
+	plan_counts(estimate);
 }
 
 /* Record the outcome: honest state from the per-table records. */
@@ -883,80 +850,166 @@ stop_pool(void)
 	pool_n = 0;
 }
 
-/* Foreign keys once every table is loaded; each table's FKs in one transaction. */
-static void
-add_foreign_keys(PGconn *conn)
+/* "classid/objid": how the pre-data phase names the objects it skipped */
+static char *
+object_key(PgcObject *o)
 {
-	const char *a[2] = {MyJobId, NULL};
-	PgcRows    *r;
-	int			i;
-
-	r = job_query_xact("SELECT ord, schema_name, table_name FROM pgclone.job_tables"
-					   " WHERE job_id = $1::bigint AND state = 'done' AND NOT fk_done"
-					   " ORDER BY ord", 1, a);
-	for (i = 0; i < r->nrows; i++)
-	{
-		PgcTable   *t;
-		PgcTarget	tgt;
-		PgcOptions *opts;
-
-		CHECK_FOR_INTERRUPTS();
-		xact_begin();
-		SPI_connect();
-		opts = table_options(pgc_val(r, i, 2));
-		t = pgc_fetch_table(conn, pgc_val(r, i, 1), pgc_val(r, i, 2), opts);
-		tgt.nspname = t->nspname;
-		tgt.relname = t->relname;
-		pgc_exec_list(pgc_table_fkeys(t, &tgt, opts));
-		SPI_finish();
-		a[1] = pgc_val(r, i, 0);
-		pgc_job_sql("UPDATE pgclone.job_tables SET fk_done = true"
-					" WHERE job_id = $1::bigint AND ord = $2::int", 2, a);
-		xact_commit();
-	}
+	return psprintf(",%u/%s,", o->classid, o->oid);
 }
 
 /*
- * The pool clones tables only: name what else the schema holds, so that a
- * completed job never hides it.
+ * The nearest job of the resume chain whose pre-data phase committed
+ * (NULL: none, run it); *skipped gets the objects that phase skipped.
+ */
+static char *
+predata_done_by(char **skipped)
+{
+	char		resumed[32];
+	const char *a[1] = {resumed};
+	PgcRows    *r;
+
+	*skipped = NULL;
+	if (MySlot->resumed_from == 0)
+		return NULL;
+	snprintf(resumed, sizeof(resumed), INT64_FORMAT, MySlot->resumed_from);
+	r = job_query_xact("WITH RECURSIVE chain(id, depth) AS (SELECT $1::bigint, 0 UNION ALL"
+					   "  SELECT h.resumed_from, c.depth + 1 FROM pgclone.job_history h JOIN chain c"
+					   "  ON h.job_id = c.id WHERE h.resumed_from IS NOT NULL)"
+					   " SELECT h.job_id, h.predata_skip FROM chain c"
+					   " JOIN pgclone.job_history h ON h.job_id = c.id"
+					   " WHERE h.predata_done ORDER BY c.depth LIMIT 1", 1, a);
+	if (r->nrows == 0)
+		return NULL;
+	*skipped = pgc_val(r, 0, 1);
+	return pgc_val(r, 0, 0);
+}
+
+/* Record, with the planned tables, that pre-data is in (same transaction). */
+static void
+predata_record(const char *skipped)
+{
+	const char *a[2] = {MyJobId, skipped};
+
+	pgc_job_sql("UPDATE pgclone.job_history SET predata_done = true, predata_skip = $2"
+				" WHERE job_id = $1::bigint", 2, a);
+}
+
+/*
+ * Pre-data phase, one local transaction: what pgclone.schema() creates
+ * before the data (schemas, extensions, types, functions, sequences, every
+ * table empty and without indexes, views, matviews WITH NO DATA), the load
+ * tables planned for the pool (largest first), and the mark that it is done.
  */
 static void
-record_not_cloned(PGconn *conn)
+run_pre_data(PGconn *conn)
 {
-	const char *a[2] = {MySlot->schema, NULL};
-	PgcRows    *r;
-	char	   *note;
+	const char *a[1] = {MySlot->schema};
+	PgcClonePlan *plan;
+	PgcRows    *sizes;
+	PgcRows    *list;
+	StringInfoData skipped;
+	bool	   *was_skipped;
+	uint64		estimate = 0;
+	int			nest;
+	int			i;
 
-	r = pgc_query_params(conn,
-						 "SELECT string_agg(n || ' ' || what, ', ' ORDER BY what) FROM ("
-						 " SELECT count(*) AS n, CASE c.relkind WHEN 'v' THEN 'views'"
-						 "  WHEN 'm' THEN 'materialized views' WHEN 'f' THEN 'foreign tables'"
-						 "  ELSE 'sequences' END AS what"
-						 " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s ON s.oid = c.relnamespace"
-						 " WHERE s.nspname = $1 AND (c.relkind IN ('v', 'm', 'f') OR (c.relkind = 'S'"
-						 "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
-						 "   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-						 "   AND d.objid = c.oid AND d.deptype IN ('a', 'i'))))"
-						 " GROUP BY 2"
-						 " UNION ALL SELECT count(*), 'functions' FROM pg_catalog.pg_proc p"
-						 "  JOIN pg_catalog.pg_namespace s ON s.oid = p.pronamespace"
-						 "  WHERE s.nspname = $1 HAVING count(*) > 0"
-						 " UNION ALL SELECT count(*), 'types' FROM pg_catalog.pg_type t"
-						 "  JOIN pg_catalog.pg_namespace s ON s.oid = t.typnamespace"
-						 "  WHERE s.nspname = $1 AND (t.typtype IN ('e', 'd', 'r', 'm')"
-						 "   OR (t.typtype = 'c' AND (SELECT relkind FROM pg_catalog.pg_class"
-						 "    WHERE oid = t.typrelid) = 'c')) HAVING count(*) > 0) x",
-						 1, a);
-	if (pgc_val(r, 0, 0) == NULL)
-		return;
-	note = psprintf("not cloned by schema_async (use pgclone.schema() for them): %s",
-					pgc_val(r, 0, 0));
-	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
-	strlcpy(MySlot->note, note, PGC_ERROR_MAX);
-	LWLockRelease(pgc_jobs->lock);
-	a[0] = MyJobId;
-	a[1] = note;
-	pgc_job_sql("UPDATE pgclone.job_history SET note = $2 WHERE job_id = $1::bigint", 2, a);
+	xact_begin();
+	SPI_connect();
+	if (pgc_query_params(conn, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+						 1, a)->nrows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_SCHEMA_NAME),
+				 errmsg("schema \"%s\" does not exist on the source", MySlot->schema)));
+	nest = pgc_plan_gucs();
+	plan = pgc_plan_read(conn, list_make1(pstrdup(MySlot->schema)), false, &MyOpts);
+	was_skipped = palloc0(sizeof(bool) * Max(1, plan->nobjects));
+	for (i = 0; i < plan->nobjects; i++)
+		was_skipped[i] = plan->objects[i].skip;
+	pgc_plan_pre_data(conn, plan, &MyOpts);
+	pgc_plan_check_masks(plan, &MyOpts);
+	AtEOXact_GUC(true, nest);
+
+	/* what the conflict option skipped stays untouched by the post-data phase */
+	initStringInfo(&skipped);
+	for (i = 0; i < plan->nobjects; i++)
+		if (plan->objects[i].skip && !was_skipped[i])
+			appendStringInfoString(&skipped, object_key(&plan->objects[i]));
+
+	sizes = pgc_query_params(conn,
+							 "SELECT n.nspname, c.relname, pg_catalog.pg_table_size(c.oid)"
+							 " FROM pg_catalog.pg_class c"
+							 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+							 " WHERE n.nspname = $1 AND c.relkind = 'r'"
+							 " ORDER BY 3 DESC, 2", 1, a);
+	list = palloc0(sizeof(PgcRows));
+	list->ncols = 3;
+	list->values = palloc0(sizeof(char *) * Max(1, 3 * sizes->nrows));
+	for (i = 0; i < sizes->nrows; i++)
+	{
+		ListCell   *lc;
+
+		foreach(lc, plan->tables)
+		{
+			PgcPlanTable *pt = lfirst(lc);
+
+			if (!pt->load || strcmp(pt->target.relname, pgc_val(sizes, i, 1)) != 0)
+				continue;
+			list->values[3 * list->nrows] = pgc_val(sizes, i, 0);
+			list->values[3 * list->nrows + 1] = pgc_val(sizes, i, 1);
+			list->values[3 * list->nrows + 2] = pgc_val(sizes, i, 2);
+			estimate += strtou64(pgc_val(sizes, i, 2), NULL, 10);
+			list->nrows++;
+		}
+	}
+	plan_tables_insert(list);
+	predata_record(skipped.data);
+	SPI_finish();
+	xact_commit();
+	plan_counts(estimate);
+}
+
+/* A resumed job whose chain did pre-data: the same tables, done ones stay done. */
+static void
+resume_pre_data(const char *from, const char *skipped)
+{
+	const char *a[1] = {from};
+	PgcRows    *list;
+
+	xact_begin();
+	list = pgc_job_query("SELECT schema_name, table_name FROM pgclone.job_tables"
+						 " WHERE job_id = $1::bigint ORDER BY ord", 1, a);
+	plan_tables_insert(list);
+	predata_record(skipped);
+	xact_commit();
+	plan_counts(0);
+}
+
+/*
+ * Post-data phase, one local transaction once every table is loaded: the
+ * rest of pgclone.schema()'s post-data (partitioned parents' constraints and
+ * indexes, objects' post-data, partition index attachment, foreign keys,
+ * rules, sequence positions, REFRESH of matviews).  The plan is read again
+ * through the same source snapshot.
+ */
+static void
+run_post_data(PGconn *conn, const char *skipped)
+{
+	PgcClonePlan *plan;
+	int			nest;
+	int			i;
+
+	xact_begin();
+	SPI_connect();
+	nest = pgc_plan_gucs();
+	plan = pgc_plan_read(conn, list_make1(pstrdup(MySlot->schema)), false, &MyOpts);
+	for (i = 0; skipped && i < plan->nobjects; i++)
+		if (strstr(skipped, object_key(&plan->objects[i])))
+			plan->objects[i].skip = true;
+	pgc_plan_tables(conn, plan, &MyOpts);
+	pgc_plan_exec(pgc_plan_post_data_ex(conn, plan, &MyOpts, false));
+	AtEOXact_GUC(true, nest);
+	SPI_finish();
+	xact_commit();
 }
 
 static void
@@ -966,8 +1019,9 @@ run_schema_job(void)
 	bool		pool = MySlot->parallel > 1;
 	char	   *snapshot = NULL;
 	PGconn	   *conn;
-	PgcRows    *tables;
-	const char *a[1] = {MySlot->schema};
+	char	   *skipped;
+	char	   *from;
+	int			done;
 
 	if (pool && MyOpts.consistent)
 	{
@@ -986,41 +1040,17 @@ run_schema_job(void)
 	if (coord)
 		count_attached();
 
-	set_phase("planning");
-	xact_begin();
-	tables = pgc_query_params(conn,
-							  "SELECT n.nspname, c.relname, pg_catalog.pg_table_size(c.oid),"
-							  "  c.relkind = 'p' OR c.relispartition"
-							  " FROM pg_catalog.pg_class c"
-							  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-							  " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')"
-							  " ORDER BY 3 DESC, 2", 1, a);
-	if (tables->nrows == 0 &&
-		pgc_query_params(conn, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
-						 1, a)->nrows == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_SCHEMA_NAME),
-				 errmsg("schema \"%s\" does not exist on the source", MySlot->schema)));
-	check_mask_tables(tables);
-	record_not_cloned(conn);
-	SPI_connect();
-	pgc_ensure_schema(MySlot->schema);
-	SPI_finish();
+	set_phase("pre-data");
+	set_interruptible(true);
+	from = predata_done_by(&skipped);
+	if (from)
+		resume_pre_data(from, skipped);
+	else
 	{
-		/* keep the list past this transaction */
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-		PgcRows    *copy = palloc0(sizeof(PgcRows));
-		int			i;
-
-		copy->nrows = tables->nrows;
-		copy->ncols = 4;
-		copy->values = palloc0(sizeof(char *) * Max(1, 4 * tables->nrows));
-		for (i = 0; i < 4 * tables->nrows; i++)
-			copy->values[i] = tables->values[i] ? pstrdup(tables->values[i]) : NULL;
-		MemoryContextSwitchTo(old);
-		xact_commit();
-		plan_tables(copy);
+		run_pre_data(conn);
+		skipped = NULL;
 	}
+	set_interruptible(false);
 
 	set_phase("copy");
 	if (!pool)
@@ -1032,24 +1062,23 @@ run_schema_job(void)
 	else
 		run_pool(conn, coord);
 
-	if (!job_cancelled() && MyOpts.constraints)
+	LWLockAcquire(pgc_jobs->lock, LW_SHARED);
+	done = MySlot->tables_done;
+	LWLockRelease(pgc_jobs->lock);
+	if (!job_cancelled() && done == MySlot->tables_total)
 	{
-		int			done;
+		const char *a[1] = {MyJobId};
+		PgcRows    *r;
 
-		LWLockAcquire(pgc_jobs->lock, LW_SHARED);
-		done = MySlot->tables_done;
-		LWLockRelease(pgc_jobs->lock);
-		if (done + MyUnsupported == MySlot->tables_total)
-		{
-			set_phase("foreign keys");
-			set_interruptible(true);
-			add_foreign_keys(conn);
-			set_interruptible(false);
-			MyAllDone = true;
-		}
+		/* the skip list as this job recorded it */
+		r = job_query_xact("SELECT predata_skip FROM pgclone.job_history"
+						   " WHERE job_id = $1::bigint", 1, a);
+		set_phase("post-data");
+		set_interruptible(true);
+		run_post_data(conn, pgc_val(r, 0, 0));
+		set_interruptible(false);
+		MyAllDone = true;
 	}
-	else if (!MyOpts.constraints)
-		MyAllDone = true;		/* finish_job still checks every table is done */
 	pgc_disconnect(conn);
 }
 
