@@ -1,0 +1,116 @@
+# schema_async produces exactly what pgclone.schema() produces: the schema
+# module's fixture (every object kind) cloned sequentially, by a parallel
+# pool, and by a job that failed on one table and was resumed.
+use strict;
+use warnings;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use JSON::PP;
+use PgcloneTest;
+
+my ($src, $tgt) = start_pair();
+my $fixture = -f 'test/fixtures/schema_fixture.sql' ? 'test/fixtures/schema_fixture.sql'
+  : "$ENV{PWD}/test/fixtures/schema_fixture.sql";
+$src->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $src->connstr('postgres'), '-f', $fixture ],
+	'fixture loaded');
+my $c = src_conninfo($src);
+
+my @tables = qw(sales.customers sales.orders sales.order_items sales.audit_log sales.bookings
+  sales.events sales.events_2023 sales.events_2024_a sales.events_2024_other sales.events_ref
+  sales.vehicles sales.cars sales.contacts sales.contact_mails sales.customer_stats sales.top_customers);
+
+# the job's final state, polled in the job's database
+sub wait_db
+{
+	my ($db, $id) = @_;
+	my $state = '';
+	for (my $i = 0; $i < 900; $i++)
+	{
+		$state = q_target($tgt, "SELECT pgclone.progress($id)->>'state'", $db);
+		return $state if $state !~ /^(pending|running)$/;
+		select(undef, undef, undef, 0.1);
+	}
+	return $state;
+}
+
+sub dumps_equal
+{
+	my ($db, $name) = @_;
+	my $a = dump_schema($src, 'postgres', '--no-owner', '--no-privileges', '-n', 'sales');
+	my $b = dump_schema($tgt, $db, '--no-owner', '--no-privileges', '-n', 'sales');
+	ok($a eq $b, $name) and return;
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	PostgreSQL::Test::Utils::append_to_file("$dir/src.sql", $a);
+	PostgreSQL::Test::Utils::append_to_file("$dir/tgt.sql", $b);
+	my ($out, $err);
+	IPC::Run::run([ 'diff', '-u', "$dir/src.sql", "$dir/tgt.sql" ], '>', \$out, '2>', \$err);
+	diag($out);
+}
+
+sub same_as_sync
+{
+	my ($db, $what) = @_;
+	dumps_equal($db, "$what: pg_dump -s identical to the source");
+	my $bad = join(' ', grep { checksum($tgt, $db, $_) ne checksum($src, 'postgres', $_) } @tables);
+	is($bad, '', "$what: data of every table identical");
+	is(q_target($tgt, "SELECT last_value || ',' || is_called FROM sales.ref_seq", $db),
+		q_source($src, "SELECT last_value || ',' || is_called FROM sales.ref_seq"), "$what: standalone sequence position");
+	is(q_target($tgt, "SELECT last_value || ',' || is_called FROM sales.orders_id_seq", $db),
+		q_source($src, "SELECT last_value || ',' || is_called FROM sales.orders_id_seq"), "$what: identity sequence position");
+	is(q_target($tgt, "SELECT sales.my_sum(amount) = (SELECT sum(amount) FROM sales.orders) FROM sales.orders LIMIT 1", $db),
+		't', "$what: aggregate works");
+}
+
+my $id0;
+for my $par (1, 2)
+{
+	my $db = "par$par";
+	q_target($tgt, "CREATE DATABASE $db");
+	q_target($tgt, 'CREATE EXTENSION pgclone', $db);
+	my $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'sales', true, '{\"parallel\": $par}')", $db);
+	is(wait_db($db, $id), 'completed', "parallel $par: completed");
+	my $p = decode_json(q_target($tgt, "SELECT pgclone.progress($id)", $db));
+	is($p->{note}, undef, "parallel $par: nothing left out");
+	is($p->{tables_done}, $p->{tables_total}, "parallel $par: every table done");
+	same_as_sync($db, "parallel $par");
+	q_target($tgt, 'CREATE EXTENSION IF NOT EXISTS pg_visibility', $db);
+	is(q_target($tgt, "SELECT all_frozen > 0 AND all_frozen = (SELECT relpages FROM pg_class WHERE oid = 'sales.order_items'::regclass)"
+		  . " FROM pg_visibility_map_summary('sales.order_items')", $db), 't', "parallel $par: rows loaded frozen");
+}
+
+# options go through as for pgclone.schema(): conflict skip leaves everything as it is
+$id0 = q_target($tgt, "SELECT pgclone.schema_async('$c', 'sales', true, '{\"parallel\": 2, \"conflict\": \"skip\"}')", 'par1');
+is(wait_db('par1', $id0), 'completed', 'conflict skip: completed');
+is(decode_json(q_target($tgt, "SELECT pgclone.progress($id0)", 'par1'))->{tables_total}, 0, 'conflict skip: no table planned');
+same_as_sync('par1', 'after conflict skip');
+
+# ---- one table fails (its primary key, once loaded); resume ends identical ----
+q_target($tgt, 'CREATE DATABASE res');
+q_target($tgt, 'CREATE EXTENSION pgclone', 'res');
+q_target($tgt, q{CREATE FUNCTION public.fail_orders() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() WHERE object_identity = 'sales.orders') THEN
+    IF EXISTS (SELECT 1 FROM sales.orders) THEN
+      RAISE EXCEPTION USING ERRCODE = '55006', MESSAGE = 'injected failure';
+    END IF;
+  END IF;
+END $$;
+CREATE EVENT TRIGGER fail_orders ON ddl_command_end WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION public.fail_orders();}, 'res');
+my $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'sales', true, '{\"parallel\": 2}')", 'res');
+is(wait_db('res', $id), 'failed', 'a failing table: job failed');
+my $p = decode_json(q_target($tgt, "SELECT pgclone.progress($id)", 'res'));
+like($p->{error}, qr/table sales\.orders: injected failure/, 'the failing table is named');
+ok($p->{tables_done} > 0 && $p->{tables_done} < $p->{tables_total}, "the other tables finished ($p->{tables_done}/$p->{tables_total})");
+is(q_target($tgt, "SELECT count(*) FROM sales.orders", 'res'), '0', 'the failed table rolled back to empty');
+is(q_target($tgt, "SELECT count(*) FROM pg_views WHERE schemaname = 'sales'", 'res'), '4',
+	'pre-data objects stay (views)');
+is(q_target($tgt, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'sales'::regnamespace", 'res'),
+	'0', 'no post-data phase after a failure (no FKs)');
+q_target($tgt, 'DROP EVENT TRIGGER fail_orders', 'res');
+my $rid = q_target($tgt, "SELECT pgclone.resume($id)", 'res');
+is(wait_db('res', $rid), 'completed', 'resumed job completed');
+is(q_target($tgt, "SELECT count(*) FROM pgclone.job_tables WHERE job_id = $rid AND state = 'done' AND started_at IS NULL", 'res'),
+	$p->{tables_done}, 'tables finished before are carried over, not redone');
+same_as_sync('res', 'after resume');
+
+done_testing();
