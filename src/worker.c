@@ -1,17 +1,20 @@
 /*
  * worker.c — the background workers of an async clone job.
  *
- * job leader   : records the job, plans the tables, runs them itself
- *                (table job, sequential schema job) or starts a pool, adds
- *                foreign keys once every table is loaded, records the result.
+ * job leader   : records the job; a table job clones its table; a schema job
+ *                runs the schema module's plan (schema.h) in three phases:
+ *                pre-data (every object, tables empty) in one transaction,
+ *                the loads (itself, or a pool), then post-data (FKs, rules,
+ *                partition indexes, sequences, matviews) in one transaction.
  * coordinator  : (parallel, consistent) exports a snapshot on the source and
  *                holds its transaction until every pool worker imported it.
- * pool worker  : imports the snapshot and clones tables claimed one at a time
+ * pool worker  : imports the snapshot and loads tables claimed one at a time
  *                from pgclone.job_tables (FOR UPDATE SKIP LOCKED).
  *
- * Each table is created, loaded (COPY FREEZE) and indexed in one local
- * transaction that also marks it done in pgclone.job_tables: a failed or
- * cancelled table leaves nothing behind, and resume() knows what is left.
+ * Each table is loaded (TRUNCATE + COPY FREEZE) and gets its own indexes and
+ * constraints in one local transaction that also marks it done in
+ * pgclone.job_tables: a failed or cancelled table rolls back to empty, and
+ * resume() knows what is left.
  */
 #include "jobs.h"
 #include "mask.h"
