@@ -84,6 +84,25 @@ is(wait_db('par1', $id0), 'completed', 'conflict skip: completed');
 is(decode_json(q_target($tgt, "SELECT pgclone.progress($id0)", 'par1'))->{tables_total}, 0, 'conflict skip: no table planned');
 same_as_sync('par1', 'after conflict skip');
 
+# options: the async clone equals the sync clone of the same arguments
+my $opts = '{"indexes": false, "triggers": false, "matviews": false,'
+  . ' "mask": {"customers": {"name": {"type": "constant", "value": "X"}}}}';
+(my $popts = $opts) =~ s/^\{/{"parallel": 2, /;
+for my $db ('opt_sync', 'opt_async')
+{
+	q_target($tgt, "CREATE DATABASE $db");
+	q_target($tgt, 'CREATE EXTENSION pgclone', $db);
+}
+like(q_target($tgt, "SELECT pgclone.schema('$c', 'sales', true, '$opts')", 'opt_sync'), qr/^OK/, 'options: sync clone');
+$id0 = q_target($tgt, "SELECT pgclone.schema_async('$c', 'sales', true, '$popts')", 'opt_async');
+is(wait_db('opt_async', $id0), 'completed', 'options: async clone completed');
+is(dump_schema($tgt, 'opt_async', '-n', 'sales'), dump_schema($tgt, 'opt_sync', '-n', 'sales'),
+	'options: pg_dump -s of the async clone equals the sync clone');
+my $diffdata = join(' ', grep { checksum($tgt, 'opt_async', $_) ne checksum($tgt, 'opt_sync', $_) }
+	  qw(sales.customers sales.orders sales.order_items sales.events sales.cars));
+is($diffdata, '', 'options: same data as the sync clone (mask applied)');
+is(q_target($tgt, "SELECT count(DISTINCT name) FROM sales.customers", 'opt_async'), '1', 'options: mask applied');
+
 # ---- one table fails (its primary key, once loaded); resume ends identical ----
 q_target($tgt, 'CREATE DATABASE res');
 q_target($tgt, 'CREATE EXTENSION pgclone', 'res');
