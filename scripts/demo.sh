@@ -34,7 +34,26 @@ run "SELECT pgclone.table('$C', 'shop', 'customers')"
 run "SELECT pgclone.table('$C', 'shop', 'orders', true, 'orders', '{\"where\": \"total > 400\"}')"
 run "SELECT pgclone.table('$C', 'shop', 'customers', true, 'customers_lite', '{\"columns\": [\"id\", \"full_name\", \"status\"], \"where\": \"status <> ''closed''\"}')"
 run "SELECT pgclone.table('$C', 'shop', 'customers', true, NULL, '{\"conflict\": \"rename\"}')"
-for f in scripts/demo.d/*.sh; do [ -f "$f" ] && source "$f"; done
+run "SELECT pgclone.discover_sensitive('$C', 'shop')::jsonb"
+
+echo; echo "== a masked staging database: created, pgclone installed, whole source cloned"
+echo "   (the masks are what discover_sensitive() suggested, used as they are)"
+run "SELECT pgclone.database_create('$C', 'staging', true, json_build_object('mask', pgclone.discover_sensitive('$C', 'shop')::json)::text)"
+stg() { as_pg "$BIN/psql" -X -v ON_ERROR_STOP=1 -h "$DIR" -p $TGT -U postgres "$@" staging; }
+srun() { echo; echo "-- [staging] $1"; stg -c "$1"; }
+srun "SELECT id, full_name, email, phone, status FROM shop.customers ORDER BY id LIMIT 3"
+srun "SELECT * FROM pgclone.verify('$C', 'shop', '{\"exact\": true}')"
+srun "SELECT pgclone.diff('$C', 'shop')::jsonb -> 'in_sync' AS in_sync"
+srun "SELECT pgclone.preflight('$C', 'shop')::jsonb -> 'summary' AS preflight"
+
+echo; echo "== an async clone in a background worker"
+run "SELECT pgclone.table_async('$C', 'shop', 'orders', true, 'orders_async') AS job_id"
+for i in $(seq 1 50); do
+	st=$(tgt -Atc "SELECT state FROM pgclone.jobs_view ORDER BY job_id DESC LIMIT 1")
+	case "$st" in completed|failed|cancelled) break;; esac
+	sleep 0.2
+done
+run "SELECT job_id, state, progress, tables, elapsed FROM pgclone.jobs_view"
 run "\\d+ shop.customers"
 echo
 echo "== checksums (source vs target) of shop.customers:"

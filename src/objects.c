@@ -89,6 +89,27 @@
 	"   JOIN pg_namespace opn ON opn.oid = op.oprnamespace WHERE op.oid = a.aggsortop) AS sortop" \
 	" FROM pg_aggregate a WHERE a.aggfnoid = $1::oid"
 
+/*
+ * A view whose query relies on a constraint (GROUP BY a primary key, then
+ * selecting other columns of that table) cannot exist before the
+ * constraint, which comes after the data.  As pg_dump does, such a view is
+ * first created as a placeholder with the same column names and types, so
+ * whatever depends on it can be created, and is replaced by its real
+ * definition once the constraints exist.
+ */
+#define VIEW_PLACEHOLDER_COLS \
+	" c.relkind = 'v' AND EXISTS (SELECT 1 FROM pg_rewrite rw JOIN pg_depend d" \
+	"   ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid" \
+	"   WHERE rw.ev_class = c.oid AND d.refclassid = 'pg_constraint'::regclass) AS needs_constraint," \
+	" (SELECT string_agg(format('NULL::%s%s AS %s', format_type(a.atttypid, a.atttypmod)," \
+	"     CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN" \
+	"       ' COLLATE ' || quote_ident(cn.nspname) || '.' || quote_ident(co.collname) ELSE '' END," \
+	"     quote_ident(a.attname)), ', ' ORDER BY a.attnum)" \
+	"    FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid" \
+	"    LEFT JOIN pg_collation co ON co.oid = a.attcollation" \
+	"    LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace" \
+	"   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS placeholder"
+
 #define VIEW_SQL \
 	"SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qname, c.relkind," \
 	" pg_get_viewdef(c.oid) AS def, c.relispopulated, pg_get_userbyid(c.relowner) AS owner," \
@@ -97,6 +118,7 @@
 	" CASE WHEN c.relam <> 0 AND am.amname <> 'heap' THEN quote_ident(am.amname) END AS am," \
 	" obj_description(c.oid, 'pg_class') AS comment," \
 	ACL_OF("c.relacl", "c.relowner") \
+	"," VIEW_PLACEHOLDER_COLS \
 	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace" \
 	" LEFT JOIN pg_am am ON am.oid = c.relam WHERE c.oid = $1::oid"
 
@@ -381,11 +403,12 @@ function_sql(PGconn *conn, PgcObject *o)
 }
 
 static List *
-view_sql(PGconn *conn, PgcObject *o)
+view_sql(PGconn *conn, PgcObject *o, bool post_data, const PgcOptions *opts)
 {
 	PgcRows    *r = one_row(conn, VIEW_SQL, o->oid, "view");
 	char	   *q = pgc_get(r, 0, "qname");
 	bool		mat = o->kind == 'M';
+	bool		deferred = pgc_get_bool(r, 0, "needs_constraint");
 	const char *word = mat ? "MATERIALIZED VIEW" : "VIEW";
 	StringInfoData b;
 	List	   *out = NIL;
@@ -393,8 +416,22 @@ view_sql(PGconn *conn, PgcObject *o)
 	PgcRows    *cols;
 	int			i;
 
+	if (post_data && !deferred)
+		return NIL;
+	if (post_data && !opts->constraints)
+	{
+		/* the constraint it relies on is left out: so is the view */
+		ereport(NOTICE,
+				(errmsg("skipping view %s: it relies on a constraint that \"constraints\": false leaves out",
+						q)));
+		return list_make1(psprintf("DROP VIEW %s CASCADE", q));
+	}
+	if (!post_data && deferred)
+		return list_make1(psprintf("CREATE VIEW %s AS SELECT %s", q,
+								   pgc_get(r, 0, "placeholder")));
+
 	initStringInfo(&b);
-	appendStringInfo(&b, "CREATE %s %s", word, q);
+	appendStringInfo(&b, "CREATE %s%s %s", deferred ? "OR REPLACE " : "", word, q);
 	if (mat && pgc_get(r, 0, "am"))
 		appendStringInfo(&b, " USING %s", pgc_get(r, 0, "am"));
 	if (pgc_get(r, 0, "reloptions"))
@@ -467,7 +504,7 @@ pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 			return function_sql(conn, o);
 		case 'V':
 		case 'M':
-			return view_sql(conn, o);
+			return view_sql(conn, o, false, opts);
 		default:
 			return NIL;
 	}
@@ -512,6 +549,8 @@ pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 	PgcRows    *r;
 	int			i;
 
+	if (o->kind == 'V')
+		out = view_sql(conn, o, true, opts);
 	if (o->kind == 'M' && opts->indexes)
 	{
 		r = pgc_query_params(conn, RELINDEXES_SQL, 1, params);
