@@ -85,7 +85,7 @@ is(decode_json(q_target($tgt, "SELECT pgclone.progress($id0)", 'par1'))->{tables
 same_as_sync('par1', 'after conflict skip');
 
 # options: the async clone equals the sync clone of the same arguments
-my $opts = '{"indexes": false, "triggers": false, "matviews": false,'
+my $opts = '{"indexes": false, "triggers": false, "matviews": false, "constraints": false,'
   . ' "mask": {"customers": {"name": {"type": "constant", "value": "X"}}}}';
 (my $popts = $opts) =~ s/^\{/{"parallel": 2, /;
 for my $db ('opt_sync', 'opt_async')
