@@ -995,7 +995,7 @@ resume_pre_data(const char *from, const char *skipped)
  * through the same source snapshot.
  */
 static void
-run_post_data(PGconn *conn, const char *skipped)
+run_post_data(PGconn *conn, const char *skipped, bool resumed)
 {
 	PgcClonePlan *plan;
 	int			nest;
@@ -1005,9 +1005,23 @@ run_post_data(PGconn *conn, const char *skipped)
 	SPI_connect();
 	nest = pgc_plan_gucs();
 	plan = pgc_plan_read(conn, list_make1(pstrdup(MySlot->schema)), false, &MyOpts);
-	for (i = 0; skipped && i < plan->nobjects; i++)
-		if (strstr(skipped, object_key(&plan->objects[i])))
-			plan->objects[i].skip = true;
+	for (i = 0; i < plan->nobjects; i++)
+	{
+		PgcObject  *o = &plan->objects[i];
+
+		if (o->skip)
+			continue;
+		if (skipped && strstr(skipped, object_key(o)))
+			o->skip = true;
+		/* a resume reads a newer snapshot: what pre-data did not create stays out */
+		else if (resumed && !pgc_object_exists_locally(conn, o))
+		{
+			ereport(LOG,
+					(errmsg("pgclone job %s: %s is new on the source since the pre-data phase, not cloned",
+							MyJobId, pgc_qname(o->nspname, o->name))));
+			o->skip = true;
+		}
+	}
 	pgc_plan_tables(conn, plan, &MyOpts);
 	pgc_plan_exec(pgc_plan_post_data_ex(conn, plan, &MyOpts, false));
 	AtEOXact_GUC(true, nest);
@@ -1078,7 +1092,7 @@ run_schema_job(void)
 						   " WHERE job_id = $1::bigint", 1, a);
 		set_phase("post-data");
 		set_interruptible(true);
-		run_post_data(conn, pgc_val(r, 0, 0));
+		run_post_data(conn, pgc_val(r, 0, 0), from != NULL);
 		set_interruptible(false);
 		MyAllDone = true;
 	}
