@@ -252,21 +252,9 @@ strip_password(const char *conninfo)
 {
 	PQconninfoOption *opts;
 	PQconninfoOption *o;
-	char	   *err = NULL;
 	StringInfoData buf;
 
-	opts = PQconninfoParse(conninfo, &err);
-	if (opts == NULL)
-	{
-		char	   *detail = err ? pstrdup(pchomp(err)) : pstrdup("out of memory");
-
-		if (err)
-			PQfreemem(err);
-		ereport(ERROR,
-				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-				 errmsg("invalid source connection string"),
-				 errdetail_internal("%s", detail)));
-	}
+	opts = pgc_conninfo_parse(conninfo);
 	initStringInfo(&buf);
 	for (o = opts; o->keyword; o++)
 	{

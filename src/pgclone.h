@@ -34,6 +34,9 @@ extern void pgc_init_remote(void);
 /* Keep the current statement's text out of the server log (it holds a conninfo). */
 extern void pgc_hide_statement(void);
 
+/* PQconninfoParse; a malformed string is ERROR 08001 that does not echo it */
+extern PQconninfoOption *pgc_conninfo_parse(const char *conninfo);
+
 /* Open a connection; errors never show the password. */
 extern PGconn *pgc_connect(const char *conninfo);
 extern void pgc_disconnect(PGconn *conn);

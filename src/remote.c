@@ -196,18 +196,15 @@ pgc_conn_label(PGconn *conn)
 }
 
 /*
- * Parse the conninfo ourselves first: a malformed string is the user's error
- * and must say so without echoing the string (it may hold a password).
+ * PQconninfoParse, with a malformed string reported as the user's error
+ * without echoing it (it may hold a password).  Free with PQconninfoFree.
  */
-static void
-check_conninfo(const char *conninfo)
+PQconninfoOption *
+pgc_conninfo_parse(const char *conninfo)
 {
 	PQconninfoOption *opts;
-	PQconninfoOption *opt;
 	char	   *err = NULL;
-	bool		has_password = false;
 
-	hide_statement = true;
 	opts = PQconninfoParse(conninfo, &err);
 	if (opts == NULL)
 	{
@@ -220,6 +217,22 @@ check_conninfo(const char *conninfo)
 				 errmsg("invalid source connection string"),
 				 errdetail_internal("%s", detail)));
 	}
+	return opts;
+}
+
+/*
+ * Parse the conninfo ourselves first: a malformed string is the user's error
+ * and must say so without echoing the string (it may hold a password).
+ */
+static void
+check_conninfo(const char *conninfo)
+{
+	PQconninfoOption *opts;
+	PQconninfoOption *opt;
+	bool		has_password = false;
+
+	hide_statement = true;
+	opts = pgc_conninfo_parse(conninfo);
 
 	PG_TRY();
 	{

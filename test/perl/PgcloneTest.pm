@@ -8,7 +8,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Exporter 'import';
 
-our @EXPORT = qw(start_pair src_conninfo checksum dump_schema
+our @EXPORT = qw(start_pair src_conninfo checksum dump_schema schema_dumps_equal
   q_target q_source target_error);
 
 # start_pair(%opts): two clusters; the target preloads pgclone and has it installed.
@@ -91,5 +91,22 @@ sub wait_job
 }
 
 push @EXPORT, 'wait_job';
+
+# ok() when pg_dump -s --no-owner --no-privileges -n NSP is the same on both
+# sides (source database 'postgres', target database DB); otherwise diag the diff.
+sub schema_dumps_equal
+{
+	my ($src, $tgt, $db, $nsp, $name) = @_;
+	my $a = dump_schema($src, 'postgres', '--no-owner', '--no-privileges', '-n', $nsp);
+	my $b = dump_schema($tgt, $db, '--no-owner', '--no-privileges', '-n', $nsp);
+	ok($a eq $b, $name) and return 1;
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	PostgreSQL::Test::Utils::append_to_file("$dir/src.sql", $a);
+	PostgreSQL::Test::Utils::append_to_file("$dir/tgt.sql", $b);
+	my ($out, $err);
+	IPC::Run::run([ 'diff', '-u', "$dir/src.sql", "$dir/tgt.sql" ], '>', \$out, '2>', \$err);
+	diag($out);
+	return 0;
+}
 
 1;

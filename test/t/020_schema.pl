@@ -21,19 +21,7 @@ my $res = q_target($tgt, "SELECT pgclone.schema('$c', 'sales')");
 like($res, qr/^OK: schema sales cloned \(14 tables, 6 views, 2 materialized views, 11 functions, 6 types, 1 sequences, \d+ rows\)$/,
 	"schema clone result: $res");
 
-sub dumps_equal
-{
-	my ($db, $nsp, $name) = @_;
-	my $a = dump_schema($src, 'postgres', '--no-owner', '--no-privileges', '-n', $nsp);
-	my $b = dump_schema($tgt, $db, '--no-owner', '--no-privileges', '-n', $nsp);
-	ok($a eq $b, $name) and return;
-	my $dir = PostgreSQL::Test::Utils::tempdir();
-	PostgreSQL::Test::Utils::append_to_file("$dir/src.sql", $a);
-	PostgreSQL::Test::Utils::append_to_file("$dir/tgt.sql", $b);
-	my ($out, $err);
-	IPC::Run::run([ 'diff', '-u', "$dir/src.sql", "$dir/tgt.sql" ], '>', \$out, '2>', \$err);
-	diag($out);
-}
+sub dumps_equal { my ($db, $nsp, $name) = @_; schema_dumps_equal($src, $tgt, $db, $nsp, $name); }
 dumps_equal('postgres', 'sales', 'pg_dump -s of source and target schema are identical');
 
 for my $t (@tables)

@@ -9,19 +9,7 @@ use PgcloneTest;
 my ($src, $tgt) = start_pair(target_conf => $ENV{PGC_DEBUG} ? "log_min_messages = debug1\n" : '');
 my $c = src_conninfo($src);
 
-sub dumps_equal
-{
-	my ($db, $nsp, $name) = @_;
-	my $a = dump_schema($src, 'postgres', '--no-owner', '--no-privileges', '-n', $nsp);
-	my $b = dump_schema($tgt, $db, '--no-owner', '--no-privileges', '-n', $nsp);
-	ok($a eq $b, $name) and return;
-	my $dir = PostgreSQL::Test::Utils::tempdir();
-	PostgreSQL::Test::Utils::append_to_file("$dir/src.sql", $a);
-	PostgreSQL::Test::Utils::append_to_file("$dir/tgt.sql", $b);
-	my ($out, $err);
-	IPC::Run::run([ 'diff', '-u', "$dir/src.sql", "$dir/tgt.sql" ], '>', \$out, '2>', \$err);
-	diag($out);
-}
+sub dumps_equal { my ($db, $nsp, $name) = @_; schema_dumps_equal($src, $tgt, $db, $nsp, $name); }
 
 # a failure mid-way rolls everything back
 q_source($src, q{

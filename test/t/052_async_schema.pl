@@ -33,19 +33,7 @@ sub wait_db
 	return $state;
 }
 
-sub dumps_equal
-{
-	my ($db, $name) = @_;
-	my $a = dump_schema($src, 'postgres', '--no-owner', '--no-privileges', '-n', 'sales');
-	my $b = dump_schema($tgt, $db, '--no-owner', '--no-privileges', '-n', 'sales');
-	ok($a eq $b, $name) and return;
-	my $dir = PostgreSQL::Test::Utils::tempdir();
-	PostgreSQL::Test::Utils::append_to_file("$dir/src.sql", $a);
-	PostgreSQL::Test::Utils::append_to_file("$dir/tgt.sql", $b);
-	my ($out, $err);
-	IPC::Run::run([ 'diff', '-u', "$dir/src.sql", "$dir/tgt.sql" ], '>', \$out, '2>', \$err);
-	diag($out);
-}
+sub dumps_equal { my ($db, $name) = @_; schema_dumps_equal($src, $tgt, $db, 'sales', $name); }
 
 sub same_as_sync
 {
