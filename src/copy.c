@@ -32,6 +32,7 @@ typedef struct CopyStream
 	bool		done;
 	uint64		bytes;
 	const char *what;			/* for error context */
+	WaitEventSet *wait;			/* latch + socket, built once per stream */
 } CopyStream;
 
 static CopyStream *stream = NULL;
@@ -105,13 +106,11 @@ copy_read_data(void *outbuf, int minread, int maxread)
 			break;
 		CHECK_FOR_INTERRUPTS();
 		{
-			int			rc = WaitLatchOrSocket(MyLatch,
-											   WL_SOCKET_READABLE | WL_LATCH_SET |
-											   WL_EXIT_ON_PM_DEATH,
-											   PQsocket(s->conn), -1L,
-											   PG_WAIT_EXTENSION);
+			/* WaitLatchOrSocket would build an epoll set on every wait */
+			WaitEvent	ev;
 
-			if (rc & WL_LATCH_SET)
+			if (WaitEventSetWait(s->wait, -1L, &ev, 1, PG_WAIT_EXTENSION) > 0 &&
+				(ev.events & WL_LATCH_SET))
 				ResetLatch(MyLatch);
 		}
 		CHECK_FOR_INTERRUPTS();
@@ -225,6 +224,10 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 	pstate = make_parsestate(NULL);
 	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
 										 NULL, false, false);
+	s.wait = CreateWaitEventSet(CurrentMemoryContext, 3);
+	AddWaitEventToSet(s.wait, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(s.wait, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	AddWaitEventToSet(s.wait, WL_SOCKET_READABLE, PQsocket(conn), NULL, NULL);
 	stream = &s;
 	PG_TRY();
 	{
@@ -243,6 +246,7 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 	}
 	PG_FINALLY();
 	{
+		FreeWaitEventSet(s.wait);
 		stream = NULL;
 		if (s.buf)
 			PQfreemem(s.buf);
