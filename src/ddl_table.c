@@ -724,7 +724,9 @@ trigger_sql(PgcTable *t, PgcTarget *tgt, int i)
 {
 	char	   *def = pgc_get(t->triggers, i, "def");
 	char	   *on = pgc_get(t->triggers, i, "on_clause");
-	char	   *prefix = psprintf("CREATE TRIGGER %s ",
+	const char *kind = strncmp(def, "CREATE CONSTRAINT TRIGGER ", 26) == 0 ?
+		"CONSTRAINT TRIGGER" : "TRIGGER";
+	char	   *prefix = psprintf("CREATE %s %s ", kind,
 								  quote_identifier(pgc_get(t->triggers, i, "tgname")));
 	char	   *rest;
 	char	   *at;
@@ -739,7 +741,7 @@ trigger_sql(PgcTable *t, PgcTarget *tgt, int i)
 				 errmsg("cannot retarget trigger \"%s\" to %s",
 						pgc_get(t->triggers, i, "tgname"),
 						pgc_qname(tgt->nspname, tgt->relname))));
-	return psprintf("CREATE TRIGGER %s %.*s ON %s %s",
+	return psprintf("CREATE %s %s %.*s ON %s %s", kind,
 					quote_identifier(trigger_name(t, tgt, i)),
 					(int) (at - rest), rest,
 					pgc_qname(tgt->nspname, tgt->relname), at + strlen(on));
