@@ -18,16 +18,8 @@ start_clusters
 trap stop_clusters EXIT
 echo "== generating: pgbench -i -s $SCALE, wide table $WIDE_ROWS rows"
 as_pg "$BIN/pgbench" -i -q -s "$SCALE" --foreign-keys -h "$BENCH_DIR" -p "$SRC_PORT" -U postgres postgres >/dev/null 2>&1
+{ mixed_table_sql wide "$WIDE_ROWS"; echo 'ALTER TABLE wide ADD PRIMARY KEY (id);'; } | spsql
 spsql <<SQL
-CREATE TABLE wide (
-    id bigint PRIMARY KEY, k int, price numeric(12,2), label text, created timestamptz,
-    flag boolean, score float8, day date, doc jsonb, tag varchar(40)
-);
-INSERT INTO wide
-SELECT g, g % 1000, (g % 10000) / 100.0, 'label ' || md5(g::text), now() - g * interval '1 second',
-       g % 2 = 0, g / 7.0, date '2000-01-01' + g % 9000,
-       jsonb_build_object('id', g, 'name', 'n' || g), 'tag-' || (g % 50)
-FROM generate_series(1, $WIDE_ROWS) g;
 CREATE INDEX wide_k_idx ON wide (k);
 CREATE INDEX wide_label_idx ON wide (label);
 CREATE INDEX wide_created_idx ON wide (created);

@@ -10,18 +10,7 @@ ROUNDS=${ROUNDS:-3}
 start_clusters
 trap stop_clusters EXIT
 echo "== generating $ROWS rows"
-spsql <<SQL
-CREATE TABLE bench_t (
-    id bigint NOT NULL, k int, price numeric(12,2), label text, created timestamptz,
-    flag boolean, score float8, day date, doc jsonb, tag varchar(40)
-);
-INSERT INTO bench_t
-SELECT g, g % 1000, (g % 10000) / 100.0, 'label ' || md5(g::text), now() - g * interval '1 second',
-       g % 2 = 0, g / 7.0, date '2000-01-01' + g % 9000,
-       jsonb_build_object('id', g, 'name', 'n' || g), 'tag-' || (g % 50)
-FROM generate_series(1, $ROWS) g;
-VACUUM ANALYZE bench_t;
-SQL
+{ mixed_table_sql bench_t "$ROWS"; echo 'VACUUM ANALYZE bench_t;'; } | spsql
 echo "   size: $(spsql -Atc "SELECT pg_size_pretty(pg_table_size('bench_t'))")"
 DDL=$(spsql -Atc "SELECT 'CREATE TABLE bench_t (' || string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) || ')' FROM pg_attribute WHERE attrelid = 'bench_t'::regclass AND attnum > 0")
 

@@ -44,3 +44,21 @@ SRC_CONNINFO="host=127.0.0.1 port=$SRC_PORT dbname=postgres user=postgres"
 timeit() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ratio() { echo "scale=3; $1 / $2" | bc -l; }
+
+# SQL creating and filling NAME with ROWS rows of 10 mixed-type columns
+# (bigint id NOT NULL, int, numeric, text, timestamptz, boolean, float8, date,
+# jsonb, varchar): the common data of the table and pool benchmarks.
+mixed_table_sql() {
+	local name=$1 rows=$2
+	cat <<SQL
+CREATE TABLE $name (
+    id bigint NOT NULL, k int, price numeric(12,2), label text, created timestamptz,
+    flag boolean, score float8, day date, doc jsonb, tag varchar(40)
+);
+INSERT INTO $name
+SELECT g, g % 1000, (g % 10000) / 100.0, 'label ' || md5(g::text), now() - g * interval '1 second',
+       g % 2 = 0, g / 7.0, date '2000-01-01' + g % 9000,
+       jsonb_build_object('id', g, 'name', 'n' || g), 'tag-' || (g % 50)
+FROM generate_series(1, $rows) g;
+SQL
+}

@@ -142,6 +142,8 @@ extern bool pgc_local_relation_exists(const char *nspname, const char *relname);
 extern char *pgc_qident(const char *ident);
 extern char *pgc_qname(const char *nspname, const char *relname);
 extern char *pgc_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
+/* Run fn(arg) in a subtransaction: NULL, or the error it raised (rolled back) */
+extern ErrorData *pgc_try_subxact(void (*fn) (void *arg), void *arg);
 
 
 /* ---------- ddl_table.c: one table's definition, read from the source ---------- */

@@ -99,40 +99,35 @@ name_array(List *names)
 	return buf.data;
 }
 
+typedef struct ConnectArg
+{
+	const char *conninfo;
+	PGconn	   *conn;
+} ConnectArg;
+
+static void
+connect_source(void *arg)
+{
+	ConnectArg *a = arg;
+
+	a->conn = pgc_connect(a->conninfo);
+	pgc_begin_source_xact(a->conn, true, NULL);
+	ops_source_session(a->conn);
+}
+
 /* Connect in a subtransaction so that failure becomes a message. */
 static PGconn *
 try_connect(const char *conninfo, char **message)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	PGconn	   *volatile conn = NULL;
+	ConnectArg	a = {conninfo, NULL};
+	ErrorData  *edata = pgc_try_subxact(connect_source, &a);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		conn = pgc_connect(conninfo);
-		pgc_begin_source_xact(conn, true, NULL);
-		ops_source_session(conn);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		*message = edata->detail ?
-			psprintf("%s: %s", edata->message, edata->detail) :
-			pstrdup(edata->message);
-		conn = NULL;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(oldcxt);
-	CurrentResourceOwner = oldowner;
-	return conn;
+	if (edata == NULL)
+		return a.conn;
+	*message = edata->detail ?
+		psprintf("%s: %s", edata->message, edata->detail) :
+		pstrdup(edata->message);
+	return NULL;
 }
 
 static const char *version_sql =

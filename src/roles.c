@@ -247,38 +247,24 @@ clone_one_role(RolesCtx *ctx, int i)
 	CommandCounterIncrement();
 }
 
+static void
+exec_statement(void *sql)
+{
+	pgc_local_exec(sql);
+}
+
 /* Run one statement in a subtransaction; on error, a NOTICE and false. */
 static bool
 try_exec(const char *sql, const char *what)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool ok = true;
+	ErrorData  *edata = pgc_try_subxact(exec_statement, (void *) sql);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		pgc_local_exec(sql);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		ereport(NOTICE,
-				(errmsg("pgclone: skipped %s: %s", what, edata->message)));
-		FreeErrorData(edata);
-		ok = false;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(oldcxt);
-	CurrentResourceOwner = oldowner;
-	return ok;
+	if (edata == NULL)
+		return true;
+	ereport(NOTICE,
+			(errmsg("pgclone: skipped %s: %s", what, edata->message)));
+	FreeErrorData(edata);
+	return false;
 }
 
 static void
@@ -391,35 +377,33 @@ valid_privilege(const char *p)
  * NULL.  On 15, to_regprocedure() raises an ERROR (instead of returning NULL)
  * when an argument type does not exist here: a subtransaction absorbs it.
  */
+typedef struct RoutineArg
+{
+	const char *sig;
+	char	   *result;
+} RoutineArg;
+
+static void
+lookup_routine(void *arg)
+{
+	RoutineArg *a = arg;
+	const char *params[1] = {a->sig};
+	PgcRows    *r = ops_local_query("SELECT pg_catalog.to_regprocedure($1)::text",
+									1, params);
+
+	a->result = pgc_val(r, 0, 0);
+}
+
 static char *
 local_routine(const char *sig)
 {
-	const char *params[1] = {sig};
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	char	   *volatile result = NULL;
+	RoutineArg	a = {sig, NULL};
+	ErrorData  *edata = pgc_try_subxact(lookup_routine, &a);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		PgcRows    *r = ops_local_query("SELECT pg_catalog.to_regprocedure($1)::text",
-										1, params);
-
-		result = pgc_val(r, 0, 0);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcxt);
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		result = NULL;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(oldcxt);
-	CurrentResourceOwner = oldowner;
-	return result;
+	if (edata == NULL)
+		return a.result;
+	FreeErrorData(edata);
+	return NULL;
 }
 
 /* The object clause of one grant, or NULL when the object is missing here */

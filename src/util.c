@@ -5,6 +5,7 @@
 #include "pgclone.h"
 
 #include "catalog/namespace.h"
+#include "access/xact.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -57,4 +58,36 @@ pgc_local_relation_exists(const char *nspname, const char *relname)
 	Oid			nsp = get_namespace_oid(nspname, true);
 
 	return OidIsValid(nsp) && OidIsValid(get_relname_relid(relname, nsp));
+}
+
+/*
+ * Run fn(arg) in a subtransaction.  On success return NULL; on error roll
+ * the subtransaction back and return the error, so the caller can turn it
+ * into a NOTICE, a report entry or a fallback.
+ */
+ErrorData *
+pgc_try_subxact(void (*fn) (void *arg), void *arg)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	return edata;
 }
