@@ -17,6 +17,7 @@
 #include "parser/parse_relation.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/portal.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -36,6 +37,21 @@ typedef struct CopyStream
 } CopyStream;
 
 static CopyStream *stream = NULL;
+
+/* Parallel workers a masked COPY may use on the source (0: none) */
+static int	pgc_mask_parallel_workers = 0;
+
+void
+pgc_init_copy(void)
+{
+	DefineCustomIntVariable("pgclone.mask_parallel_workers",
+							"Parallel workers a masked COPY may use on the source.",
+							"Masks are evaluated by the source; its parallel "
+							"workers share that work so the source keeps up with "
+							"the target.  0 evaluates them in one process.",
+							&pgc_mask_parallel_workers, 0, 0, 64,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+}
 
 /* Optional progress hook (async jobs count bytes and rows as they arrive) */
 void		(*pgc_copy_progress_hook) (uint64 bytes) = NULL;
@@ -123,13 +139,15 @@ copy_read_data(void *outbuf, int minread, int maxread)
 }
 
 char *
-pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, bool *binary)
+pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, int srcver,
+					 bool *binary, bool *masked)
 {
 	StringInfoData buf;
 	int			i;
 	bool		first = true;
 
 	*binary = true;
+	*masked = false;
 	initStringInfo(&buf);
 	for (i = 0; i < t->ncols; i++)
 	{
@@ -141,10 +159,13 @@ pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, bool *binary)
 		if (!first)
 			appendStringInfoString(&buf, ", ");
 		first = false;
-		mexpr = opts->mask ? pgc_mask_expr(opts->mask, c) : NULL;
+		mexpr = opts->mask ? pgc_mask_expr(opts->mask, c, srcver) : NULL;
 		if (mexpr)
+		{
 			appendStringInfo(&buf, "(%s)::%s AS %s", mexpr, c->type,
 							 quote_identifier(c->name));
+			*masked = true;
+		}
 		else
 			appendStringInfoString(&buf, quote_identifier(c->name));
 		if (!c->binary_ok)
@@ -176,7 +197,9 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 			   const PgcOptions *opts, bool try_freeze)
 {
 	bool		binary;
-	char	   *cols = pgc_copy_select_list(t, opts, &binary);
+	bool		masked;
+	char	   *cols = pgc_copy_select_list(t, opts, pgc_server_version(conn),
+											&binary, &masked);
 	StringInfoData sql;
 	Relation	rel;
 	RangeVar   *rv;
@@ -207,6 +230,18 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 	memset(&s, 0, sizeof(s));
 	s.conn = conn;
 	s.what = psprintf("copying %s", pgc_qname(t->nspname, t->relname));
+
+	/*
+	 * Per-row masks can make the source the slow end of the stream.  Costing
+	 * the tuple transfer to the leader at zero lets the source's planner
+	 * share the scan and the masks with parallel workers (tables from
+	 * min_parallel_table_scan_size on); the rows then arrive in another
+	 * order.  Reset after the COPY so later tables plan as usual.
+	 */
+	if (masked && pgc_mask_parallel_workers > 0)
+		pgc_command(conn, psprintf("SET LOCAL parallel_tuple_cost = 0; "
+								   "SET LOCAL max_parallel_workers_per_gather = %d",
+								   pgc_mask_parallel_workers));
 
 	res = libpqsrv_exec(conn, sql.data, PG_WAIT_EXTENSION);
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
@@ -252,6 +287,10 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 			PQfreemem(s.buf);
 	}
 	PG_END_TRY();
+
+	if (masked && pgc_mask_parallel_workers > 0)
+		pgc_command(conn, "RESET parallel_tuple_cost; "
+					"RESET max_parallel_workers_per_gather");
 
 	free_parsestate(pstate);
 	table_close(rel, NoLock);

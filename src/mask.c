@@ -386,47 +386,68 @@ pgc_mask_validate(Jsonb *mask, PgcTable *t)
 	}
 }
 
-/* Text strategies read the value as text, whatever the column type */
+/*
+ * Text strategies read the value as text, whatever the column type.  They
+ * run once per row on the source and can make it the slow end of the
+ * stream, so each is written with few calls and no regex; they rely on the
+ * functions being strict to keep NULL rather than testing for it.
+ * srcver is the server version that evaluates the expression.
+ */
 static char *
-masked_expr(const MaskSpec *m, PgcColumn *c)
+masked_expr(const MaskSpec *m, PgcColumn *c, int srcver)
 {
 	const char *q = quote_identifier(c->name);
 	char	   *v = psprintf("%s::pg_catalog.text", q);
+	char	   *dom;
 	int64		lo,
 				hi;
 
 	switch (m->kind)
 	{
 		case MASK_EMAIL:
-			/* a***@domain; no '@' -> '***' */
-			return psprintf("CASE WHEN %s IS NULL THEN NULL"
-							" WHEN pg_catalog.strpos(%s, '@') > 0"
-							" THEN pg_catalog.left(%s, LEAST(1, pg_catalog.strpos(%s, '@') - 1))"
-							" || '***' || pg_catalog.substr(%s, pg_catalog.strpos(%s, '@'))"
-							" ELSE '***' END", q, v, v, v, v, v);
+			/*
+			 * a***@domain; the domain follows the last '@' (a quoted local
+			 * part may hold one); no '@' -> '***'.  split_part takes a
+			 * negative field number from 14 on.
+			 */
+			dom = srcver >= 140000 ?
+				psprintf("pg_catalog.split_part(%s, '@', -1)", v) :
+				psprintf("pg_catalog.reverse(pg_catalog.split_part(pg_catalog.reverse(%s), '@', 1))", v);
+			return psprintf("CASE pg_catalog.strpos(%s, '@') WHEN 0 THEN '***'"
+							" WHEN 1 THEN '***@' || %s"
+							" ELSE pg_catalog.left(%s, 1) || '***@' || %s END",
+							v, dom, v, dom);
 		case MASK_NAME:
 			return psprintf("CASE WHEN %s IS NULL THEN NULL ELSE 'XXXX' END", q);
 		case MASK_PHONE:
-			/*
-			 * The last 4 digits; "***-****" when there are no more than 4.
-			 * No regex: translate() is several times cheaper per row, and the
-			 * common case (8+ characters ending in 4 digits) needs no digit
-			 * extraction at all.
-			 */
-			return psprintf("CASE WHEN %s IS NULL THEN NULL"
-							" WHEN pg_catalog.length(%s) >= 8 AND pg_catalog.translate(pg_catalog.right(%s, 4), '0123456789', '') = ''"
-							" THEN '***-' || pg_catalog.right(%s, 4)"
-							" WHEN pg_catalog.length(%s) - pg_catalog.length(pg_catalog.translate(%s, '0123456789', '')) <= 4"
-							" THEN '***-****'"
-							" ELSE '***-' || pg_catalog.right(pg_catalog.translate(%s, pg_catalog.translate(%s, '0123456789', ''), ''), 4)"
-							" END", q, v, v, v, v, v, v, v);
+			{
+				/*
+				 * The last 4 digits; "***-****" when there are no more than 4.
+				 * The common case (8+ bytes ending in 4 digits) needs no
+				 * digit extraction.  Its test strips trailing digit bytes
+				 * with the byte-wise rtrim(bytea) of 14+ (SQL_ASCII: no
+				 * conversion, same bytes), cheaper than the character-wise
+				 * translate() older servers get; regexes cost more than both.
+				 */
+				char	   *tail4 = srcver >= 140000 ?
+					psprintf("pg_catalog.octet_length(%s) - pg_catalog.octet_length(pg_catalog.rtrim("
+							 "pg_catalog.convert_to(%s, 'SQL_ASCII'), '0123456789'::pg_catalog.bytea)) >= 4",
+							 v, v) :
+					psprintf("pg_catalog.translate(pg_catalog.right(%s, 4), '0123456789', '') = ''", v);
+
+				return psprintf("CASE WHEN pg_catalog.octet_length(%s) >= 8 AND %s"
+								" THEN '***-' || pg_catalog.right(%s, 4)"
+								" WHEN pg_catalog.length(%s) - pg_catalog.length(pg_catalog.translate(%s, '0123456789', '')) <= 4"
+								" THEN '***-****'"
+								" ELSE '***-' || pg_catalog.right(pg_catalog.translate(%s, pg_catalog.translate(%s, '0123456789', ''), ''), 4)"
+								" END", v, tail4, v, v, v, v, v);
+			}
 		case MASK_PARTIAL:
 			/* a value no longer than prefix+suffix would be shown whole: hide it */
-			return psprintf("CASE WHEN %s IS NULL THEN NULL"
-							" WHEN pg_catalog.length(%s) > " INT64_FORMAT
-							" THEN pg_catalog.left(%s, " INT64_FORMAT ") || '***' || pg_catalog.right(%s, " INT64_FORMAT ")"
-							" ELSE '***' END",
-							q, v, m->prefix + m->suffix, v, m->prefix, v, m->suffix);
+			return psprintf("CASE WHEN pg_catalog.length(%s) <= " INT64_FORMAT " THEN '***'"
+							" ELSE pg_catalog.left(%s, " INT64_FORMAT ") || '***' || pg_catalog.right(%s, " INT64_FORMAT ")"
+							" END",
+							v, m->prefix + m->suffix, v, m->prefix, v, m->suffix);
 		case MASK_HASH:
 			{
 				char	   *in = m->salt ?
@@ -466,7 +487,7 @@ masked_expr(const MaskSpec *m, PgcColumn *c)
 }
 
 char *
-pgc_mask_expr(Jsonb *mask, PgcColumn *c)
+pgc_mask_expr(Jsonb *mask, PgcColumn *c, int srcver)
 {
 	JsonbValue *v;
 	MaskSpec	m;
@@ -477,7 +498,7 @@ pgc_mask_expr(Jsonb *mask, PgcColumn *c)
 	if (v == NULL)
 		return NULL;
 	parse_spec(c->name, v, &m);
-	return masked_expr(&m, c);
+	return masked_expr(&m, c, srcver);
 }
 
 Jsonb *

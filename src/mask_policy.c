@@ -133,7 +133,7 @@ pgclone_mask_in_place(PG_FUNCTION_ARGS)
 	appendStringInfo(&sql, "UPDATE %s SET ", pgc_qname(schema, table));
 	for (i = 0; i < t->ncols; i++)
 	{
-		char	   *e = pgc_mask_expr(mask, &t->cols[i]);
+		char	   *e = pgc_mask_expr(mask, &t->cols[i], PG_VERSION_NUM);
 
 		if (e == NULL)
 			continue;
@@ -250,7 +250,7 @@ view_select(Jsonb *mask, PgcTable *t)
 	for (i = 0; i < t->ncols; i++)
 	{
 		PgcColumn  *c = &t->cols[i];
-		char	   *e = pgc_mask_expr(mask, c);
+		char	   *e = pgc_mask_expr(mask, c, PG_VERSION_NUM);
 
 		if (i > 0)
 			appendStringInfoString(&sql, ", ");

@@ -13,6 +13,7 @@ void
 _PG_init(void)
 {
 	pgc_init_remote();
+	pgc_init_copy();
 	pgc_init_jobs();
 }
 

@@ -227,8 +227,12 @@ extern char *pgc_derive_name(const char *objname, const char *srcrel,
 
 /* ---------- copy.c: the data path ---------- */
 
-/* SELECT list text (masks applied) and whether binary COPY is safe */
-extern char *pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, bool *binary);
+/* SELECT list text (masks applied for a source of version srcver), whether
+ * binary COPY is safe and whether any column is masked */
+extern char *pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, int srcver,
+								  bool *binary, bool *masked);
+/* GUCs of the data path (from _PG_init) */
+extern void pgc_init_copy(void);
 /* Stream source rows into the local table; returns rows loaded. */
 extern uint64 pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 							 const PgcOptions *opts, bool try_freeze);
@@ -238,7 +242,7 @@ extern uint64 pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 /* Check a mask object against a table's selected columns; ERROR if bad. */
 extern void pgc_mask_validate(Jsonb *mask, PgcTable *t);
 /* The source-side SQL expression masking column c, or NULL if unmasked. */
-extern char *pgc_mask_expr(Jsonb *mask, PgcColumn *c);
+extern char *pgc_mask_expr(Jsonb *mask, PgcColumn *c, int srcver);
 
 /* ---------- table.c: one-table clone, shared by schema and async ---------- */
 

@@ -166,6 +166,53 @@ like(target_error($tgt, "SELECT pgclone.discover_sensitive('$c', 'hr', '{\"sampl
 like(target_error($tgt, "SELECT pgclone.discover_sensitive(NULL, 'hr')"),
 	qr/22004: argument "source_conninfo" must not be NULL/, 'NULL conninfo');
 
+# edge values of the text strategies: the domain follows the last '@',
+# multibyte text, phones with few digits or trailing text
+q_source($src, q{
+CREATE TABLE edge (id int, e text, p text);
+INSERT INTO edge VALUES (1, '"a@b"@c.test', 'abcd1234'), (2, 'a@', '12345678 x'),
+  (3, 'é@x.test', 'téléphone 06 12 34 56 78'), (4, '', '1234'), (5, 'x@y', '+44 (0)20 7946 0958');
+});
+q_target($tgt, qq{SELECT pgclone.table('$c', 'public', 'edge', true, NULL, '{"mask": {"e": "email", "p": "phone"}}')});
+is(q_target($tgt, 'SELECT id, e, p FROM edge ORDER BY id'),
+	join("\n", '1|"***@c.test|***-1234', '2|a***@|***-5678', '3|é***@x.test|***-5678', '4|***|***-****', '5|x***@y|***-0958'),
+	'email and phone edge values');
+
+# pgclone.mask_parallel_workers: the source shares a masked COPY with a
+# parallel worker (its planner is told so), the next unmasked table plans as
+# usual, and the rows are the same as from one process
+q_source($src, q{
+LOAD 'auto_explain';
+ALTER SYSTEM SET session_preload_libraries = 'auto_explain';
+ALTER SYSTEM SET auto_explain.log_min_duration = 0;
+ALTER SYSTEM SET min_parallel_table_scan_size = 0;
+ALTER SYSTEM SET parallel_setup_cost = 0;
+SELECT pg_reload_conf();
+CREATE SCHEMA par;
+CREATE TABLE par.a (id int PRIMARY KEY, email text, phone text);
+INSERT INTO par.a SELECT g, 'u' || g || '@x' || (g % 7) || '.test', '+1-555-' || lpad(g::text, 7, '0') FROM generate_series(1, 20000) g;
+CREATE TABLE par.b (id int PRIMARY KEY, email text);
+INSERT INTO par.b SELECT g, 'v' || g || '@y.test' FROM generate_series(1, 20000) g;
+ANALYZE par.a, par.b;
+});
+my $pm = '{"mask": {"a": {"email": "email", "phone": "phone"}}}';
+my $logpos = -s $src->logfile;
+q_target($tgt, "SET pgclone.mask_parallel_workers = 1; SELECT pgclone.schema('$c', 'par', true, '$pm')");
+my $plans = substr(slurp_file($src->logfile), $logpos);
+like($plans, qr/COPY \(SELECT id, \(CASE.*FROM ONLY par\.a\).*?\n\s*Gather.*?\n\s*Workers Planned: 1/s,
+	'the masked COPY ran as a parallel plan on the source');
+unlike($plans, qr/FROM ONLY par\.b\).*?\n\s*Gather/s, 'the unmasked table after it did not');
+my $par = q_target($tgt, 'SELECT md5(string_agg(a::text, \',\' ORDER BY id)) FROM par.a');
+q_target($tgt, "DROP SCHEMA par CASCADE; SET pgclone.mask_parallel_workers = 0; SELECT pgclone.schema('$c', 'par', true, '$pm')");
+is(q_target($tgt, 'SELECT md5(string_agg(a::text, \',\' ORDER BY id)) FROM par.a'), $par, 'same rows with and without the parallel worker');
+is(q_target($tgt, 'SELECT count(*) FROM par.a WHERE email NOT LIKE \'u***@x_.test\' OR phone NOT LIKE \'***-____\''), '0', 'parallel masked rows are masked');
+q_source($src, q{
+LOAD 'auto_explain';
+ALTER SYSTEM RESET session_preload_libraries; ALTER SYSTEM RESET auto_explain.log_min_duration;
+ALTER SYSTEM RESET min_parallel_table_scan_size; ALTER SYSTEM RESET parallel_setup_cost;
+SELECT pg_reload_conf();
+});
+
 # hostile names from the source are names, in discovery and in masks
 q_source($src, q{
 CREATE SCHEMA "s';DROP TABLE public.users;--";
