@@ -24,12 +24,17 @@ VACUUM ANALYZE people;
 });
 my $bytes = q_source($src, "SELECT pg_size_pretty(pg_table_size('people'))");
 
+my $three = '{"mask": {"email": "email", "full_name": "name", "phone": "phone"}}';
 my %variants = (
 	'1 no mask' => '{}',
-	'2 email+name+phone' => '{"mask": {"email": "email", "full_name": "name", "phone": "phone"}}',
+	'2 email+name+phone' => $three,
 	'3 all + hash' => '{"mask": {"email": {"type": "hash", "salt": "s", "algorithm": "sha256"}, "full_name": "name", '
 	  . '"phone": "phone", "city": {"type": "partial", "prefix": 2, "suffix": 1}, "balance": {"type": "random_int", "min": 1, "max": 9}}}',
+	'4 3 masks, 1 src worker' => $three,
 );
+# the session settings of each variant (the parallel one: see pgclone.mask_parallel_workers)
+my %set = ('4 3 masks, 1 src worker' => 'SET pgclone.mask_parallel_workers = 1;');
+my %srcset = ('4 3 masks, 1 src worker' => 'SET parallel_tuple_cost = 0; SET max_parallel_workers_per_gather = 1;');
 my (%t, %copyq);
 for my $i (1 .. $runs)
 {
@@ -37,7 +42,7 @@ for my $i (1 .. $runs)
 	{
 		q_target($tgt, 'DROP TABLE IF EXISTS people; CHECKPOINT');
 		my $t0 = time;
-		q_target($tgt, "SELECT pgclone.table('$c', 'public', 'people', true, NULL, '$variants{$v}')");
+		q_target($tgt, ($set{$v} // '') . "SELECT pgclone.table('$c', 'public', 'people', true, NULL, '$variants{$v}')");
 		push @{ $t{$v} }, time - $t0;
 		# the COPY the clone ran on the source, from the source log
 		my $log = slurp_file($src->logfile);
@@ -53,7 +58,7 @@ for my $i (1 .. $runs)
 	{
 		(my $q = $copyq{$v}) =~ s/TO STDOUT/TO '\/dev\/null'/;
 		my $t0 = time;
-		q_source($src, $q);
+		q_source($src, ($srcset{$v} // '') . $q);
 		push @{ $s{$v} }, time - $t0;
 	}
 }
@@ -63,12 +68,12 @@ open(my $out, '>', $ENV{OUT}) or die "$ENV{OUT}: $!";
 my $base = median(@{ $t{'1 no mask'} });
 my $sbase = median(@{ $s{'1 no mask'} });
 printf $out "rows=%d table=%s runs=%d (median seconds)\n", $rows, $bytes, $runs;
-printf $out "%-22s %-30s %s\n", '', 'pgclone.table() end to end', 'source COPY alone';
+printf $out "%-24s %-30s %s\n", '', 'pgclone.table() end to end', 'source COPY alone';
 for my $v (sort keys %variants)
 {
 	my $m = median(@{ $t{$v} });
 	my $sm = median(@{ $s{$v} });
-	printf $out "%-22s %6.2f s  ratio %.2f (%+4.0f%%)    %6.2f s (%+.2f us/row)\n", substr($v, 2),
+	printf $out "%-24s %6.2f s  ratio %.2f (%+4.0f%%)    %6.2f s (%+.2f us/row)\n", substr($v, 2),
 	  $m, $m / $base, 100 * ($m / $base - 1), $sm, 1e6 * ($sm - $sbase) / $rows;
 }
 close($out);
