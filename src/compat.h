@@ -30,6 +30,13 @@ PGDLLEXPORT void _PG_init(void);
 #define PGC_HAVE_SHMEM_REQUEST_HOOK 1
 #endif
 
+/* typeStringToTypeName takes an error-context node from 16 on */
+#if PG_VERSION_NUM >= 160000
+#define pgc_type_string_to_typename(s) typeStringToTypeName((s), NULL)
+#else
+#define pgc_type_string_to_typename(s) typeStringToTypeName(s)
+#endif
+
 /* String value nodes: makeString works everywhere; strVal too. */
 
 #endif							/* PGCLONE_COMPAT_H */

@@ -13,8 +13,13 @@
 #include <errno.h>
 #include <limits.h>
 
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "parser/parse_type.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/syscache.h"
 
 typedef enum MaskKind
 {
@@ -277,7 +282,7 @@ parse_spec(const char *col, const JsonbValue *v, MaskSpec *m)
 		bad_mask(col, "expected a strategy name or an object", VALID_STRATEGIES);
 }
 
-/* Integer range of the column's type, when it is an integer type */
+/* Integer range of an integer type, by name */
 static bool
 integer_type_range(const char *type, int64 *lo, int64 *hi)
 {
@@ -289,6 +294,58 @@ integer_type_range(const char *type, int64 *lo, int64 *hi)
 		*lo = PG_INT64_MIN, *hi = PG_INT64_MAX;
 	else
 		return false;
+	return true;
+}
+
+/*
+ * A column type as this server knows it: its base type (a domain counts as
+ * what it is over) with that type's typmod.  InvalidOid for a type that does
+ * not exist here (yet: a schema clone creates it later); the checks then go
+ * by name.
+ */
+typedef struct LocalType
+{
+	Oid			base;
+	int32		typmod;
+	const char *name;			/* the base type's name, or the column's type */
+} LocalType;
+
+static LocalType
+local_type(const char *type)
+{
+	LocalType	lt = {InvalidOid, -1, type};
+	Type		tup = LookupTypeName(NULL, pgc_type_string_to_typename(type), &lt.typmod, true);
+
+	if (tup == NULL)
+		return lt;
+	lt.base = getBaseTypeAndTypmod(((Form_pg_type) GETSTRUCT(tup))->oid, &lt.typmod);
+	ReleaseSysCache(tup);
+	lt.name = format_type_be(lt.base);
+	return lt;
+}
+
+/*
+ * The integers a column can hold: integer types, and numeric(p, s) with room
+ * for fewer than 19 integer digits.
+ */
+static bool
+column_int_range(const LocalType *lt, int64 *lo, int64 *hi)
+{
+	int			digits;
+
+	if (integer_type_range(lt->name, lo, hi))
+		return true;
+	if (lt->base != NUMERICOID || lt->typmod < (int32) VARHDRSZ)
+		return false;
+	/* typmod: precision in the high 16 bits, scale (signed, 11 bits) below */
+	digits = (((lt->typmod - VARHDRSZ) >> 16) & 0xffff) -
+		((((lt->typmod - VARHDRSZ) & 0x7ff) ^ 1024) - 1024);
+	if (digits >= 19)
+		return false;
+	*hi = 0;
+	while (digits-- > 0)
+		*hi = *hi * 10 + 9;
+	*lo = -*hi;
 	return true;
 }
 
@@ -304,10 +361,26 @@ pgc_mask_numeric_column(const char *type)
 		strcmp(type, "real") == 0 || strcmp(type, "double precision") == 0;
 }
 
+/* Whether the text a strategy produces can be stored in the column */
+static bool
+text_fits(const MaskSpec *m, Oid base)
+{
+	char		category;
+	bool		preferred;
+
+	get_type_category_preferred(base, &category, &preferred);
+	if (category == TYPCATEGORY_STRING)
+		return true;
+	/* an md5 digest in hex is a valid uuid */
+	return m->kind == MASK_HASH && base == UUIDOID && strcmp(m->algorithm, "md5") == 0;
+}
+
 /* Checks that need the column: type and nullability */
 static void
 check_column(const MaskSpec *m, PgcColumn *c)
 {
+	LocalType	lt = local_type(c->type);
+	bool		numeric = pgc_mask_numeric_column(lt.name);
 	int64		lo,
 				hi;
 
@@ -316,23 +389,29 @@ check_column(const MaskSpec *m, PgcColumn *c)
 				 "Mask the columns it is computed from instead.");
 	if (m->kind == MASK_NULL && c->notnull)
 		bad_mask(c->name, "strategy \"null\" on a NOT NULL column", "Use \"hash\", \"name\" or \"constant\" instead.");
-	/* text results can never be cast back to a number: say so before anything is created */
-	if (m->kind != MASK_NULL && m->kind != MASK_RANDOM_INT && m->kind != MASK_CONSTANT &&
-		pgc_mask_numeric_column(c->type))
+	if (m->kind == MASK_NULL || m->kind == MASK_CONSTANT)
+		return;					/* the constant is checked by the cast */
+	if (m->kind == MASK_RANDOM_INT)
+	{
+		if (!numeric)
+			bad_mask(c->name, psprintf("strategy \"random_int\" needs a numeric column, not %s", c->type),
+					 "Use it on smallint, integer, bigint, numeric, real or double precision columns (or domains over them).");
+		if (m->has_range && column_int_range(&lt, &lo, &hi) && (m->min < lo || m->max > hi))
+			bad_mask(c->name, psprintf("range [" INT64_FORMAT ", " INT64_FORMAT "] does not fit type %s",
+									   m->min, m->max, c->type), NULL);
+		return;
+	}
+	/* text results: say so before anything is created if the type cannot take them */
+	if (numeric)
 		bad_mask(c->name, psprintf("strategy \"%s\" produces text, which type %s cannot hold",
 								   m->kindname, c->type),
 				 "Use \"random_int\", \"constant\" or \"null\" on numeric columns.");
-	if (m->kind == MASK_RANDOM_INT)
-	{
-		bool		isint = integer_type_range(c->type, &lo, &hi);
-
-		if (!pgc_mask_numeric_column(c->type))
-			bad_mask(c->name, psprintf("strategy \"random_int\" needs a numeric column, not %s", c->type),
-					 "Use it on smallint, integer, bigint, numeric, real or double precision columns.");
-		if (isint && m->has_range && (m->min < lo || m->max > hi))
-			bad_mask(c->name, psprintf("range [" INT64_FORMAT ", " INT64_FORMAT "] does not fit type %s",
-									   m->min, m->max, c->type), NULL);
-	}
+	if (OidIsValid(lt.base) && !text_fits(m, lt.base))
+		bad_mask(c->name, psprintf("strategy \"%s\" produces text, which type %s cannot hold",
+								   m->kindname, c->type),
+				 m->kind == MASK_HASH && lt.base == UUIDOID ?
+				 "An md5 digest fits a uuid column; sha256 and sha512 do not." :
+				 "Text strategies need a text-like column; use \"constant\" or \"null\" here.");
 }
 
 static PgcColumn *
@@ -467,9 +546,11 @@ masked_expr(const MaskSpec *m, PgcColumn *c, int srcver)
 
 				if (!m->has_range)
 				{
+					LocalType	lt = local_type(c->type);
+
 					mn = RANDOM_INT_DEFAULT_MIN;
 					mx = RANDOM_INT_DEFAULT_MAX;
-					if (integer_type_range(c->type, &lo, &hi) && mx > hi)
+					if (column_int_range(&lt, &lo, &hi) && mx > hi)
 						mx = hi;
 				}
 				/* float8 is exact below 2^53 and fast; numeric beyond; random() < 1 keeps it <= max */

@@ -125,6 +125,33 @@ like(target_error($tgt, qq{SELECT pgclone.table('$c', 'public', 'users', true, '
 	qr/42703: mask names column "email", which is not among the cloned "columns"/, 'mask on an unselected column');
 is(q_target($tgt, q{SELECT count(*) FROM pg_class WHERE relname LIKE 'bad_clone%'}), '0', 'nothing created by bad masks');
 
+# the column's type decides up front (domains count as their base type)
+q_source($src, q{
+CREATE DOMAIN posint AS int CHECK (VALUE > 0);
+CREATE TABLE typed (id int, d date, u uuid, j jsonb, p posint, n numeric(5,1), c varchar(30));
+INSERT INTO typed VALUES (1, '2020-01-01', '00000000-0000-0000-0000-000000000001', '{}', 5, 1.5, 'x@y.test'),
+  (2, NULL, NULL, NULL, NULL, NULL, NULL);
+});
+q_target($tgt, 'CREATE DOMAIN posint AS int CHECK (VALUE > 0)');
+for my $b (
+	[ '{"d": "name"}', qr/22023: invalid mask for column "d": strategy "name" produces text, which type date cannot hold.*HINT:  Text strategies need a text-like column/s ],
+	[ '{"j": "email"}', qr/22023: .*strategy "email" produces text, which type jsonb cannot hold/ ],
+	[ '{"u": {"type": "hash", "algorithm": "sha256"}}', qr/22023: .*strategy "hash" produces text, which type uuid cannot hold.*HINT:  An md5 digest fits a uuid column/s ],
+	[ '{"p": "phone"}', qr/22023: .*strategy "phone" produces text, which type public\.posint cannot hold/ ],
+	[ '{"p": {"type": "random_int", "min": 1, "max": 99999999999}}', qr/22023: .*range \[1, 99999999999\] does not fit type public\.posint/ ],
+	[ '{"n": {"type": "random_int", "min": 1, "max": 10000}}', qr/22023: .*range \[1, 10000\] does not fit type numeric\(5,1\)/ ])
+{
+	my ($mask, $re) = @$b;
+	like(target_error($tgt, "SELECT pgclone.table('$c', 'public', 'typed', true, 'bad_typed', '{\"mask\": $mask}')"),
+		$re, "type check: $mask");
+}
+is(q_target($tgt, q{SELECT count(*) FROM pg_class WHERE relname = 'bad_typed'}), '0', 'nothing created by type checks');
+q_target($tgt, qq{SELECT pgclone.table('$c', 'public', 'typed', true, NULL,
+  '{"mask": {"u": "hash", "p": {"type": "random_int", "min": 1, "max": 9}, "n": "random_int", "c": "email", "d": {"type": "constant", "value": "2000-02-02"}}}')});
+is(q_target($tgt, q{SELECT id, d, u = md5('00000000-0000-0000-0000-000000000001')::uuid, p BETWEEN 1 AND 9,
+  n BETWEEN 0 AND 9999 AND n = trunc(n), c FROM typed ORDER BY id}),
+	"1|2000-02-02|t|t|t|x***\@y.test\n2|2000-02-02||t|t|", 'md5 into uuid, random_int into a domain and numeric(5,1), text mask on varchar');
+
 # discover_sensitive: name patterns, type-aware suggestions, deterministic order
 q_source($src, q{
 CREATE SCHEMA hr;
