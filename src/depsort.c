@@ -1,8 +1,9 @@
 /*
  * depsort.c — the objects of some schemas, in the order pg_depend demands.
  *
- * Each object that gets its own CREATE is a node: types, standalone
- * sequences, functions, aggregates, tables, views and matviews.  Catalog rows
+ * Each object that gets its own CREATE is a node: collations, text search
+ * dictionaries and configurations, types, standalone sequences, functions,
+ * aggregates, tables, views and matviews.  Catalog rows
  * that belong to a node (a column default, a view's _RETURN rule, a table's
  * row type, an owned sequence, an array or multirange type, a domain
  * constraint) are mapped to it, so every pg_depend row between two of them
@@ -44,6 +45,14 @@
 	"  SELECT 'pg_collation'::regclass::oid, co.oid, 'C', n.nspname, co.collname::text, co.collprovider::text" \
 	"  FROM pg_collation co JOIN nsp n ON n.oid = co.collnamespace" \
 	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_collation'::regclass AND ext.objid = co.oid)" \
+	"  UNION ALL" \
+	"  SELECT 'pg_ts_dict'::regclass::oid, d.oid, 'D', n.nspname, d.dictname::text, ''" \
+	"  FROM pg_ts_dict d JOIN nsp n ON n.oid = d.dictnamespace" \
+	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_dict'::regclass AND ext.objid = d.oid)" \
+	"  UNION ALL" \
+	"  SELECT 'pg_ts_config'::regclass::oid, c.oid, 'X', n.nspname, c.cfgname::text, ''" \
+	"  FROM pg_ts_config c JOIN nsp n ON n.oid = c.cfgnamespace" \
+	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_config'::regclass AND ext.objid = c.oid)" \
 	"  UNION ALL" \
 	"  SELECT 'pg_proc'::regclass::oid, p.oid, CASE WHEN p.prokind = 'a' THEN 'A' ELSE 'F' END," \
 	"   n.nspname, p.proname::text, p.prokind::text" \
@@ -102,6 +111,8 @@ kind_rank(char kind)
 	switch (kind)
 	{
 		case 'C':
+		case 'D':
+		case 'X':
 			return 0;
 		case 'T':
 			return 1;

@@ -495,6 +495,9 @@ pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 	{
 		case 'C':
 			return collation_sql(conn, o);
+		case 'D':
+		case 'X':
+			return pgc_tsearch_sql(conn, o);
 		case 'T':
 			return type_sql(conn, o);
 		case 'S':
@@ -621,6 +624,18 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 									   " AND c.collname = $1)",
 									   quote_literal_cstr(quote_identifier(o->nspname))),
 							  o->name);
+		case 'D':
+			return local_bool(psprintf("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_ts_dict d"
+									   " WHERE d.dictnamespace = %s::pg_catalog.regnamespace"
+									   " AND d.dictname = $1)",
+									   quote_literal_cstr(quote_identifier(o->nspname))),
+							  o->name);
+		case 'X':
+			return local_bool(psprintf("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_ts_config c"
+									   " WHERE c.cfgnamespace = %s::pg_catalog.regnamespace"
+									   " AND c.cfgname = $1)",
+									   quote_literal_cstr(quote_identifier(o->nspname))),
+							  o->name);
 		default:
 			{
 				/* by name and identity arguments: the types may not exist here */
@@ -658,6 +673,10 @@ pgc_object_drop_sql(PgcObject *o)
 			return psprintf("DROP TYPE IF EXISTS %s CASCADE", q);
 		case 'C':
 			return psprintf("DROP COLLATION IF EXISTS %s CASCADE", q);
+		case 'D':
+			return psprintf("DROP TEXT SEARCH DICTIONARY IF EXISTS %s CASCADE", q);
+		case 'X':
+			return psprintf("DROP TEXT SEARCH CONFIGURATION IF EXISTS %s CASCADE", q);
 		default:
 			return NULL;		/* functions: CREATE OR REPLACE */
 	}

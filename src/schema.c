@@ -111,7 +111,7 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, const PgcOptions
 
 	plan->schemas = schemas;
 	plan->functions_only = functions_only;
-	pgc_depsort_read(conn, plan, functions_only ? "TSRVM" : opts->matviews ? "" : "M");
+	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDX" : opts->matviews ? "" : "M");
 
 	params[0] = pgc_names_literal(schemas);
 	r = pgc_query_params(conn, EXT_DEPS_SQL, 1, params);
@@ -185,6 +185,10 @@ kind_word(PgcObject *o)
 	{
 		case 'C':
 			return "COLLATION";
+		case 'D':
+			return "TEXT SEARCH DICTIONARY";
+		case 'X':
+			return "TEXT SEARCH CONFIGURATION";
 		case 'T':
 			return "TYPE";
 		case 'S':

@@ -27,8 +27,10 @@
 /* One object a schema holds, as found on the source. */
 typedef struct PgcObject
 {
-	char		kind;			/* C collation, T type, S sequence, F function/procedure,
-								 * A aggregate, R table, V view, M matview */
+	char		kind;			/* C collation, D text search dictionary, X text
+								 * search configuration, T type, S sequence, F
+								 * function/procedure, A aggregate, R table, V
+								 * view, M matview */
 	Oid			classid;		/* source catalog and OID */
 	Oid			objid;
 	char	   *oid;			/* objid as text */
@@ -117,6 +119,9 @@ extern bool pgc_object_exists_locally(PGconn *conn, PgcObject *o);
 extern char *pgc_object_drop_sql(PgcObject *o);
 extern List *pgc_schema_header(PGconn *conn, const char *nspname);
 extern bool pgc_role_usable(const char *role, const char *what);
+
+/* tsearch.c: text search dictionaries ('D') and configurations ('X') */
+extern List *pgc_tsearch_sql(PGconn *conn, PgcObject *o);
 
 /* snapshot.c: one point-in-time view of the source */
 extern PGconn *pgc_snapshot_keeper(const char *conninfo, bool consistent,

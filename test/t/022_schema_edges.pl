@@ -33,6 +33,10 @@ q_source($src, q{
   CREATE INDEX "i""dx; --" ON "Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE" (lower("co""l; DROP"));
   CREATE VIEW "Sch ""q""; DROP TABLE x; --"."v; DROP" AS SELECT * FROM "Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE";
   INSERT INTO "Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE" ("co""l; DROP", e) VALUES ('a', 'a''b'), ('b;', 'c;d');
+  CREATE TEXT SEARCH DICTIONARY "Sch ""q""; DROP TABLE x; --"."d'); DROP; --" (TEMPLATE = simple, StopWords = english, Accept = false);
+  CREATE TEXT SEARCH CONFIGURATION "Sch ""q""; DROP TABLE x; --"."c""fg" (PARSER = default);
+  ALTER TEXT SEARCH CONFIGURATION "Sch ""q""; DROP TABLE x; --"."c""fg"
+    ADD MAPPING FOR asciiword, "word" WITH "Sch ""q""; DROP TABLE x; --"."d'); DROP; --", simple;
 });
 my $hs = q{Sch "q"; DROP TABLE x; --};
 (my $hl = $hs) =~ s/'/''/g;

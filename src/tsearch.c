@@ -1,0 +1,136 @@
+/*
+ * tsearch.c — text search dictionaries and configurations of a schema.
+ *
+ * Both are nodes of the dependency sort (kinds 'D' and 'X'): a configuration
+ * comes after the dictionaries it maps to, and a table whose generated column
+ * or default names a configuration after that.  Templates and parsers are
+ * written in C and belong to PostgreSQL or an extension; they must exist on
+ * the target.  Every name is read raw from the source and quoted here; a
+ * dictionary's options are parsed back into name/value pairs rather than
+ * pasted, since the source is untrusted.
+ */
+#include "schema.h"
+
+#include "commands/defrem.h"
+#include "utils/builtins.h"
+
+#define DICT_SQL \
+	"SELECT n.nspname, d.dictname, tn.nspname AS tmplnsp, t.tmplname, d.dictinitoption," \
+	" pg_get_userbyid(d.dictowner) AS owner, obj_description(d.oid, 'pg_ts_dict') AS comment" \
+	" FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace" \
+	" JOIN pg_ts_template t ON t.oid = d.dicttemplate" \
+	" JOIN pg_namespace tn ON tn.oid = t.tmplnamespace WHERE d.oid = $1::oid"
+
+#define CONFIG_SQL \
+	"SELECT n.nspname, c.cfgname, pn.nspname AS prsnsp, p.prsname," \
+	" pg_get_userbyid(c.cfgowner) AS owner, obj_description(c.oid, 'pg_ts_config') AS comment" \
+	" FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace" \
+	" JOIN pg_ts_parser p ON p.oid = c.cfgparser" \
+	" JOIN pg_namespace pn ON pn.oid = p.prsnamespace WHERE c.oid = $1::oid"
+
+/* one row per token type and dictionary, in mapping order */
+#define MAPPING_SQL \
+	"SELECT (SELECT t.alias FROM ts_token_type(c.cfgparser) t WHERE t.tokid = m.maptokentype) AS token," \
+	" dn.nspname, d.dictname" \
+	" FROM pg_ts_config_map m JOIN pg_ts_config c ON c.oid = m.mapcfg" \
+	" JOIN pg_ts_dict d ON d.oid = m.mapdict JOIN pg_namespace dn ON dn.oid = d.dictnamespace" \
+	" WHERE m.mapcfg = $1::oid ORDER BY m.maptokentype, m.mapseqno"
+
+static PgcRows *
+ts_row(PGconn *conn, const char *sql, PgcObject *o, const char *what)
+{
+	const char *params[1] = {o->oid};
+	PgcRows    *r = pgc_query_params(conn, sql, 1, params);
+
+	if (r->nrows != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("source %s with OID %s disappeared", what, o->oid)));
+	return r;
+}
+
+/* COMMENT and OWNER of a text search object */
+static List *
+ts_comment_owner(List *out, PgcRows *r, const char *word, const char *q)
+{
+	char	   *comment = pgc_get(r, 0, "comment");
+	char	   *owner = pgc_get(r, 0, "owner");
+
+	if (comment)
+		out = lappend(out, psprintf("COMMENT ON %s %s IS %s", word, q,
+									quote_literal_cstr(comment)));
+	if (owner && pgc_role_usable(owner, psprintf("owner of %s", q)))
+		out = lappend(out, psprintf("ALTER %s %s OWNER TO %s", word, q,
+									quote_identifier(owner)));
+	return out;
+}
+
+static List *
+dictionary_sql(PGconn *conn, PgcObject *o)
+{
+	PgcRows    *r = ts_row(conn, DICT_SQL, o, "text search dictionary");
+	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "dictname"));
+	char	   *opts = pgc_get(r, 0, "dictinitoption");
+	StringInfoData b;
+	ListCell   *lc;
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "CREATE TEXT SEARCH DICTIONARY %s (TEMPLATE = %s", q,
+					 pgc_qname(pgc_get(r, 0, "tmplnsp"), pgc_get(r, 0, "tmplname")));
+	/* "a = 'x', b = y": the format PostgreSQL stores; an invalid one is an ERROR */
+	if (opts)
+		foreach(lc, deserialize_deflist(CStringGetTextDatum(opts)))
+		{
+			DefElem    *d = lfirst(lc);
+
+			appendStringInfo(&b, ", %s = %s", quote_identifier(d->defname),
+							 quote_literal_cstr(defGetString(d)));
+		}
+	appendStringInfoChar(&b, ')');
+	return ts_comment_owner(list_make1(b.data), r, "TEXT SEARCH DICTIONARY", q);
+}
+
+static List *
+configuration_sql(PGconn *conn, PgcObject *o)
+{
+	PgcRows    *r = ts_row(conn, CONFIG_SQL, o, "text search configuration");
+	const char *params[1] = {o->oid};
+	PgcRows    *m = pgc_query_params(conn, MAPPING_SQL, 1, params);
+	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "cfgname"));
+	List	   *out;
+	StringInfoData b;
+	int			i;
+
+	out = list_make1(psprintf("CREATE TEXT SEARCH CONFIGURATION %s (PARSER = %s)", q,
+							  pgc_qname(pgc_get(r, 0, "prsnsp"), pgc_get(r, 0, "prsname"))));
+	initStringInfo(&b);
+	for (i = 0; i < m->nrows; i++)
+	{
+		char	   *token = pgc_get(m, i, "token");
+		char	   *dict = pgc_qname(pgc_get(m, i, "nspname"), pgc_get(m, i, "dictname"));
+
+		if (token == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("text search configuration %s maps a token type its parser does not have", q)));
+		if (i == 0 || strcmp(token, pgc_get(m, i - 1, "token")) != 0)
+		{
+			if (b.len > 0)
+				out = lappend(out, pstrdup(b.data));
+			resetStringInfo(&b);
+			appendStringInfo(&b, "ALTER TEXT SEARCH CONFIGURATION %s ADD MAPPING FOR %s WITH %s",
+							 q, quote_identifier(token), dict);
+		}
+		else
+			appendStringInfo(&b, ", %s", dict);
+	}
+	if (b.len > 0)
+		out = lappend(out, b.data);
+	return ts_comment_owner(out, r, "TEXT SEARCH CONFIGURATION", q);
+}
+
+List *
+pgc_tsearch_sql(PGconn *conn, PgcObject *o)
+{
+	return o->kind == 'D' ? dictionary_sql(conn, o) : configuration_sql(conn, o);
+}
