@@ -15,6 +15,7 @@
 #include "utils/array.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "miscadmin.h"
 
 #define ACL_OF(aclexpr, ownerexpr) \
 	" (SELECT string_agg(coalesce(pg_get_userbyid(NULLIF(a.grantee, 0)), '') || '\x1f' ||" \
@@ -158,6 +159,14 @@
 	" pg_get_userbyid(c.collowner) AS owner, obj_description(c.oid, 'pg_collation') AS comment" \
 	" FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE c.oid = $1::oid"
 
+/* the schema's own default privileges, one row per grant */
+#define DEFACL_SQL \
+	"SELECT pg_get_userbyid(d.defaclrole) AS role, d.defaclobjtype::text AS objtype," \
+	" coalesce(pg_get_userbyid(NULLIF(a.grantee, 0)), '') AS grantee, a.privilege_type, a.is_grantable" \
+	" FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace" \
+	" CROSS JOIN LATERAL aclexplode(d.defaclacl) a" \
+	" WHERE n.nspname = $1 ORDER BY 1, 2, 3, 4"
+
 static PgcRows *
 one_row(PGconn *conn, const char *sql, const char *oid, const char *what)
 {
@@ -226,6 +235,7 @@ owner_acl(List *out, PgcRows *r, const char *kind, const char *what)
 			elog(ERROR, "pgclone: malformed ACL from the source");
 		grantee = pnstrdup(acl, f1 - acl);
 		priv = pnstrdup(f1 + 1, f2 - f1 - 1);
+		pgc_check_privilege(priv);
 		if (strcmp(kind, "VIEW") == 0 || strcmp(kind, "MATERIALIZED VIEW") == 0)
 			on = "TABLE";
 		else if (strcmp(kind, "PROCEDURE") == 0 || strcmp(kind, "AGGREGATE") == 0)
@@ -680,6 +690,69 @@ pgc_object_drop_sql(PgcObject *o)
 		default:
 			return NULL;		/* functions: CREATE OR REPLACE */
 	}
+}
+
+/*
+ * ALTER DEFAULT PRIVILEGES ... IN SCHEMA of the source schema.  Run after
+ * everything else (pg_dump restores them last too): the clone's own objects
+ * must not pick them up.  A role that is missing here, or that the cloning
+ * user cannot act for, is skipped with a NOTICE.
+ */
+List *
+pgc_schema_default_privileges(PGconn *conn, const char *nspname)
+{
+	const char *params[1] = {nspname};
+	PgcRows    *r = pgc_query_params(conn, DEFACL_SQL, 1, params);
+	List	   *out = NIL;
+	int			i;
+
+	for (i = 0; i < r->nrows; i++)
+	{
+		char	   *role = pgc_get(r, i, "role");
+		char	   *grantee = pgc_get(r, i, "grantee");
+		char	   *priv = pgc_get(r, i, "privilege_type");
+		const char *what;
+		char	   *label;
+
+		switch (pgc_get(r, i, "objtype")[0])
+		{
+			case 'r':
+				what = "TABLES";
+				break;
+			case 'S':
+				what = "SEQUENCES";
+				break;
+			case 'f':
+				what = "FUNCTIONS";
+				break;
+			case 'T':
+				what = "TYPES";
+				break;
+			default:
+				ereport(ERROR,
+						(errcode(ERRCODE_PROTOCOL_VIOLATION),
+						 errmsg("source returned an unknown default privilege object type \"%s\"",
+								pgc_get(r, i, "objtype"))));
+		}
+		pgc_check_privilege(priv);
+		label = psprintf("default privileges of role \"%s\" in schema %s", role,
+						 quote_identifier(nspname));
+		if (!pgc_role_usable(role, label) ||
+			!pgc_role_usable(grantee, label))
+			continue;
+		if (!has_privs_of_role(GetUserId(), get_role_oid(role, false)))
+		{
+			ereport(NOTICE,
+					(errmsg("skipping %s: the current user does not have the privileges of that role",
+							label)));
+			continue;
+		}
+		out = lappend(out, psprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s GRANT %s ON %s TO %s%s",
+									quote_identifier(role), quote_identifier(nspname), priv, what,
+									grantee[0] ? quote_identifier(grantee) : "PUBLIC",
+									pgc_get_bool(r, i, "is_grantable") ? " WITH GRANT OPTION" : ""));
+	}
+	return out;
 }
 
 /* CREATE SCHEMA (if missing), its comment, owner and grants */

@@ -357,21 +357,6 @@ clone_settings(RolesCtx *ctx, PGconn *conn)
 	}
 }
 
-static bool
-valid_privilege(const char *p)
-{
-	static const char *const privs[] = {
-		"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES",
-		"TRIGGER", "USAGE", "CREATE", "EXECUTE"
-	};
-	int			i;
-
-	for (i = 0; i < lengthof(privs); i++)
-		if (strcmp(p, privs[i]) == 0)
-			return true;
-	return false;
-}
-
 /*
  * The local routine matching the source signature, as regprocedure text, or
  * NULL.  On 15, to_regprocedure() raises an ERROR (instead of returning NULL)
@@ -458,10 +443,7 @@ clone_grants(RolesCtx *ctx, PGconn *conn)
 
 		if (!role_selected(ctx, grantee) || !OidIsValid(get_role_oid(grantee, true)))
 			continue;
-		if (!valid_privilege(priv))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("source returned an unknown privilege \"%s\"", priv)));
+		pgc_check_privilege(priv);
 		what = grant_object(g, i);
 		if (what == NULL)
 		{

@@ -633,6 +633,9 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 			out = lappend(out, psprintf("REFRESH MATERIALIZED VIEW %s",
 										pgc_qname(o->nspname, o->name)));
 	}
+	if (!plan->functions_only)
+		foreach(lc, plan->schemas)
+			out = list_concat(out, pgc_schema_default_privileges(conn, lfirst(lc)));
 	return out;
 }
 

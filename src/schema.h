@@ -118,6 +118,7 @@ extern List *pgc_relation_rules(PGconn *conn, PgcObject *o);
 extern bool pgc_object_exists_locally(PGconn *conn, PgcObject *o);
 extern char *pgc_object_drop_sql(PgcObject *o);
 extern List *pgc_schema_header(PGconn *conn, const char *nspname);
+extern List *pgc_schema_default_privileges(PGconn *conn, const char *nspname);
 extern bool pgc_role_usable(const char *role, const char *what);
 
 /* tsearch.c: text search dictionaries ('D') and configurations ('X') */

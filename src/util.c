@@ -24,6 +24,27 @@ pgc_qname(const char *nspname, const char *relname)
 	return psprintf("%s.%s", quote_identifier(nspname), quote_identifier(relname));
 }
 
+/*
+ * A privilege name read from the source goes into a GRANT: it must be one
+ * PostgreSQL has, or the source is not speaking PostgreSQL.
+ */
+void
+pgc_check_privilege(const char *priv)
+{
+	static const char *const privs[] = {
+		"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES",
+		"TRIGGER", "USAGE", "CREATE", "EXECUTE", "CONNECT", "TEMPORARY"
+	};
+	int			i;
+
+	for (i = 0; i < lengthof(privs); i++)
+		if (strcmp(priv, privs[i]) == 0)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("source returned an unknown privilege \"%s\"", priv)));
+}
+
 /* A text argument that may not be NULL: a clear ERROR instead of a crash. */
 char *
 pgc_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)

@@ -59,6 +59,10 @@ q_source($src, q{
   ALTER TABLE own.t ENABLE ROW LEVEL SECURITY;
   CREATE POLICY p_alice ON own.t TO alice USING (id > 0);
   CREATE POLICY p_bob ON own.t TO bob USING (id > 1);
+  CREATE SEQUENCE own.s;
+  ALTER DEFAULT PRIVILEGES FOR ROLE alice IN SCHEMA own GRANT SELECT ON TABLES TO PUBLIC;
+  ALTER DEFAULT PRIVILEGES FOR ROLE alice IN SCHEMA own GRANT EXECUTE ON FUNCTIONS TO bob;
+  ALTER DEFAULT PRIVILEGES IN SCHEMA own GRANT USAGE, SELECT ON SEQUENCES TO alice WITH GRANT OPTION;
 });
 q_target($tgt, 'CREATE ROLE alice');
 my ($ret, $stdout, $stderr) = $tgt->psql('postgres', "SELECT pgclone.schema('$c', 'own')");
@@ -74,6 +78,13 @@ is(q_target($tgt, q{SELECT string_agg(pg_get_userbyid(o), ',' ORDER BY o) FROM (
 is(q_target($tgt, q{SELECT has_function_privilege('public', 'own.f()', 'EXECUTE')}), 'f', 'revoke from PUBLIC kept');
 is(q_target($tgt, q{SELECT relacl::text LIKE '%=r/alice%' FROM pg_class WHERE oid = 'own.v'::regclass}), 't', 'grant to PUBLIC kept');
 is(q_target($tgt, q{SELECT string_agg(polname, ',') FROM pg_policy WHERE polrelid = 'own.t'::regclass}), 'p_alice', 'policy for an existing role');
+like($stderr, qr/skipping default privileges of role "alice" in schema own: role "bob" does not exist on the target/,
+	'NOTICE names the skipped default privilege');
+my $defacl = q{SELECT replace(pg_get_userbyid(defaclrole), current_user, 'me'), defaclobjtype,
+  replace(defaclacl::text, current_user, 'me') FROM pg_default_acl WHERE defaclnamespace = 'own'::regnamespace ORDER BY 1, 2};
+is(q_target($tgt, $defacl), "alice|r|{=r/alice}\nme|S|{alice=r*U*/me}", 'default privileges of the schema cloned');
+is(q_target($tgt, q{SELECT count(*) FROM pg_class WHERE relnamespace = 'own'::regnamespace AND relacl::text LIKE '%alice=r*U*%'}),
+	'0', 'the clone\'s own objects (a sequence) did not pick them up');
 
 # an extension the target cannot install: clear error before anything is created
 q_source($src, q{
