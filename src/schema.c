@@ -18,6 +18,8 @@
 #include "executor/spi.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/guc.h"
 
 PG_FUNCTION_INFO_V1(pgclone_schema);
@@ -64,6 +66,8 @@ PG_FUNCTION_INFO_V1(pgclone_functions);
 	" JOIN pg_namespace cn ON cn.oid = ci.relnamespace JOIN pg_namespace pn ON pn.oid = pi.relnamespace" \
 	" WHERE ci.relkind IN ('i', 'I') AND cn.nspname = ANY($1::text[]) AND pn.nspname = ANY($1::text[])" \
 	"   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = pi.oid)" \
+	"   AND ($2::oid[] IS NULL OR ((SELECT indrelid FROM pg_index WHERE indexrelid = ci.oid) = ANY($2::oid[])" \
+	"        AND (SELECT indrelid FROM pg_index WHERE indexrelid = pi.oid) = ANY($2::oid[])))" \
 	" ORDER BY 1, 2"
 
 typedef struct CloneCtx
@@ -496,18 +500,25 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 	ListCell   *lc;
 	int			i;
 
-	if (!plan->functions_only)
+	if (!plan->functions_only && !plan->tables_only)
 		create_extensions(plan, true);
 	foreach(lc, plan->schemas)
 	{
-		List	   *stmts = pgc_schema_header(conn, lfirst(lc));
+		List	   *stmts;
 
+		/* a table clone leaves the schema itself alone, as table() does */
+		if (plan->tables_only)
+		{
+			pgc_ensure_schema(lfirst(lc));
+			continue;
+		}
+		stmts = pgc_schema_header(conn, lfirst(lc));
 		/* an existing schema keeps itself; comment, owner, grants still apply */
 		if (OidIsValid(get_namespace_oid(lfirst(lc), true)))
 			stmts = list_delete_first(stmts);
 		pgc_plan_exec(stmts);
 	}
-	if (!plan->functions_only)
+	if (!plan->functions_only && !plan->tables_only)
 		create_extensions(plan, false);
 	if (opts->conflict == PGC_CONFLICT_REPLACE)
 		drop_existing(conn, plan);
@@ -592,8 +603,8 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 
 	if (opts->indexes && plan->tables != NIL)
 	{
-		const char *params[1] = {pgc_names_literal(plan->schemas)};
-		PgcRows    *r = pgc_query_params(conn, INDEX_ATTACH_SQL, 1, params);
+		const char *params[2] = {pgc_names_literal(plan->schemas), plan->table_oids};
+		PgcRows    *r = pgc_query_params(conn, INDEX_ATTACH_SQL, 2, params);
 
 		for (i = 0; i < r->nrows; i++)
 			out = lappend(out, psprintf("ALTER INDEX %s ATTACH PARTITION %s",
@@ -633,7 +644,7 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 			out = lappend(out, psprintf("REFRESH MATERIALIZED VIEW %s",
 										pgc_qname(o->nspname, o->name)));
 	}
-	if (!plan->functions_only)
+	if (!plan->functions_only && !plan->tables_only)
 		foreach(lc, plan->schemas)
 			out = list_concat(out, pgc_schema_default_privileges(conn, lfirst(lc)));
 	return out;
@@ -711,6 +722,101 @@ pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts
 	}
 	pgc_plan_exec(pgc_plan_post_data(conn, plan, opts));
 	AtEOXact_GUC(true, nest);
+}
+
+static bool
+list_member_name(List *names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp(lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+#define TREE_SQL \
+	"SELECT c.oid, n.nspname, c.relname, c.relkind FROM pg_partition_tree($1::oid::regclass) p" \
+	" JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace" \
+	" ORDER BY p.level, n.nspname, c.relname"
+
+/*
+ * table() of a partitioned table: the table and its whole partition tree
+ * (sub-partitions too, in whatever schema), through a plan of the trees'
+ * schemas restricted to those tables, under the source's names.  The mask,
+ * "columns" and "where" apply to every partition.
+ */
+char *
+pgc_clone_partition_tree(PGconn *conn, PgcTable *t, const char *tgtname,
+						 bool data, const PgcOptions *opts)
+{
+	const char *params[1] = {t->oid};
+	PgcRows    *r = pgc_query_params(conn, TREE_SQL, 1, params);
+	char	   *q = pgc_qname(t->nspname, t->relname);
+	PgcOptions	o = *opts;
+	PgcClonePlan *plan;
+	List	   *schemas = NIL;
+	StringInfoData oids,
+				masks;
+	int			i,
+				j;
+
+	if (tgtname && strcmp(tgtname, t->relname) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("partitioned table %s cannot be cloned under another name", q),
+				 errdetail("Its partitions keep their names and would still belong to the source's name."),
+				 errhint("Omit the target name, or clone each partition with pgclone.table().")));
+	if (pgc_local_relation_exists(t->nspname, t->relname) && opts->conflict == PGC_CONFLICT_SKIP)
+		return psprintf("SKIPPED: %s already exists", q);
+
+	initStringInfo(&oids);
+	initStringInfo(&masks);
+	appendStringInfoChar(&masks, '{');
+	for (i = 0; i < r->nrows; i++)
+	{
+		char	   *nsp = pgc_get(r, i, "nspname");
+		char	   *rel = pgc_get(r, i, "relname");
+
+		if (pgc_get(r, i, "relkind")[0] == 'f')
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("partition %s of %s is a foreign table", pgc_qname(nsp, rel), q),
+					 errhint("Clone the other partitions with pgclone.table().")));
+		if (!list_member_name(schemas, nsp))
+			schemas = lappend(schemas, nsp);
+		appendStringInfo(&oids, "%s%s", i ? "," : "", pgc_get(r, i, "oid"));
+		/* the table()'s mask names columns: every partition gets it */
+		if (opts->mask)
+		{
+			if (i > 0)
+				appendStringInfoChar(&masks, ',');
+			escape_json(&masks, rel);
+			appendStringInfo(&masks, ": %s",
+							 JsonbToCString(NULL, &opts->mask->root, VARSIZE(opts->mask)));
+		}
+	}
+	appendStringInfoChar(&masks, '}');
+	if (opts->mask)
+		o.mask = pgc_mask_parse_text(masks.data, "mask");
+
+	plan = pgc_plan_read(conn, schemas, false, &o);
+	plan->tables_only = true;
+	plan->table_oids = psprintf("{%s}", oids.data);
+	for (i = 0; i < plan->nobjects; i++)
+	{
+		PgcObject  *obj = &plan->objects[i];
+
+		obj->skip = true;
+		if (obj->kind == 'R')
+			for (j = 0; j < r->nrows && obj->skip; j++)
+				obj->skip = strcmp(obj->oid, pgc_get(r, j, "oid")) != 0;
+	}
+	pgc_plan_run(conn, plan, data, &o);
+	ereport(NOTICE,
+			(errmsg("cloned %s with its %d partitions", q, plan->counts['R'] - 1)));
+	return psprintf("OK: cloned %s to %s (%s)", q, q,
+					data ? psprintf(UINT64_FORMAT " rows", plan->rows) : "structure only");
 }
 
 /* Schemas of the source that hold user objects. */

@@ -67,6 +67,10 @@ typedef struct PgcClonePlan
 	List	   *tables;			/* PgcPlanTable *, filled by pgc_plan_pre_data */
 	List	   *matviews;		/* PgcObject * to refresh, in dependency order */
 	int			counts[128];	/* created objects by kind letter */
+	/* a table clone of a partition tree: only its tables, no schema headers,
+	 * extensions or default privileges; table_oids is an oid[] literal */
+	bool		tables_only;
+	char	   *table_oids;
 	uint64		rows;
 } PgcClonePlan;
 
@@ -131,6 +135,9 @@ extern PGconn *pgc_snapshot_attach(const char *conninfo, bool consistent,
 								   const char *snapshot);
 
 /* schema.c: the clone of a list of schemas, as run by database.c */
+/* table() of a partitioned table: it and its partition tree (SPI connected) */
+extern char *pgc_clone_partition_tree(PGconn *conn, PgcTable *t, const char *tgtname,
+									  bool data, const PgcOptions *opts);
 extern char *pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 							   bool functions_only, const PgcOptions *opts,
 							   const char *label);

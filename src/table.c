@@ -7,6 +7,7 @@
  * load neither fires triggers nor maintains indexes row by row.
  */
 #include "pgclone.h"
+#include "schema.h"
 
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -54,13 +55,17 @@ rename_existing(const char *nsp, const char *rel, const char *newrel)
 						qt, newrel),
 				 errhint("Drop or rename %s first.", pgc_qname(nsp, newrel))));
 
-	/* indexes (constraint indexes rename their constraint too) and sequences */
+	/*
+	 * indexes (constraint indexes rename their constraint too) and sequences;
+	 * partitions depend on their parent too, but keep their names
+	 */
 	initStringInfo(&q);
 	appendStringInfo(&q,
 					 "SELECT c.relname, c.relkind FROM pg_catalog.pg_class c"
 					 " WHERE c.oid IN (SELECT indexrelid FROM pg_catalog.pg_index WHERE indrelid = %u"
 					 " UNION SELECT objid FROM pg_catalog.pg_depend WHERE refobjid = %u"
 					 "   AND classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND deptype IN ('a','i'))"
+					 " AND c.relkind IN ('i', 'I', 'S')"
 					 " AND c.relname LIKE %s ESCAPE '\\'",
 					 relid, relid,
 					 quote_literal_cstr(psprintf("%s%%", rel)));
@@ -180,11 +185,7 @@ clone_table_spi(PGconn *conn, const char *nsp, const char *rel,
 
 	t = pgc_fetch_table(conn, nsp, rel, opts);
 	if (t->relkind == 'p')
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("source table %s is partitioned", pgc_qname(nsp, rel)),
-				 errdetail("A table clone copies one table; the rows of a partitioned table live in its partitions."),
-				 errhint("Clone the partition tree with pgclone.schema(), or each partition with pgclone.table().")));
+		return pgc_clone_partition_tree(conn, t, tgtname, data, opts);
 	if (t->ispartition || t->parent)
 		ereport(NOTICE,
 				(errmsg("%s is cloned as a standalone table, without its parent %s",

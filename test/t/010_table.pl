@@ -182,11 +182,8 @@ like($err, qr/42P01/, 'unknown schema');
 $err = target_error($tgt, qq{SELECT pgclone.table('$c', 'public', 'customers', true, 'cx', '{"columns": ["id", "nope"]}')});
 like($err, qr/42703: column "nope" listed in "columns" does not exist/, 'unknown column in columns');
 
-# --- partitioned source: a clear error, nothing created; a partition stands alone
+# --- a partition stands alone (a partitioned table: 012_partitioned.pl)
 q_source($src, "CREATE TABLE pt (id int, k int) PARTITION BY RANGE (id); CREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100); INSERT INTO pt SELECT g, g FROM generate_series(0, 99) g");
-$err = target_error($tgt, "SELECT pgclone.table('$c', 'public', 'pt')");
-like($err, qr/0A000: source table public.pt is partitioned/, 'partitioned source: clear error');
-is(q_target($tgt, "SELECT count(*) FROM pg_class WHERE relname = 'pt'"), '0', 'partitioned source: nothing created');
 ($ret, $out, $stderr) = $tgt->psql('postgres', "SELECT pgclone.table('$c', 'public', 'pt1')");
 like($stderr, qr/cloned as a standalone table, without its parent public.pt/, 'partition: notice');
 is(q_target($tgt, 'SELECT count(*) FROM pt1'), '100', 'partition: rows');
