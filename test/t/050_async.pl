@@ -21,6 +21,10 @@ INSERT INTO s1."Odd ""name" SELECT 'k' || g, jsonb_build_object('g', g) FROM gen
 INSERT INTO s1.big SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 20000) g;
 CREATE TABLE public.t (id int PRIMARY KEY, v text, secret text);
 INSERT INTO public.t SELECT g, md5(g::text), 's' || g FROM generate_series(1, 100) g;
+CREATE TABLE public.pt (id int PRIMARY KEY, v text) PARTITION BY RANGE (id);
+CREATE TABLE public.pt_1 PARTITION OF public.pt FOR VALUES FROM (0) TO (50);
+CREATE TABLE public.pt_2 PARTITION OF public.pt FOR VALUES FROM (50) TO (100);
+INSERT INTO public.pt SELECT g, 'v' || g FROM generate_series(0, 99) g;
 });
 my $c = src_conninfo($src);
 
@@ -36,6 +40,12 @@ is($p->{percent}, 100, 'percent 100 when completed');
 is($p->{tables}[0]{state}, 'done', 'per-table state');
 is($p->{kind}, 'table', 'kind');
 ok(defined $p->{elapsed_seconds}, 'elapsed reported');
+
+# a partitioned table: the job clones the tree
+$id = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 'pt')");
+is(wait_job($tgt, $id), 'completed', 'partitioned table job completed');
+is(checksum($tgt, 'postgres', 'pt'), checksum($src, 'postgres', 'pt'), 'partitioned table data identical');
+is(q_target($tgt, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'pt'::regclass"), '2', 'with its partitions');
 
 # target name and options (columns, where) go through to the worker
 $id = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 't', true, 't2',"
@@ -100,8 +110,8 @@ is(checksum($tgt, 'postgres', 's1.child'), checksum($src, 'postgres', 's1.child'
 
 # ---- jobs(), jobs_view, progress_detail ----
 my $jobs = decode_json(q_target($tgt, "SELECT pgclone.jobs()"));
-is(scalar(@$jobs), 8, 'jobs() lists every job');
-is(q_target($tgt, "SELECT count(*) FROM pgclone.progress_detail() WHERE state = 'completed'"), '7',
+is(scalar(@$jobs), 9, 'jobs() lists every job');
+is(q_target($tgt, "SELECT count(*) FROM pgclone.progress_detail() WHERE state = 'completed'"), '8',
 	'progress_detail rows');
 like(q_target($tgt, "SELECT progress FROM pgclone.jobs_view WHERE job_id = $id"),
 	qr/^\[#{20}\] 100\.0%$/, 'jobs_view progress bar');
