@@ -159,13 +159,26 @@
 	" pg_get_userbyid(c.collowner) AS owner, obj_description(c.oid, 'pg_collation') AS comment" \
 	" FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE c.oid = $1::oid"
 
-/* the schema's own default privileges, one row per grant */
+/*
+ * Default privileges of a schema ($1), or the database-wide ones ($1 NULL),
+ * as GRANT/REVOKE rows.  A schema's entries add to the built-in defaults; a
+ * database-wide entry replaces them, so it is compared with acldefault().
+ */
 #define DEFACL_SQL \
-	"SELECT pg_get_userbyid(d.defaclrole) AS role, d.defaclobjtype::text AS objtype," \
-	" coalesce(pg_get_userbyid(NULLIF(a.grantee, 0)), '') AS grantee, a.privilege_type, a.is_grantable" \
-	" FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace" \
-	" CROSS JOIN LATERAL aclexplode(d.defaclacl) a" \
-	" WHERE n.nspname = $1 ORDER BY 1, 2, 3, 4"
+	"WITH d AS (SELECT d.defaclrole, d.defaclobjtype, d.defaclacl," \
+	"   CASE WHEN d.defaclnamespace = 0 THEN acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's'" \
+	"     ELSE d.defaclobjtype END, d.defaclrole) END AS base" \
+	"  FROM pg_default_acl d WHERE d.defaclnamespace = coalesce((SELECT oid FROM pg_namespace" \
+	"    WHERE nspname = $1), CASE WHEN $1 IS NULL THEN 0 END))," \
+	" g AS (SELECT d.defaclrole, d.defaclobjtype, 'GRANT' AS op, a.grantee, a.privilege_type, a.is_grantable" \
+	"  FROM d CROSS JOIN LATERAL aclexplode(d.defaclacl) a WHERE NOT EXISTS (SELECT 1 FROM aclexplode(d.base) b" \
+	"    WHERE (b.grantee, b.privilege_type, b.is_grantable) = (a.grantee, a.privilege_type, a.is_grantable))" \
+	"  UNION ALL SELECT d.defaclrole, d.defaclobjtype, 'REVOKE', a.grantee, a.privilege_type, false" \
+	"  FROM d CROSS JOIN LATERAL aclexplode(d.base) a WHERE NOT EXISTS (SELECT 1 FROM aclexplode(d.defaclacl) b" \
+	"    WHERE (b.grantee, b.privilege_type) = (a.grantee, a.privilege_type)))" \
+	" SELECT pg_get_userbyid(defaclrole) AS role, defaclobjtype::text AS objtype, op," \
+	"  coalesce(pg_get_userbyid(NULLIF(grantee, 0)), '') AS grantee, privilege_type, is_grantable" \
+	" FROM g ORDER BY 1, 2, 3 DESC, 4, 5"
 
 static PgcRows *
 one_row(PGconn *conn, const char *sql, const char *oid, const char *what)
@@ -614,6 +627,17 @@ local_bool(const char *sql, const char *arg)
 	return !isnull && DatumGetBool(d);
 }
 
+/* Is there a row of this catalog with the object's schema and name here? */
+static bool
+local_named(const char *catalog, const char *nspcol, const char *namecol, PgcObject *o)
+{
+	return local_bool(psprintf("SELECT EXISTS (SELECT 1 FROM pg_catalog.%s"
+							   " WHERE %s = %s::pg_catalog.regnamespace AND %s = $1)",
+							   catalog, nspcol,
+							   quote_literal_cstr(quote_identifier(o->nspname)), namecol),
+					  o->name);
+}
+
 /* Does an object of this name already exist on the target? */
 bool
 pgc_object_exists_locally(PGconn *conn, PgcObject *o)
@@ -629,23 +653,11 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 			return local_bool("SELECT pg_catalog.to_regtype($1) IS NOT NULL",
 							  pgc_qname(o->nspname, o->name));
 		case 'C':
-			return local_bool(psprintf("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_collation c"
-									   " WHERE c.collnamespace = %s::pg_catalog.regnamespace"
-									   " AND c.collname = $1)",
-									   quote_literal_cstr(quote_identifier(o->nspname))),
-							  o->name);
+			return local_named("pg_collation", "collnamespace", "collname", o);
 		case 'D':
-			return local_bool(psprintf("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_ts_dict d"
-									   " WHERE d.dictnamespace = %s::pg_catalog.regnamespace"
-									   " AND d.dictname = $1)",
-									   quote_literal_cstr(quote_identifier(o->nspname))),
-							  o->name);
+			return local_named("pg_ts_dict", "dictnamespace", "dictname", o);
 		case 'X':
-			return local_bool(psprintf("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_ts_config c"
-									   " WHERE c.cfgnamespace = %s::pg_catalog.regnamespace"
-									   " AND c.cfgname = $1)",
-									   quote_literal_cstr(quote_identifier(o->nspname))),
-							  o->name);
+			return local_named("pg_ts_config", "cfgnamespace", "cfgname", o);
 		default:
 			{
 				/* by name and identity arguments: the types may not exist here */
@@ -693,16 +705,18 @@ pgc_object_drop_sql(PgcObject *o)
 }
 
 /*
- * ALTER DEFAULT PRIVILEGES ... IN SCHEMA of the source schema.  Run after
- * everything else (pg_dump restores them last too): the clone's own objects
- * must not pick them up.  A role that is missing here, or that the cloning
- * user cannot act for, is skipped with a NOTICE.
+ * ALTER DEFAULT PRIVILEGES of a source schema, or the database-wide ones
+ * (nspname NULL).  Run after everything else (pg_dump restores them last
+ * too): the clone's own objects must not pick them up.  A role that is
+ * missing here, or that the cloning user cannot act for, is skipped with a
+ * NOTICE.
  */
 List *
-pgc_schema_default_privileges(PGconn *conn, const char *nspname)
+pgc_default_privileges(PGconn *conn, const char *nspname)
 {
 	const char *params[1] = {nspname};
 	PgcRows    *r = pgc_query_params(conn, DEFACL_SQL, 1, params);
+	char	   *in = nspname ? psprintf(" IN SCHEMA %s", quote_identifier(nspname)) : "";
 	List	   *out = NIL;
 	int			i;
 
@@ -711,6 +725,8 @@ pgc_schema_default_privileges(PGconn *conn, const char *nspname)
 		char	   *role = pgc_get(r, i, "role");
 		char	   *grantee = pgc_get(r, i, "grantee");
 		char	   *priv = pgc_get(r, i, "privilege_type");
+		bool		grant = strcmp(pgc_get(r, i, "op"), "GRANT") == 0;
+		char	   *to = grantee[0] ? pgc_qident(grantee) : "PUBLIC";
 		const char *what;
 		char	   *label;
 
@@ -728,6 +744,9 @@ pgc_schema_default_privileges(PGconn *conn, const char *nspname)
 			case 'T':
 				what = "TYPES";
 				break;
+			case 'n':
+				what = "SCHEMAS";
+				break;
 			default:
 				ereport(ERROR,
 						(errcode(ERRCODE_PROTOCOL_VIOLATION),
@@ -735,10 +754,10 @@ pgc_schema_default_privileges(PGconn *conn, const char *nspname)
 								pgc_get(r, i, "objtype"))));
 		}
 		pgc_check_privilege(priv);
-		label = psprintf("default privileges of role \"%s\" in schema %s", role,
-						 quote_identifier(nspname));
-		if (!pgc_role_usable(role, label) ||
-			!pgc_role_usable(grantee, label))
+		label = nspname ?
+			psprintf("default privileges of role \"%s\" in schema %s", role, quote_identifier(nspname)) :
+			psprintf("default privileges of role \"%s\"", role);
+		if (!pgc_role_usable(role, label) || !pgc_role_usable(grantee, label))
 			continue;
 		if (!has_privs_of_role(GetUserId(), get_role_oid(role, false)))
 		{
@@ -747,10 +766,10 @@ pgc_schema_default_privileges(PGconn *conn, const char *nspname)
 							label)));
 			continue;
 		}
-		out = lappend(out, psprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s GRANT %s ON %s TO %s%s",
-									quote_identifier(role), quote_identifier(nspname), priv, what,
-									grantee[0] ? quote_identifier(grantee) : "PUBLIC",
-									pgc_get_bool(r, i, "is_grantable") ? " WITH GRANT OPTION" : ""));
+		out = lappend(out, psprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s%s %s %s ON %s %s %s%s",
+									quote_identifier(role), in, grant ? "GRANT" : "REVOKE",
+									priv, what, grant ? "TO" : "FROM", to,
+									grant && pgc_get_bool(r, i, "is_grantable") ? " WITH GRANT OPTION" : ""));
 	}
 	return out;
 }

@@ -646,7 +646,9 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 	}
 	if (!plan->functions_only && !plan->tables_only)
 		foreach(lc, plan->schemas)
-			out = list_concat(out, pgc_schema_default_privileges(conn, lfirst(lc)));
+			out = list_concat(out, pgc_default_privileges(conn, lfirst(lc)));
+	if (plan->whole_database)
+		out = list_concat(out, pgc_default_privileges(conn, NULL));
 	return out;
 }
 
@@ -859,6 +861,7 @@ pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 	PgcClonePlan *plan;
 	char	   *result;
 	char	   *prefix = "";
+	bool		whole;
 	CloneCtx	cctx;
 	ErrorContextCallback errcb;
 
@@ -869,7 +872,8 @@ pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 	error_context_stack = &errcb;
 
 	conn = pgc_snapshot_keeper(conninfo, opts->consistent, &snapshot);
-	if (schemas == NIL)
+	whole = schemas == NIL;
+	if (whole)
 	{
 		schemas = pgc_source_user_schemas(conn);
 		prefix = psprintf("%d schemas, ", list_length(schemas));
@@ -877,6 +881,7 @@ pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 
 	SPI_connect();
 	plan = pgc_plan_read(conn, schemas, functions_only, opts);
+	plan->whole_database = whole;
 	pgc_plan_run(conn, plan, data, opts);
 	if (functions_only)
 		result = psprintf("%d functions", plan->counts['F'] + plan->counts['A']);

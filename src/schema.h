@@ -71,6 +71,7 @@ typedef struct PgcClonePlan
 	 * extensions or default privileges; table_oids is an oid[] literal */
 	bool		tables_only;
 	char	   *table_oids;
+	bool		whole_database; /* database(): database-wide default privileges too */
 	uint64		rows;
 } PgcClonePlan;
 
@@ -122,7 +123,8 @@ extern List *pgc_relation_rules(PGconn *conn, PgcObject *o);
 extern bool pgc_object_exists_locally(PGconn *conn, PgcObject *o);
 extern char *pgc_object_drop_sql(PgcObject *o);
 extern List *pgc_schema_header(PGconn *conn, const char *nspname);
-extern List *pgc_schema_default_privileges(PGconn *conn, const char *nspname);
+/* ALTER DEFAULT PRIVILEGES of a schema, or database-wide ones (nspname NULL) */
+extern List *pgc_default_privileges(PGconn *conn, const char *nspname);
 extern bool pgc_role_usable(const char *role, const char *what);
 
 /* tsearch.c: text search dictionaries ('D') and configurations ('X') */

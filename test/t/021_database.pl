@@ -22,8 +22,17 @@ q_source($src, q{
   WITH a AS (INSERT INTO pgdata.acct (total, h) SELECT 10, 'a=>1' FROM generate_series(1, 20000) RETURNING id)
     INSERT INTO ledger.entry (acct_id, amount) SELECT id, 10 FROM a;
   CREATE SCHEMA pgclone; CREATE TABLE pgclone.not_me (id int);
+  CREATE ROLE dbowner; CREATE ROLE reader;
+  ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+  ALTER DEFAULT PRIVILEGES FOR ROLE dbowner GRANT SELECT ON TABLES TO reader;
+  ALTER DEFAULT PRIVILEGES FOR ROLE dbowner REVOKE USAGE ON TYPES FROM PUBLIC;
+  ALTER DEFAULT PRIVILEGES FOR ROLE dbowner IN SCHEMA ledger GRANT INSERT ON TABLES TO reader;
 });
+q_target($tgt, 'CREATE ROLE dbowner; CREATE ROLE reader');
 my $c = src_conninfo($src);
+my $defacl = q{SELECT replace(pg_get_userbyid(defaclrole), current_user, 'me'), defaclobjtype,
+  coalesce(defaclnamespace::regnamespace::text, '-'), replace(defaclacl::text, current_user, 'me')
+  FROM pg_default_acl ORDER BY 1, 2, 3};
 
 # writers: each transaction adds an account and its entry
 my $dir = PostgreSQL::Test::Utils::tempdir();
@@ -36,6 +45,7 @@ my $bench = IPC::Run::start([ 'pgbench', '-n', '-c', '2', '-T', '5', '-f', $scri
 	'>', "$dir/bench.out", '2>', "$dir/bench.err");
 sleep 1;
 my $res = q_target($tgt, "SELECT pgclone.database('$c')");
+is(q_target($tgt, $defacl), q_source($src, $defacl), 'database-wide and schema default privileges cloned');
 like($res, qr/^OK: database cloned \(3 schemas, 3 tables, 1 views, 0 materialized views, 0 functions, 0 types, 0 sequences, \d+ rows\)$/,
 	"database clone under concurrent writes: $res");
 $bench->finish;
