@@ -3,7 +3,7 @@
  *
  * Each object that gets its own CREATE is a node: collations, text search
  * dictionaries and configurations, types, standalone sequences, functions,
- * aggregates, tables, views and matviews.  Catalog rows
+ * aggregates, tables, foreign tables, views and matviews.  Catalog rows
  * that belong to a node (a column default, a view's _RETURN rule, a table's
  * row type, an owned sequence, an array or multirange type, a domain
  * constraint) are mapped to it, so every pg_depend row between two of them
@@ -29,10 +29,10 @@
 	" nodes AS (" \
 	"  SELECT 'pg_class'::regclass::oid AS classid, c.oid AS objid," \
 	"   CASE WHEN c.relkind IN ('r', 'p') THEN 'R' WHEN c.relkind = 'v' THEN 'V'" \
-	"        WHEN c.relkind = 'm' THEN 'M' ELSE 'S' END AS kind," \
+	"        WHEN c.relkind = 'm' THEN 'M' WHEN c.relkind = 'f' THEN 'E' ELSE 'S' END AS kind," \
 	"   n.nspname, c.relname::text AS name, c.relkind::text AS sub" \
 	"  FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace" \
-	"  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')" \
+	"  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')" \
 	"    AND NOT EXISTS (SELECT 1 FROM owned WHERE owned.seq = c.oid)" \
 	"    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)" \
 	"  UNION ALL" \
@@ -64,12 +64,12 @@
 	"  SELECT classid, objid, classid AS nc, objid AS no FROM nodes" \
 	"  UNION ALL SELECT 'pg_class'::regclass, seq, 'pg_class'::regclass, tbl FROM owned" \
 	"  UNION ALL SELECT 'pg_type'::regclass, c.reltype, 'pg_class'::regclass, c.oid" \
-	"   FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm')" \
+	"   FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')" \
 	"  UNION ALL SELECT 'pg_class'::regclass, c.oid, 'pg_type'::regclass, c.reltype" \
 	"   FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace WHERE c.relkind = 'c'" \
 	"  UNION ALL SELECT 'pg_type'::regclass, t.typarray," \
-	"   CASE WHEN r.relkind IN ('r', 'p', 'v', 'm') THEN 'pg_class'::regclass ELSE 'pg_type'::regclass END," \
-	"   CASE WHEN r.relkind IN ('r', 'p', 'v', 'm') THEN r.oid ELSE t.oid END" \
+	"   CASE WHEN r.relkind IN ('r', 'p', 'v', 'm', 'f') THEN 'pg_class'::regclass ELSE 'pg_type'::regclass END," \
+	"   CASE WHEN r.relkind IN ('r', 'p', 'v', 'm', 'f') THEN r.oid ELSE t.oid END" \
 	"   FROM pg_type t JOIN nsp n ON n.oid = t.typnamespace LEFT JOIN pg_class r ON r.oid = t.typrelid" \
 	"   WHERE t.typarray <> 0" \
 	"  UNION ALL SELECT 'pg_type'::regclass, rg.rngmultitypid, 'pg_type'::regclass, rg.rngtypid" \
@@ -123,6 +123,7 @@ kind_rank(char kind)
 		case 'S':
 			return 4;
 		case 'R':
+		case 'E':
 			return 5;
 		case 'V':
 			return 6;

@@ -17,12 +17,6 @@
 #include "utils/builtins.h"
 #include "miscadmin.h"
 
-#define ACL_OF(aclexpr, ownerexpr) \
-	" (SELECT string_agg(coalesce(pg_get_userbyid(NULLIF(a.grantee, 0)), '') || '\x1f' ||" \
-	"   a.privilege_type || '\x1f' || a.is_grantable || '\x1e', '' ORDER BY a.grantee, a.privilege_type)" \
-	"   FROM aclexplode(" aclexpr ") a WHERE a.grantee <> " ownerexpr ") AS acl," \
-	" " aclexpr " IS NOT NULL AS has_acl"
-
 #define TYPE_SQL \
 	"SELECT t.typtype, quote_ident(n.nspname) || '.' || quote_ident(t.typname) AS qname," \
 	" pg_get_userbyid(t.typowner) AS owner, obj_description(t.oid, 'pg_type') AS comment," \
@@ -219,8 +213,8 @@ pgc_role_usable(const char *role, const char *what)
  * Owner and grants.  acl is aclexplode() of a non-default ACL, minus the
  * owner's own entries: reset to nothing for PUBLIC, then grant each entry.
  */
-static List *
-owner_acl(List *out, PgcRows *r, const char *kind, const char *what)
+List *
+pgc_owner_acl(List *out, PgcRows *r, const char *kind, const char *what)
 {
 	char	   *owner = pgc_get(r, 0, "owner");
 	char	   *acl = pgc_get(r, 0, "acl");
@@ -231,7 +225,8 @@ owner_acl(List *out, PgcRows *r, const char *kind, const char *what)
 	if (!pgc_get_bool(r, 0, "has_acl"))
 		return out;
 	out = lappend(out, psprintf("REVOKE ALL ON %s %s FROM PUBLIC",
-								strcmp(kind, "VIEW") == 0 || strcmp(kind, "MATERIALIZED VIEW") == 0 ?
+								strcmp(kind, "VIEW") == 0 || strcmp(kind, "MATERIALIZED VIEW") == 0 ||
+								strcmp(kind, "FOREIGN TABLE") == 0 ?
 								"TABLE" : strcmp(kind, "PROCEDURE") == 0 || strcmp(kind, "AGGREGATE") == 0 ?
 								"FUNCTION" : kind, what));
 	/* records: grantee \x1f privilege \x1f grantable \x1e */
@@ -249,7 +244,8 @@ owner_acl(List *out, PgcRows *r, const char *kind, const char *what)
 		grantee = pnstrdup(acl, f1 - acl);
 		priv = pnstrdup(f1 + 1, f2 - f1 - 1);
 		pgc_check_privilege(priv);
-		if (strcmp(kind, "VIEW") == 0 || strcmp(kind, "MATERIALIZED VIEW") == 0)
+		if (strcmp(kind, "VIEW") == 0 || strcmp(kind, "MATERIALIZED VIEW") == 0 ||
+			strcmp(kind, "FOREIGN TABLE") == 0)
 			on = "TABLE";
 		else if (strcmp(kind, "PROCEDURE") == 0 || strcmp(kind, "AGGREGATE") == 0)
 			on = "FUNCTION";
@@ -262,8 +258,8 @@ owner_acl(List *out, PgcRows *r, const char *kind, const char *what)
 	return out;
 }
 
-static List *
-comment_on(List *out, PgcRows *r, const char *kind, const char *what)
+List *
+pgc_comment_on(List *out, PgcRows *r, const char *kind, const char *what)
 {
 	char	   *c = pgc_get(r, 0, "comment");
 
@@ -314,16 +310,16 @@ type_sql(PGconn *conn, PgcObject *o)
 					out = lappend(out, psprintf("ALTER DOMAIN %s ADD CONSTRAINT %s %s", q,
 												quote_identifier(pgc_get(k, i, "conname")),
 												pgc_get(k, i, "def")));
-				out = comment_on(out, r, "DOMAIN", q);
-				return owner_acl(out, r, "DOMAIN", q);
+				out = pgc_comment_on(out, r, "DOMAIN", q);
+				return pgc_owner_acl(out, r, "DOMAIN", q);
 			}
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cannot clone type %s: base types need C functions", q)));
 	}
-	out = comment_on(out, r, "TYPE", q);
-	return owner_acl(out, r, "TYPE", q);
+	out = pgc_comment_on(out, r, "TYPE", q);
+	return pgc_owner_acl(out, r, "TYPE", q);
 }
 
 static List *
@@ -340,8 +336,8 @@ sequence_sql(PGconn *conn, PgcObject *o)
 								pgc_get(r, 0, "seqincrement"), pgc_get(r, 0, "seqmin"),
 								pgc_get(r, 0, "seqmax"), pgc_get(r, 0, "seqcache"),
 								pgc_get_bool(r, 0, "seqcycle") ? " CYCLE" : ""));
-	out = comment_on(out, r, "SEQUENCE", q);
-	return owner_acl(out, r, "SEQUENCE", q);
+	out = pgc_comment_on(out, r, "SEQUENCE", q);
+	return pgc_owner_acl(out, r, "SEQUENCE", q);
 }
 
 static void
@@ -421,8 +417,8 @@ function_sql(PGconn *conn, PgcObject *o)
 		out = lappend(out, aggregate_sql(conn, o, r));
 	else
 		out = lappend(out, pgc_get(r, 0, "def"));
-	out = comment_on(out, r, (char *) word, sig);
-	return owner_acl(out, r, (char *) word, sig);
+	out = pgc_comment_on(out, r, (char *) word, sig);
+	return pgc_owner_acl(out, r, (char *) word, sig);
 }
 
 static List *
@@ -475,8 +471,8 @@ view_sql(PGconn *conn, PgcObject *o, bool post_data, const PgcOptions *opts)
 										pgc_get(cols, i, "col"),
 										quote_literal_cstr(pgc_get(cols, i, "comment"))));
 	}
-	out = comment_on(out, r, (char *) word, q);
-	return owner_acl(out, r, (char *) word, q);
+	out = pgc_comment_on(out, r, (char *) word, q);
+	return pgc_owner_acl(out, r, (char *) word, q);
 }
 
 static List *
@@ -504,7 +500,7 @@ collation_sql(PGconn *conn, PgcObject *o)
 		appendStringInfoString(&b, ", deterministic = false");
 	appendStringInfoChar(&b, ')');
 	out = lappend(out, b.data);
-	out = comment_on(out, r, "COLLATION", q);
+	out = pgc_comment_on(out, r, "COLLATION", q);
 	if (pgc_get(r, 0, "owner") && pgc_role_usable(pgc_get(r, 0, "owner"), psprintf("owner of collation %s", q)))
 		out = lappend(out, psprintf("ALTER COLLATION %s OWNER TO %s", q,
 									quote_identifier(pgc_get(r, 0, "owner"))));
@@ -521,6 +517,8 @@ pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 		case 'D':
 		case 'X':
 			return pgc_tsearch_sql(conn, o);
+		case 'E':
+			return pgc_foreign_table_sql(conn, o);
 		case 'T':
 			return type_sql(conn, o);
 		case 'S':
@@ -645,6 +643,7 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 	switch (o->kind)
 	{
 		case 'R':
+		case 'E':
 		case 'V':
 		case 'M':
 		case 'S':
@@ -697,6 +696,8 @@ pgc_object_drop_sql(PgcObject *o)
 			return psprintf("DROP COLLATION IF EXISTS %s CASCADE", q);
 		case 'D':
 			return psprintf("DROP TEXT SEARCH DICTIONARY IF EXISTS %s CASCADE", q);
+		case 'E':
+			return psprintf("DROP FOREIGN TABLE IF EXISTS %s CASCADE", q);
 		case 'X':
 			return psprintf("DROP TEXT SEARCH CONFIGURATION IF EXISTS %s CASCADE", q);
 		default:
@@ -790,6 +791,6 @@ pgc_schema_header(PGconn *conn, const char *nspname)
 				 errdetail("Source server: %s.", pgc_conn_label(conn))));
 	q = pgc_get(r, 0, "qname");
 	out = lappend(out, psprintf("CREATE SCHEMA IF NOT EXISTS %s", q));
-	out = comment_on(out, r, "SCHEMA", q);
-	return owner_acl(out, r, "SCHEMA", q);
+	out = pgc_comment_on(out, r, "SCHEMA", q);
+	return pgc_owner_acl(out, r, "SCHEMA", q);
 }

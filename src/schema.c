@@ -115,7 +115,7 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, const PgcOptions
 
 	plan->schemas = schemas;
 	plan->functions_only = functions_only;
-	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDX" : opts->matviews ? "" : "M");
+	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXE" : opts->matviews ? "" : "M");
 
 	params[0] = pgc_names_literal(schemas);
 	r = pgc_query_params(conn, EXT_DEPS_SQL, 1, params);
@@ -193,6 +193,8 @@ kind_word(PgcObject *o)
 			return "TEXT SEARCH DICTIONARY";
 		case 'X':
 			return "TEXT SEARCH CONFIGURATION";
+		case 'E':
+			return "FOREIGN TABLE";
 		case 'T':
 			return "TYPE";
 		case 'S':

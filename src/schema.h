@@ -29,8 +29,8 @@ typedef struct PgcObject
 {
 	char		kind;			/* C collation, D text search dictionary, X text
 								 * search configuration, T type, S sequence, F
-								 * function/procedure, A aggregate, R table, V
-								 * view, M matview */
+								 * function/procedure, A aggregate, R table, E
+								 * foreign table, V view, M matview */
 	Oid			classid;		/* source catalog and OID */
 	Oid			objid;
 	char	   *oid;			/* objid as text */
@@ -116,7 +116,22 @@ extern char *pgc_names_literal(List *names);
 /* skip_kinds: kind letters left out, with everything that depends on them */
 extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds);
 
+/*
+ * The non-default ACL of an object, minus the owner's own entries, as
+ * "grantee \x1f privilege \x1f grantable \x1e" records (acl) and has_acl:
+ * what pgc_owner_acl() reads.
+ */
+#define ACL_OF(aclexpr, ownerexpr) \
+	" (SELECT string_agg(coalesce(pg_get_userbyid(NULLIF(a.grantee, 0)), '') || '\x1f' ||" \
+	"   a.privilege_type || '\x1f' || a.is_grantable || '\x1e', '' ORDER BY a.grantee, a.privilege_type)" \
+	"   FROM aclexplode(" aclexpr ") a WHERE a.grantee <> " ownerexpr ") AS acl," \
+	" " aclexpr " IS NOT NULL AS has_acl"
+
 /* objects.c: DDL of non-table objects */
+/* ALTER kind what OWNER TO, then its grants (columns owner, acl, has_acl of row 0) */
+extern List *pgc_owner_acl(List *out, PgcRows *r, const char *kind, const char *what);
+/* COMMENT ON kind what (column comment of row 0) */
+extern List *pgc_comment_on(List *out, PgcRows *r, const char *kind, const char *what);
 extern List *pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);
 extern List *pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);
 extern List *pgc_relation_rules(PGconn *conn, PgcObject *o);
@@ -126,6 +141,9 @@ extern List *pgc_schema_header(PGconn *conn, const char *nspname);
 /* ALTER DEFAULT PRIVILEGES of a schema, or database-wide ones (nspname NULL) */
 extern List *pgc_default_privileges(PGconn *conn, const char *nspname);
 extern bool pgc_role_usable(const char *role, const char *what);
+
+/* foreign.c: a foreign table's definition ('E') */
+extern List *pgc_foreign_table_sql(PGconn *conn, PgcObject *o);
 
 /* tsearch.c: text search dictionaries ('D') and configurations ('X') */
 extern List *pgc_tsearch_sql(PGconn *conn, PgcObject *o);

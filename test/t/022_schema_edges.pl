@@ -97,6 +97,36 @@ like(target_error($tgt, "SELECT pgclone.schema('$c', 'needext')"),
 	'missing extension: clear error');
 is(q_target($tgt, "SELECT count(*) FROM pg_namespace WHERE nspname = 'needext'"), '0', 'missing extension: nothing created');
 
+# foreign tables: definition only (server, options, column options, a
+# foreign partition), pg_dump identical; a server missing on the target is
+# a clear error before anything is created
+q_source($src, q{
+  CREATE FOREIGN DATA WRAPPER dummy; CREATE SERVER srv FOREIGN DATA WRAPPER dummy OPTIONS (host 'x');
+  CREATE SCHEMA fx;
+  CREATE FOREIGN TABLE fx.ft (id int OPTIONS (column_name 'ID') NOT NULL, "Na'me" text COLLATE "C" DEFAULT 'n',
+    v numeric(8,2), CONSTRAINT ft_v CHECK (v > 0)) SERVER srv OPTIONS (schema_name 'remote', table_name 'T''x');
+  COMMENT ON FOREIGN TABLE fx.ft IS 'remote data'; COMMENT ON COLUMN fx.ft.v IS 'value';
+  GRANT SELECT ON fx.ft TO PUBLIC;
+  CREATE TABLE fx.p (id int, at date) PARTITION BY RANGE (at);
+  CREATE TABLE fx.p_local PARTITION OF fx.p FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+  CREATE FOREIGN TABLE fx.p_remote PARTITION OF fx.p FOR VALUES FROM ('2020-01-01') TO ('2024-01-01')
+    SERVER srv OPTIONS (table_name 'old');
+  ALTER FOREIGN TABLE fx.p_remote ALTER COLUMN at OPTIONS (ADD column_name 'when');
+  CREATE VIEW fx.v AS SELECT id, "Na'me" FROM fx.ft;
+  INSERT INTO fx.p_local VALUES (1, '2024-05-05');
+});
+like(target_error($tgt, "SELECT pgclone.schema('$c', 'fx')"),
+	qr/42704: foreign table fx\.\w+ needs foreign server "srv", which does not exist on the target.*HINT:  Create the server/s,
+	'missing foreign server: clear error');
+is(q_target($tgt, "SELECT count(*) FROM pg_namespace WHERE nspname = 'fx'"), '0', 'missing foreign server: nothing created');
+q_target($tgt, "CREATE FOREIGN DATA WRAPPER dummy; CREATE SERVER srv FOREIGN DATA WRAPPER dummy OPTIONS (host 'y')");
+like(q_target($tgt, "SELECT pgclone.schema('$c', 'fx')"), qr/^OK: schema fx cloned \(2 tables, 1 views/, 'schema with foreign tables');
+dumps_equal('postgres', 'fx', 'foreign tables: pg_dump identical');
+is(q_target($tgt, 'SELECT * FROM fx.p_local'), '1|2024-05-05', 'the local partition has its rows');
+like(q_target($tgt, "SELECT pgclone.schema('$c', 'fx', true, '{\"conflict\": \"replace\"}')"), qr/^OK: schema fx cloned/,
+	'foreign tables: replace');
+dumps_equal('postgres', 'fx', 'foreign tables after replace: pg_dump identical');
+
 # masks in a schema clone are named per table
 q_source($src, q{
   CREATE SCHEMA m;

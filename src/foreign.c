@@ -1,0 +1,166 @@
+/*
+ * foreign.c — foreign tables of a schema (kind 'E' in the dependency sort).
+ *
+ * A foreign table holds no rows of its own: only its definition is cloned
+ * (columns with their FDW options, collations, defaults, NOT NULL, CHECK
+ * constraints, the server and table options, PARTITION OF for a foreign
+ * partition, comments, owner and grants), as pg_dump does without
+ * --include-foreign-data.  The server belongs to the database, not to the
+ * schema: it must exist on the target, else the clone stops with 42704
+ * before creating the table.  Option names and values are read raw and
+ * quoted here.
+ */
+#include "schema.h"
+
+#include "foreign/foreign.h"
+#include "utils/builtins.h"
+
+#define FTABLE_SQL \
+	"SELECT n.nspname, c.relname, s.srvname, pg_get_userbyid(c.relowner) AS owner," \
+	" obj_description(c.oid, 'pg_class') AS comment," \
+	ACL_OF("c.relacl", "c.relowner") "," \
+	" c.relispartition, pg_get_expr(c.relpartbound, c.oid) AS bound," \
+	" (SELECT count(*) FROM pg_inherits i WHERE i.inhrelid = c.oid) AS nparents," \
+	" (SELECT pn.nspname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent" \
+	"   JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid LIMIT 1) AS parent_nsp," \
+	" (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent" \
+	"   WHERE i.inhrelid = c.oid LIMIT 1) AS parent_rel" \
+	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace" \
+	" JOIN pg_foreign_table ft ON ft.ftrelid = c.oid" \
+	" JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE c.oid = $1::oid"
+
+#define FCOLS_SQL \
+	"SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull," \
+	" a.attgenerated, pg_get_expr(d.adbin, d.adrelid) AS defexpr, a.attislocal," \
+	" CASE WHEN a.attcollation <> t.typcollation THEN cn.nspname END AS collnsp," \
+	" CASE WHEN a.attcollation <> t.typcollation THEN co.collname END AS collname," \
+	" col_description(a.attrelid, a.attnum) AS comment" \
+	" FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid" \
+	" LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum" \
+	" LEFT JOIN pg_collation co ON co.oid = a.attcollation" \
+	" LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace" \
+	" WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+
+/* table options (attnum 0) and column options, in their stored order */
+#define FOPTIONS_SQL \
+	"SELECT 0 AS attnum, o.ord, o.name, o.value FROM pg_foreign_table ft" \
+	" CROSS JOIN LATERAL pg_options_to_table(ft.ftoptions) WITH ORDINALITY o(name, value, ord)" \
+	" WHERE ft.ftrelid = $1::oid" \
+	" UNION ALL SELECT a.attnum, o.ord, o.name, o.value FROM pg_attribute a" \
+	" CROSS JOIN LATERAL pg_options_to_table(a.attfdwoptions) WITH ORDINALITY o(name, value, ord)" \
+	" WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, 2"
+
+#define FCHECKS_SQL \
+	"SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint" \
+	" WHERE conrelid = $1::oid AND contype = 'c' AND conislocal ORDER BY conname"
+
+/* " OPTIONS (a 'x', b 'y')" for the options of attnum, or "" */
+static char *
+options_clause(PgcRows *o, int attnum)
+{
+	StringInfoData b;
+	int			i;
+
+	initStringInfo(&b);
+	for (i = 0; i < o->nrows; i++)
+	{
+		if (pgc_get_int(o, i, "attnum") != attnum)
+			continue;
+		appendStringInfo(&b, "%s%s %s", b.len ? ", " : " OPTIONS (",
+						 quote_identifier(pgc_get(o, i, "name")),
+						 pgc_get(o, i, "value") ? quote_literal_cstr(pgc_get(o, i, "value")) : "''");
+	}
+	if (b.len)
+		appendStringInfoChar(&b, ')');
+	return b.data;
+}
+
+static void
+append_column(StringInfo b, PgcRows *cols, int i, PgcRows *opts)
+{
+	char	   *def = pgc_get(cols, i, "defexpr");
+
+	appendStringInfo(b, "%s    %s %s%s", b->data[b->len - 1] == '(' ? "\n" : ",\n",
+					 quote_identifier(pgc_get(cols, i, "attname")), pgc_get(cols, i, "type"),
+					 options_clause(opts, pgc_get_int(cols, i, "attnum")));
+	if (pgc_get(cols, i, "collname"))
+		appendStringInfo(b, " COLLATE %s",
+						 pgc_qname(pgc_get(cols, i, "collnsp"), pgc_get(cols, i, "collname")));
+	if (def && pgc_get(cols, i, "attgenerated")[0] == 's')
+		appendStringInfo(b, " GENERATED ALWAYS AS (%s) STORED", def);
+	else if (def)
+		appendStringInfo(b, " DEFAULT %s", def);
+	if (pgc_get_bool(cols, i, "attnotnull"))
+		appendStringInfoString(b, " NOT NULL");
+}
+
+List *
+pgc_foreign_table_sql(PGconn *conn, PgcObject *o)
+{
+	const char *params[1] = {o->oid};
+	PgcRows    *r = pgc_query_params(conn, FTABLE_SQL, 1, params);
+	PgcRows    *cols;
+	PgcRows    *opts;
+	PgcRows    *checks;
+	char	   *q;
+	char	   *server;
+	StringInfoData b;
+	List	   *out;
+	int			i;
+
+	if (r->nrows != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("source foreign table with OID %s disappeared", o->oid)));
+	q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "relname"));
+	server = pgc_get(r, 0, "srvname");
+	if (!OidIsValid(get_foreign_server_oid(server, true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("foreign table %s needs foreign server \"%s\", which does not exist on the target",
+						q, server),
+				 errhint("Create the server (and its user mappings) on the target first.")));
+	if (pgc_get_int(r, 0, "nparents") > 0 && !pgc_get_bool(r, 0, "relispartition"))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot clone foreign table %s: it inherits from another table", q)));
+
+	cols = pgc_query_params(conn, FCOLS_SQL, 1, params);
+	opts = pgc_query_params(conn, FOPTIONS_SQL, 1, params);
+	checks = pgc_query_params(conn, FCHECKS_SQL, 1, params);
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "CREATE FOREIGN TABLE %s", q);
+	if (pgc_get_bool(r, 0, "relispartition"))
+		appendStringInfo(&b, " PARTITION OF %s %s",
+						 pgc_qname(pgc_get(r, 0, "parent_nsp"), pgc_get(r, 0, "parent_rel")),
+						 pgc_get(r, 0, "bound"));
+	else
+	{
+		appendStringInfoString(&b, " (");
+		for (i = 0; i < cols->nrows; i++)
+			append_column(&b, cols, i, opts);
+		appendStringInfoString(&b, "\n)");
+	}
+	appendStringInfo(&b, " SERVER %s%s", quote_identifier(server), options_clause(opts, 0));
+	out = list_make1(b.data);
+
+	for (i = 0; i < cols->nrows; i++)
+	{
+		char	   *col = pgc_qident(pgc_get(cols, i, "attname"));
+		char	   *colopts = options_clause(opts, pgc_get_int(cols, i, "attnum"));
+
+		/* a partition's columns come from its parent: its own options follow */
+		if (pgc_get_bool(r, 0, "relispartition") && colopts[0])
+			out = lappend(out, psprintf("ALTER FOREIGN TABLE %s ALTER COLUMN %s%s", q, col, colopts));
+		if (pgc_get(cols, i, "comment"))
+			out = lappend(out, psprintf("COMMENT ON COLUMN %s.%s IS %s", q, col,
+										quote_literal_cstr(pgc_get(cols, i, "comment"))));
+	}
+	for (i = 0; i < checks->nrows; i++)
+		out = lappend(out, psprintf("ALTER FOREIGN TABLE %s ADD CONSTRAINT %s %s", q,
+									pgc_qident(pgc_get(checks, i, "conname")),
+									pgc_get(checks, i, "def")));
+	out = pgc_comment_on(out, r, "FOREIGN TABLE", q);
+	return pgc_owner_acl(out, r, "FOREIGN TABLE", q);
+}
