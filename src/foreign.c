@@ -120,6 +120,11 @@ pgc_foreign_table_sql(PGconn *conn, PgcObject *o)
 				 errmsg("foreign table %s needs foreign server \"%s\", which does not exist on the target",
 						q, server),
 				 errhint("Create the server (and its user mappings) on the target first.")));
+	if (pgc_get_bool(r, 0, "relispartition") &&
+		(pgc_get(r, 0, "parent_rel") == NULL || pgc_get(r, 0, "bound") == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("source foreign table %s is a partition without a parent or bound", q)));
 	if (pgc_get_int(r, 0, "nparents") > 0 && !pgc_get_bool(r, 0, "relispartition"))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
