@@ -3,7 +3,7 @@
  *
  * Each object that gets its own CREATE is a node: collations, text search
  * dictionaries and configurations, types, standalone sequences, functions,
- * aggregates, tables, foreign tables, views and matviews.  Catalog rows
+ * aggregates, operators, tables, foreign tables, views and matviews.  Catalog rows
  * that belong to a node (a column default, a view's _RETURN rule, a table's
  * row type, an owned sequence, an array or multirange type, a domain
  * constraint) are mapped to it, so every pg_depend row between two of them
@@ -53,6 +53,10 @@
 	"  SELECT 'pg_ts_config'::regclass::oid, c.oid, 'X', n.nspname, c.cfgname::text, ''" \
 	"  FROM pg_ts_config c JOIN nsp n ON n.oid = c.cfgnamespace" \
 	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_config'::regclass AND ext.objid = c.oid)" \
+	"  UNION ALL" \
+	"  SELECT 'pg_operator'::regclass::oid, o.oid, 'O', n.nspname, o.oprname::text, o.oprkind::text" \
+	"  FROM pg_operator o JOIN nsp n ON n.oid = o.oprnamespace WHERE o.oprcode <> 0" \
+	"    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)" \
 	"  UNION ALL" \
 	"  SELECT 'pg_proc'::regclass::oid, p.oid, CASE WHEN p.prokind = 'a' THEN 'A' ELSE 'F' END," \
 	"   n.nspname, p.proname::text, p.prokind::text" \
@@ -119,6 +123,7 @@ kind_rank(char kind)
 		case 'F':
 			return 2;
 		case 'A':
+		case 'O':
 			return 3;
 		case 'S':
 			return 4;

@@ -519,6 +519,8 @@ pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 			return pgc_tsearch_sql(conn, o);
 		case 'E':
 			return pgc_foreign_table_sql(conn, o);
+		case 'O':
+			return pgc_operator_sql(conn, o);
 		case 'T':
 			return type_sql(conn, o);
 		case 'S':
@@ -655,6 +657,8 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 			return local_named("pg_collation", "collnamespace", "collname", o);
 		case 'D':
 			return local_named("pg_ts_dict", "dictnamespace", "dictname", o);
+		case 'O':
+			return pgc_operator_exists_locally(conn, o);
 		case 'X':
 			return local_named("pg_ts_config", "cfgnamespace", "cfgname", o);
 		default:
@@ -678,7 +682,7 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 }
 
 char *
-pgc_object_drop_sql(PgcObject *o)
+pgc_object_drop_sql(PGconn *conn, PgcObject *o)
 {
 	char	   *q = pgc_qname(o->nspname, o->name);
 
@@ -698,6 +702,8 @@ pgc_object_drop_sql(PgcObject *o)
 			return psprintf("DROP TEXT SEARCH DICTIONARY IF EXISTS %s CASCADE", q);
 		case 'E':
 			return psprintf("DROP FOREIGN TABLE IF EXISTS %s CASCADE", q);
+		case 'O':
+			return pgc_operator_drop_sql(conn, o);
 		case 'X':
 			return psprintf("DROP TEXT SEARCH CONFIGURATION IF EXISTS %s CASCADE", q);
 		default:

@@ -115,7 +115,7 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, const PgcOptions
 
 	plan->schemas = schemas;
 	plan->functions_only = functions_only;
-	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXE" : opts->matviews ? "" : "M");
+	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXEO" : opts->matviews ? "" : "M");
 
 	params[0] = pgc_names_literal(schemas);
 	r = pgc_query_params(conn, EXT_DEPS_SQL, 1, params);
@@ -195,6 +195,8 @@ kind_word(PgcObject *o)
 			return "TEXT SEARCH CONFIGURATION";
 		case 'E':
 			return "FOREIGN TABLE";
+		case 'O':
+			return "OPERATOR";
 		case 'T':
 			return "TYPE";
 		case 'S':
@@ -232,8 +234,8 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 			ereport(NOTICE, (errmsg("target %s %s already exists, skipping", kind_word(o), q)));
 			return false;
 		case PGC_CONFLICT_REPLACE:
-			if (pgc_object_drop_sql(o))
-				pgc_local_exec(pgc_object_drop_sql(o));
+			if (pgc_object_drop_sql(conn, o))
+				pgc_local_exec(pgc_object_drop_sql(conn, o));
 			else if (o->kind == 'A')
 			{
 				/* aggregates have no OR REPLACE of their own text here */
@@ -243,6 +245,12 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 			}
 			break;
 		case PGC_CONFLICT_RENAME:
+			if (o->kind == 'O')
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("target operator %s already exists, and operators cannot be renamed",
+								pgc_qname(o->nspname, o->name)),
+						 errhint("Use the \"conflict\" option \"replace\" or \"skip\".")));
 			if (o->kind == 'F' || o->kind == 'A')
 			{
 				const char *params[1] = {o->oid};
@@ -405,7 +413,7 @@ drop_existing(PGconn *conn, PgcClonePlan *plan)
 		else if (o->kind == 'R')
 			pgc_plan_exec(list_make1(psprintf("DROP TABLE IF EXISTS %s CASCADE", pgc_qname(o->nspname, o->name))));
 		else
-			pgc_plan_exec(list_make1(pgc_object_drop_sql(o)));
+			pgc_plan_exec(list_make1(pgc_object_drop_sql(conn, o)));
 	}
 }
 

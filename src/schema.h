@@ -29,8 +29,8 @@ typedef struct PgcObject
 {
 	char		kind;			/* C collation, D text search dictionary, X text
 								 * search configuration, T type, S sequence, F
-								 * function/procedure, A aggregate, R table, E
-								 * foreign table, V view, M matview */
+								 * function/procedure, A aggregate, O operator, R
+								 * table, E foreign table, V view, M matview */
 	Oid			classid;		/* source catalog and OID */
 	Oid			objid;
 	char	   *oid;			/* objid as text */
@@ -136,11 +136,16 @@ extern List *pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *o
 extern List *pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);
 extern List *pgc_relation_rules(PGconn *conn, PgcObject *o);
 extern bool pgc_object_exists_locally(PGconn *conn, PgcObject *o);
-extern char *pgc_object_drop_sql(PgcObject *o);
+extern char *pgc_object_drop_sql(PGconn *conn, PgcObject *o);
 extern List *pgc_schema_header(PGconn *conn, const char *nspname);
 /* ALTER DEFAULT PRIVILEGES of a schema, or database-wide ones (nspname NULL) */
 extern List *pgc_default_privileges(PGconn *conn, const char *nspname);
 extern bool pgc_role_usable(const char *role, const char *what);
+
+/* operator.c: operators ('O') */
+extern List *pgc_operator_sql(PGconn *conn, PgcObject *o);
+extern bool pgc_operator_exists_locally(PGconn *conn, PgcObject *o);
+extern char *pgc_operator_drop_sql(PGconn *conn, PgcObject *o);
 
 /* foreign.c: a foreign table's definition ('E') */
 extern List *pgc_foreign_table_sql(PGconn *conn, PgcObject *o);

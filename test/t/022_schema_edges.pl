@@ -127,6 +127,20 @@ like(q_target($tgt, "SELECT pgclone.schema('$c', 'fx', true, '{\"conflict\": \"r
 	'foreign tables: replace');
 dumps_equal('postgres', 'fx', 'foreign tables after replace: pg_dump identical');
 
+# an operator cannot be renamed: "rename" says so; "replace" re-creates it
+q_source($src, q{
+  CREATE SCHEMA ops;
+  CREATE FUNCTION ops.twice(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2 * $1';
+  CREATE OPERATOR ops.!! (FUNCTION = ops.twice, RIGHTARG = int);
+});
+like(q_target($tgt, "SELECT pgclone.schema('$c', 'ops')"), qr/^OK: schema ops cloned/, 'schema with an operator');
+like(target_error($tgt, "SELECT pgclone.schema('$c', 'ops', true, '{\"conflict\": \"rename\"}')"),
+	qr/0A000: target operator ops\."!!" already exists, and operators cannot be renamed/, 'operator rename: clear error');
+like(q_target($tgt, "SELECT pgclone.schema('$c', 'ops', true, '{\"conflict\": \"replace\"}')"), qr/^OK: schema ops cloned/,
+	'operator replace');
+is(q_target($tgt, 'SELECT OPERATOR(ops.!!) 21'), '42', 'the operator works on the target');
+dumps_equal('postgres', 'ops', 'operators: pg_dump identical');
+
 # masks in a schema clone are named per table
 q_source($src, q{
   CREATE SCHEMA m;

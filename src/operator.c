@@ -1,0 +1,144 @@
+/*
+ * operator.c — operators of a schema (kind 'O' in the dependency sort).
+ *
+ * An operator comes after the function that implements it and the types it
+ * takes (pg_depend), and before the views and constraints that use it.  A
+ * COMMUTATOR or NEGATOR not created yet is made a shell by CREATE OPERATOR
+ * and filled in when its own turn comes, as in a pg_dump restore; shells on
+ * the source (never defined) are not cloned.  Operator names are not
+ * identifiers and cannot be quoted: a name from the source must consist of
+ * operator characters only.  Operator classes and families are not cloned.
+ */
+#include "schema.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+
+#define OPERATOR_SQL \
+	"SELECT n.nspname, o.oprname, o.oprkind," \
+	" CASE WHEN o.oprleft <> 0 THEN format_type(o.oprleft, NULL) END AS lt," \
+	" CASE WHEN o.oprright <> 0 THEN format_type(o.oprright, NULL) END AS rt," \
+	" fn.nspname AS fnsp, f.proname AS fname," \
+	" cn.nspname AS cnsp, c.oprname AS cname, nn.nspname AS nnsp, ng.oprname AS nname," \
+	" rn.nspname AS rnsp, r.proname AS rname, jn.nspname AS jnsp, j.proname AS jname," \
+	" o.oprcanhash, o.oprcanmerge, pg_get_userbyid(o.oprowner) AS owner," \
+	" obj_description(o.oid, 'pg_operator') AS comment" \
+	" FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace" \
+	" JOIN pg_proc f ON f.oid = o.oprcode JOIN pg_namespace fn ON fn.oid = f.pronamespace" \
+	" LEFT JOIN pg_operator c ON c.oid = o.oprcom LEFT JOIN pg_namespace cn ON cn.oid = c.oprnamespace" \
+	" LEFT JOIN pg_operator ng ON ng.oid = o.oprnegate LEFT JOIN pg_namespace nn ON nn.oid = ng.oprnamespace" \
+	" LEFT JOIN pg_proc r ON r.oid = o.oprrest LEFT JOIN pg_namespace rn ON rn.oid = r.pronamespace" \
+	" LEFT JOIN pg_proc j ON j.oid = o.oprjoin LEFT JOIN pg_namespace jn ON jn.oid = j.pronamespace" \
+	" WHERE o.oid = $1::oid"
+
+/* schema.op, with the name checked: it is spliced in unquoted */
+static char *
+operator_name(const char *nsp, const char *op)
+{
+	if (op[0] == '\0' || strlen(op) >= NAMEDATALEN ||
+		strspn(op, "+-*/<>=~!@#%^&|`?") != strlen(op))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("source returned an invalid operator name \"%s\"", op)));
+	return psprintf("%s.%s", quote_identifier(nsp), op);
+}
+
+/* "schema.op (left, right)" with NONE for a prefix operator's left side */
+static char *
+operator_signature(PgcRows *r)
+{
+	char	   *lt = pgc_get(r, 0, "lt");
+	char	   *rt = pgc_get(r, 0, "rt");
+
+	return psprintf("%s (%s, %s)", operator_name(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "oprname")),
+					lt ? lt : "NONE", rt ? rt : "NONE");
+}
+
+static PgcRows *
+operator_row(PGconn *conn, PgcObject *o)
+{
+	const char *params[1] = {o->oid};
+	PgcRows    *r = pgc_query_params(conn, OPERATOR_SQL, 1, params);
+
+	if (r->nrows != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("source operator with OID %s disappeared", o->oid)));
+	return r;
+}
+
+List *
+pgc_operator_sql(PGconn *conn, PgcObject *o)
+{
+	PgcRows    *r = operator_row(conn, o);
+	char	   *sig = operator_signature(r);
+	StringInfoData b;
+	List	   *out;
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "CREATE OPERATOR %s (FUNCTION = %s",
+					 operator_name(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "oprname")),
+					 pgc_qname(pgc_get(r, 0, "fnsp"), pgc_get(r, 0, "fname")));
+	if (pgc_get(r, 0, "lt"))
+		appendStringInfo(&b, ", LEFTARG = %s", pgc_get(r, 0, "lt"));
+	if (pgc_get(r, 0, "rt"))
+		appendStringInfo(&b, ", RIGHTARG = %s", pgc_get(r, 0, "rt"));
+	if (pgc_get(r, 0, "cname"))
+		appendStringInfo(&b, ", COMMUTATOR = OPERATOR(%s)",
+						 operator_name(pgc_get(r, 0, "cnsp"), pgc_get(r, 0, "cname")));
+	if (pgc_get(r, 0, "nname"))
+		appendStringInfo(&b, ", NEGATOR = OPERATOR(%s)",
+						 operator_name(pgc_get(r, 0, "nnsp"), pgc_get(r, 0, "nname")));
+	if (pgc_get(r, 0, "rname"))
+		appendStringInfo(&b, ", RESTRICT = %s", pgc_qname(pgc_get(r, 0, "rnsp"), pgc_get(r, 0, "rname")));
+	if (pgc_get(r, 0, "jname"))
+		appendStringInfo(&b, ", JOIN = %s", pgc_qname(pgc_get(r, 0, "jnsp"), pgc_get(r, 0, "jname")));
+	if (pgc_get_bool(r, 0, "oprcanhash"))
+		appendStringInfoString(&b, ", HASHES");
+	if (pgc_get_bool(r, 0, "oprcanmerge"))
+		appendStringInfoString(&b, ", MERGES");
+	appendStringInfoChar(&b, ')');
+	out = list_make1(b.data);
+	if (pgc_get(r, 0, "comment"))
+		out = lappend(out, psprintf("COMMENT ON OPERATOR %s IS %s", sig,
+									quote_literal_cstr(pgc_get(r, 0, "comment"))));
+	if (pgc_role_usable(pgc_get(r, 0, "owner"), psprintf("owner of operator %s", sig)))
+		out = lappend(out, psprintf("ALTER OPERATOR %s OWNER TO %s", sig,
+									quote_identifier(pgc_get(r, 0, "owner"))));
+	return out;
+}
+
+/* Is the operator (not a shell) already here, with the same argument types? */
+bool
+pgc_operator_exists_locally(PGconn *conn, PgcObject *o)
+{
+	PgcRows    *r = operator_row(conn, o);
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	int			i;
+	const char *cols[4] = {"nspname", "oprname", "lt", "rt"};
+
+	for (i = 0; i < 4; i++)
+	{
+		char	   *v = pgc_get(r, 0, cols[i]);
+
+		values[i] = v ? CStringGetTextDatum(v) : (Datum) 0;
+		nulls[i] = v ? ' ' : 'n';
+	}
+	if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_operator o"
+							  " WHERE o.oprnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident($1))"
+							  " AND o.oprname = $2 AND o.oprcode <> 0"
+							  " AND o.oprleft = coalesce(pg_catalog.to_regtype($3), 0)"
+							  " AND o.oprright = coalesce(pg_catalog.to_regtype($4), 0)",
+							  4, argtypes, values, nulls, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pgclone: local operator lookup failed");
+	return SPI_processed > 0;
+}
+
+char *
+pgc_operator_drop_sql(PGconn *conn, PgcObject *o)
+{
+	return psprintf("DROP OPERATOR IF EXISTS %s CASCADE", operator_signature(operator_row(conn, o)));
+}
