@@ -3,10 +3,11 @@
  *
  * Each object that gets its own CREATE is a node: collations, text search
  * dictionaries and configurations, types, standalone sequences, functions,
- * aggregates, operators, tables, foreign tables, views and matviews.  Catalog rows
+ * aggregates, operators, operator families and classes, tables, foreign
+ * tables, views and matviews.  Catalog rows
  * that belong to a node (a column default, a view's _RETURN rule, a table's
  * row type, an owned sequence, an array or multirange type, a domain
- * constraint) are mapped to it, so every pg_depend row between two of them
+ * constraint, an operator class's pg_amop/pg_amproc rows) are mapped to it, so every pg_depend row between two of them
  * becomes an edge.  Constraints, indexes, triggers and policies of tables are
  * created after the data and do not take part.  Kahn's algorithm then emits
  * the objects, preferring at each step the lowest kind rank and then the
@@ -58,6 +59,14 @@
 	"  FROM pg_operator o JOIN nsp n ON n.oid = o.oprnamespace WHERE o.oprcode <> 0" \
 	"    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)" \
 	"  UNION ALL" \
+	"  SELECT 'pg_opfamily'::regclass::oid, f.oid, 'Y', n.nspname, f.opfname::text, ''" \
+	"  FROM pg_opfamily f JOIN nsp n ON n.oid = f.opfnamespace" \
+	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opfamily'::regclass AND ext.objid = f.oid)" \
+	"  UNION ALL" \
+	"  SELECT 'pg_opclass'::regclass::oid, c.oid, 'Z', n.nspname, c.opcname::text, ''" \
+	"  FROM pg_opclass c JOIN nsp n ON n.oid = c.opcnamespace" \
+	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opclass'::regclass AND ext.objid = c.oid)" \
+	"  UNION ALL" \
 	"  SELECT 'pg_proc'::regclass::oid, p.oid, CASE WHEN p.prokind = 'a' THEN 'A' ELSE 'F' END," \
 	"   n.nspname, p.proname::text, p.prokind::text" \
 	"  FROM pg_proc p JOIN nsp n ON n.oid = p.pronamespace" \
@@ -83,6 +92,9 @@
 	"  UNION ALL SELECT 'pg_rewrite'::regclass, rw.oid, 'pg_class'::regclass, rw.ev_class" \
 	"   FROM pg_rewrite rw JOIN pg_class c ON c.oid = rw.ev_class JOIN nsp n ON n.oid = c.relnamespace" \
 	"   WHERE rw.rulename = '_RETURN'" \
+	"  UNION ALL SELECT d.classid, d.objid, d.refclassid, d.refobjid FROM pg_depend d" \
+	"   WHERE d.classid IN ('pg_amop'::regclass, 'pg_amproc'::regclass) AND d.deptype IN ('a', 'i')" \
+	"     AND d.refclassid IN ('pg_opclass'::regclass, 'pg_opfamily'::regclass)" \
 	"  UNION ALL SELECT 'pg_constraint'::regclass, k.oid, 'pg_type'::regclass, k.contypid" \
 	"   FROM pg_constraint k JOIN pg_type t ON t.oid = k.contypid JOIN nsp n ON n.oid = t.typnamespace" \
 	"   WHERE k.contypid <> 0)"
@@ -124,6 +136,8 @@ kind_rank(char kind)
 			return 2;
 		case 'A':
 		case 'O':
+		case 'Y':
+		case 'Z':
 			return 3;
 		case 'S':
 			return 4;

@@ -521,6 +521,9 @@ pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 			return pgc_foreign_table_sql(conn, o);
 		case 'O':
 			return pgc_operator_sql(conn, o);
+		case 'Y':
+		case 'Z':
+			return pgc_opclass_sql(conn, o);
 		case 'T':
 			return type_sql(conn, o);
 		case 'S':
@@ -659,6 +662,10 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 			return local_named("pg_ts_dict", "dictnamespace", "dictname", o);
 		case 'O':
 			return pgc_operator_exists_locally(conn, o);
+		case 'Y':
+			return local_named("pg_opfamily", "opfnamespace", "opfname", o);
+		case 'Z':
+			return local_named("pg_opclass", "opcnamespace", "opcname", o);
 		case 'X':
 			return local_named("pg_ts_config", "cfgnamespace", "cfgname", o);
 		default:
@@ -704,6 +711,9 @@ pgc_object_drop_sql(PGconn *conn, PgcObject *o)
 			return psprintf("DROP FOREIGN TABLE IF EXISTS %s CASCADE", q);
 		case 'O':
 			return pgc_operator_drop_sql(conn, o);
+		case 'Y':
+		case 'Z':
+			return psprintf("DROP %s CASCADE", pgc_opclass_label(conn, o));
 		case 'X':
 			return psprintf("DROP TEXT SEARCH CONFIGURATION IF EXISTS %s CASCADE", q);
 		default:

@@ -7,7 +7,7 @@
  * and filled in when its own turn comes, as in a pg_dump restore; shells on
  * the source (never defined) are not cloned.  Operator names are not
  * identifiers and cannot be quoted: a name from the source must consist of
- * operator characters only.  Operator classes and families are not cloned.
+ * operator characters only.
  */
 #include "schema.h"
 
@@ -33,8 +33,8 @@
 	" WHERE o.oid = $1::oid"
 
 /* schema.op, with the name checked: it is spliced in unquoted */
-static char *
-operator_name(const char *nsp, const char *op)
+char *
+pgc_operator_name(const char *nsp, const char *op)
 {
 	if (op[0] == '\0' || strlen(op) >= NAMEDATALEN ||
 		strspn(op, "+-*/<>=~!@#%^&|`?") != strlen(op))
@@ -51,7 +51,7 @@ operator_signature(PgcRows *r)
 	char	   *lt = pgc_get(r, 0, "lt");
 	char	   *rt = pgc_get(r, 0, "rt");
 
-	return psprintf("%s (%s, %s)", operator_name(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "oprname")),
+	return psprintf("%s (%s, %s)", pgc_operator_name(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "oprname")),
 					lt ? lt : "NONE", rt ? rt : "NONE");
 }
 
@@ -78,7 +78,7 @@ pgc_operator_sql(PGconn *conn, PgcObject *o)
 
 	initStringInfo(&b);
 	appendStringInfo(&b, "CREATE OPERATOR %s (FUNCTION = %s",
-					 operator_name(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "oprname")),
+					 pgc_operator_name(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "oprname")),
 					 pgc_qname(pgc_get(r, 0, "fnsp"), pgc_get(r, 0, "fname")));
 	if (pgc_get(r, 0, "lt"))
 		appendStringInfo(&b, ", LEFTARG = %s", pgc_get(r, 0, "lt"));
@@ -86,10 +86,10 @@ pgc_operator_sql(PGconn *conn, PgcObject *o)
 		appendStringInfo(&b, ", RIGHTARG = %s", pgc_get(r, 0, "rt"));
 	if (pgc_get(r, 0, "cname"))
 		appendStringInfo(&b, ", COMMUTATOR = OPERATOR(%s)",
-						 operator_name(pgc_get(r, 0, "cnsp"), pgc_get(r, 0, "cname")));
+						 pgc_operator_name(pgc_get(r, 0, "cnsp"), pgc_get(r, 0, "cname")));
 	if (pgc_get(r, 0, "nname"))
 		appendStringInfo(&b, ", NEGATOR = OPERATOR(%s)",
-						 operator_name(pgc_get(r, 0, "nnsp"), pgc_get(r, 0, "nname")));
+						 pgc_operator_name(pgc_get(r, 0, "nnsp"), pgc_get(r, 0, "nname")));
 	if (pgc_get(r, 0, "rname"))
 		appendStringInfo(&b, ", RESTRICT = %s", pgc_qname(pgc_get(r, 0, "rnsp"), pgc_get(r, 0, "rname")));
 	if (pgc_get(r, 0, "jname"))

@@ -115,7 +115,7 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, const PgcOptions
 
 	plan->schemas = schemas;
 	plan->functions_only = functions_only;
-	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXEO" : opts->matviews ? "" : "M");
+	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXEOYZ" : opts->matviews ? "" : "M");
 
 	params[0] = pgc_names_literal(schemas);
 	r = pgc_query_params(conn, EXT_DEPS_SQL, 1, params);
@@ -197,6 +197,10 @@ kind_word(PgcObject *o)
 			return "FOREIGN TABLE";
 		case 'O':
 			return "OPERATOR";
+		case 'Y':
+			return "OPERATOR FAMILY";
+		case 'Z':
+			return "OPERATOR CLASS";
 		case 'T':
 			return "TYPE";
 		case 'S':
@@ -251,7 +255,10 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 						 errmsg("target operator %s already exists, and operators cannot be renamed",
 								pgc_qname(o->nspname, o->name)),
 						 errhint("Use the \"conflict\" option \"replace\" or \"skip\".")));
-			if (o->kind == 'F' || o->kind == 'A')
+			if (o->kind == 'Y' || o->kind == 'Z')
+				pgc_local_exec(psprintf("ALTER %s RENAME TO %s", pgc_opclass_label(conn, o),
+										quote_identifier(psprintf("%s_old", o->name))));
+			else if (o->kind == 'F' || o->kind == 'A')
 			{
 				const char *params[1] = {o->oid};
 				PgcRows    *r = pgc_query_params(conn,

@@ -29,8 +29,9 @@ typedef struct PgcObject
 {
 	char		kind;			/* C collation, D text search dictionary, X text
 								 * search configuration, T type, S sequence, F
-								 * function/procedure, A aggregate, O operator, R
-								 * table, E foreign table, V view, M matview */
+								 * function/procedure, A aggregate, O operator, Y
+								 * operator family, Z operator class, R table, E
+								 * foreign table, V view, M matview */
 	Oid			classid;		/* source catalog and OID */
 	Oid			objid;
 	char	   *oid;			/* objid as text */
@@ -142,10 +143,15 @@ extern List *pgc_schema_header(PGconn *conn, const char *nspname);
 extern List *pgc_default_privileges(PGconn *conn, const char *nspname);
 extern bool pgc_role_usable(const char *role, const char *what);
 
-/* operator.c: operators ('O') */
+/* operator.c: operators ('O'); "schema.op", the name checked (it cannot be quoted) */
+extern char *pgc_operator_name(const char *nsp, const char *op);
 extern List *pgc_operator_sql(PGconn *conn, PgcObject *o);
 extern bool pgc_operator_exists_locally(PGconn *conn, PgcObject *o);
 extern char *pgc_operator_drop_sql(PGconn *conn, PgcObject *o);
+
+/* opclass.c: operator families ('Y') and classes ('Z') */
+extern List *pgc_opclass_sql(PGconn *conn, PgcObject *o);
+extern char *pgc_opclass_label(PGconn *conn, PgcObject *o);
 
 /* foreign.c: a foreign table's definition ('E') */
 extern List *pgc_foreign_table_sql(PGconn *conn, PgcObject *o);

@@ -93,7 +93,7 @@ $src->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $src->conn
 	'fixture loaded into a second source database');
 my $cfx = src_conninfo($src, 'fx');
 like(q_target($tgt, "SELECT pgclone.database_create('$cfx', 'fxcopy', true, '{\"triggers\": true}')"),
-	qr/^OK: database fxcopy created and cloned \(2 schemas, 16 tables, 8 views, 2 materialized views, 14 functions, 6 types, 1 sequences, \d+ rows\)$/,
+	qr/^OK: database fxcopy created and cloned \(2 schemas, 16 tables, 8 views, 2 materialized views, 17 functions, 6 types, 1 sequences, \d+ rows\)$/,
 	'database_create of the fixture');
 @dump = ('--no-owner', '--no-privileges', '-n', 'sales', '-n', 'public');
 is(dump_schema($tgt, 'fxcopy', @dump), dump_schema($src, 'fx', @dump), 'fixture database: pg_dump identical');

@@ -132,6 +132,9 @@ q_source($src, q{
   CREATE SCHEMA ops;
   CREATE FUNCTION ops.twice(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2 * $1';
   CREATE OPERATOR ops.!! (FUNCTION = ops.twice, RIGHTARG = int);
+  CREATE FUNCTION ops.rev_cmp(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT btint4cmp($2, $1)';
+  CREATE OPERATOR CLASS ops.int_rev FOR TYPE int USING btree AS
+    OPERATOR 1 >, OPERATOR 2 >=, OPERATOR 3 =, OPERATOR 4 <=, OPERATOR 5 <, FUNCTION 1 ops.rev_cmp(int, int);
 });
 like(q_target($tgt, "SELECT pgclone.schema('$c', 'ops')"), qr/^OK: schema ops cloned/, 'schema with an operator');
 like(target_error($tgt, "SELECT pgclone.schema('$c', 'ops', true, '{\"conflict\": \"rename\"}')"),
@@ -139,6 +142,14 @@ like(target_error($tgt, "SELECT pgclone.schema('$c', 'ops', true, '{\"conflict\"
 like(q_target($tgt, "SELECT pgclone.schema('$c', 'ops', true, '{\"conflict\": \"replace\"}')"), qr/^OK: schema ops cloned/,
 	'operator replace');
 is(q_target($tgt, 'SELECT OPERATOR(ops.!!) 21'), '42', 'the operator works on the target');
+q_source($src, 'DROP OPERATOR ops.!! (NONE, int)');
+like(q_target($tgt, "SELECT pgclone.schema('$c', 'ops', true, '{\"conflict\": \"rename\"}')"), qr/^OK: schema ops cloned/,
+	'operator class and family: rename');
+is(q_target($tgt, q{SELECT string_agg(opcname, ',' ORDER BY opcname) || ' ' || (SELECT string_agg(opfname, ',' ORDER BY opfname)
+  FROM pg_opfamily WHERE opfnamespace = 'ops'::regnamespace) FROM pg_opclass WHERE opcnamespace = 'ops'::regnamespace}),
+	'int_rev,int_rev_old int_rev,int_rev_old', 'renamed class and family beside the new ones');
+q_target($tgt, 'DROP SCHEMA ops CASCADE');
+q_target($tgt, "SELECT pgclone.schema('$c', 'ops')");
 dumps_equal('postgres', 'ops', 'operators: pg_dump identical');
 
 # masks in a schema clone are named per table
