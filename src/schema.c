@@ -900,6 +900,8 @@ pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 	plan = pgc_plan_read(conn, schemas, functions_only, opts);
 	plan->whole_database = whole;
 	pgc_plan_run(conn, plan, data, opts);
+	if (whole)
+		(void) pgc_clone_large_objects(conn, data, opts->conflict);
 	if (functions_only)
 		result = psprintf("%d functions", plan->counts['F'] + plan->counts['A']);
 	else

@@ -153,6 +153,9 @@ extern char *pgc_operator_drop_sql(PGconn *conn, PgcObject *o);
 extern List *pgc_opclass_sql(PGconn *conn, PgcObject *o);
 extern char *pgc_opclass_label(PGconn *conn, PgcObject *o);
 
+/* largeobj.c: every large object of the source, OIDs kept (database()) */
+extern int	pgc_clone_large_objects(PGconn *conn, bool data, PgcConflict mode);
+
 /* foreign.c: a foreign table's definition ('E') */
 extern List *pgc_foreign_table_sql(PGconn *conn, PgcObject *o);
 

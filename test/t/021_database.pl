@@ -27,9 +27,16 @@ q_source($src, q{
   ALTER DEFAULT PRIVILEGES FOR ROLE dbowner GRANT SELECT ON TABLES TO reader;
   ALTER DEFAULT PRIVILEGES FOR ROLE dbowner REVOKE USAGE ON TYPES FROM PUBLIC;
   ALTER DEFAULT PRIVILEGES FOR ROLE dbowner IN SCHEMA ledger GRANT INSERT ON TABLES TO reader;
+  SELECT lo_from_bytea(500001, convert_to(repeat('abc', 500000), 'UTF8'));
+  SELECT lo_from_bytea(500002, '\x00ff'::bytea);
+  COMMENT ON LARGE OBJECT 500002 IS 'tiny';
+  GRANT SELECT ON LARGE OBJECT 500001 TO reader;
+  ALTER LARGE OBJECT 500002 OWNER TO dbowner;
 });
 q_target($tgt, 'CREATE ROLE dbowner; CREATE ROLE reader');
 my $c = src_conninfo($src);
+my $los = q{SELECT oid, md5(lo_get(oid)), pg_get_userbyid(lomowner) = current_user, lomacl::text LIKE '%reader=r/%',
+  obj_description(oid, 'pg_largeobject') FROM pg_largeobject_metadata ORDER BY oid};
 my $defacl = q{SELECT replace(pg_get_userbyid(defaclrole), current_user, 'me'), defaclobjtype,
   coalesce(defaclnamespace::regnamespace::text, '-'), replace(defaclacl::text, current_user, 'me')
   FROM pg_default_acl ORDER BY 1, 2, 3};
@@ -46,6 +53,7 @@ my $bench = IPC::Run::start([ 'pgbench', '-n', '-c', '2', '-T', '5', '-f', $scri
 sleep 1;
 my $res = q_target($tgt, "SELECT pgclone.database('$c')");
 is(q_target($tgt, $defacl), q_source($src, $defacl), 'database-wide and schema default privileges cloned');
+is(q_target($tgt, $los), q_source($src, $los), 'large objects: OIDs, data (1.5 MB in pieces), owner, grant, comment');
 like($res, qr/^OK: database cloned \(3 schemas, 3 tables, 1 views, 0 materialized views, 0 functions, 0 types, 0 sequences, \d+ rows\)$/,
 	"database clone under concurrent writes: $res");
 $bench->finish;
@@ -68,6 +76,7 @@ $res = q_target($tgt, "SELECT pgclone.database_create('$c', 'copy db')");
 like($res, qr/^OK: database "copy db" created and cloned \(3 schemas, 3 tables, .* rows\)$/, "database_create: $res");
 is(dump_schema($tgt, 'copy db', @dump), dump_schema($src, 'postgres', @dump), 'database_create: pg_dump identical');
 is(checksum($tgt, 'copy db', 'public.plain'), checksum($src, 'postgres', 'public.plain'), 'database_create: data');
+is(q_target($tgt, $los, 'copy db'), q_source($src, $los), 'database_create: large objects');
 is(q_target($tgt, q{SELECT extversion IS NOT NULL FROM pg_extension WHERE extname = 'pgclone'}, 'copy db'), 't',
 	'pgclone installed in the new database');
 like(q_target($tgt, "SELECT pgclone.database_create('$c', 'copy db', false, '{\"conflict\": \"skip\"}')"),
@@ -84,6 +93,16 @@ like(target_error($tgt, "SELECT pgclone.database_create('$c', NULL)"), qr/22004/
 like(target_error($tgt, "SELECT pgclone.database_create('$c', 'x', true, '{\"bogus\": 1}')"), qr/bogus/, 'bad options before anything');
 is(q_target($tgt, q{SELECT count(*) FROM pg_database WHERE datname = 'x'}), '0', 'bad options: no database');
 like(target_error($tgt, "SELECT pgclone.database(NULL)"), qr/22004/, 'database(NULL)');
+q_target($tgt, q{SELECT lo_put(500002, 0, '\x1111')});
+like(q_target($tgt, "SELECT pgclone.database('$c', true, '{\"conflict\": \"replace\"}')"), qr/^OK: database cloned/,
+	'database() again, replacing');
+is(q_target($tgt, $los), q_source($src, $los), 'large objects replaced');
+q_target($tgt, 'CREATE DATABASE lotest');
+q_target($tgt, q{CREATE EXTENSION pgclone; SELECT lo_from_bytea(500001, 'x')}, 'lotest');
+like(target_error($tgt, "SELECT pgclone.database('$c')", 'lotest'),
+	qr/42710: target large object 500001 already exists.*HINT:  Large objects keep their OIDs/s, 'large object OID taken: clear error');
+is(q_target($tgt, q{SELECT count(*) FROM pg_namespace WHERE nspname IN ('pgdata', 'ledger')}, 'lotest'), '0',
+	'large object OID taken: nothing created');
 
 # the every-object fixture, through a new database
 q_source($src, 'CREATE DATABASE fx');
