@@ -537,6 +537,8 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 	}
 	if (!plan->functions_only && !plan->tables_only)
 		create_extensions(plan, false);
+	if (plan->whole_database)
+		pgc_clone_servers(conn);
 	if (opts->conflict == PGC_CONFLICT_REPLACE)
 		drop_existing(conn, plan);
 

@@ -153,6 +153,9 @@ extern char *pgc_operator_drop_sql(PGconn *conn, PgcObject *o);
 extern List *pgc_opclass_sql(PGconn *conn, PgcObject *o);
 extern char *pgc_opclass_label(PGconn *conn, PgcObject *o);
 
+/* server.c: foreign-data wrappers and servers the target lacks (database()) */
+extern void pgc_clone_servers(PGconn *conn);
+
 /* largeobj.c: every large object of the source, OIDs kept (database()) */
 extern int	pgc_clone_large_objects(PGconn *conn, bool data, PgcConflict mode);
 

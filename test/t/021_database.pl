@@ -32,6 +32,11 @@ q_source($src, q{
   COMMENT ON LARGE OBJECT 500002 IS 'tiny';
   GRANT SELECT ON LARGE OBJECT 500001 TO reader;
   ALTER LARGE OBJECT 500002 OWNER TO dbowner;
+  CREATE FOREIGN DATA WRAPPER dummy OPTIONS (debug 'true');
+  CREATE SERVER remote_hr TYPE 'pg' VERSION '15' FOREIGN DATA WRAPPER dummy OPTIONS (host 'hr.internal', dbname 'hr');
+  COMMENT ON SERVER remote_hr IS 'HR system'; GRANT USAGE ON FOREIGN SERVER remote_hr TO reader;
+  CREATE USER MAPPING FOR dbowner SERVER remote_hr OPTIONS (user 'app', password 'hr-secret-pw');
+  CREATE FOREIGN TABLE public.staff (id int, name text) SERVER remote_hr OPTIONS (table_name 'staff');
 });
 q_target($tgt, 'CREATE ROLE dbowner; CREATE ROLE reader');
 my $c = src_conninfo($src);
@@ -51,11 +56,19 @@ PostgreSQL::Test::Utils::append_to_file($script,
 my $bench = IPC::Run::start([ 'pgbench', '-n', '-c', '2', '-T', '5', '-f', $script, $src->connstr('postgres') ],
 	'>', "$dir/bench.out", '2>', "$dir/bench.err");
 sleep 1;
-my $res = q_target($tgt, "SELECT pgclone.database('$c')");
+my ($rc, $res, $dberr) = $tgt->psql('postgres', "SELECT pgclone.database('$c')");
+like($dberr, qr/NOTICE:  1 user mappings of the source were not cloned/, 'user mappings left out, with a NOTICE');
+unlike($dberr, qr/hr-secret-pw/, 'the mapping password is nowhere');
+my $srv = q{SELECT s.srvname, w.fdwname, w.fdwoptions, s.srvtype, s.srvversion, s.srvoptions, s.srvacl::text LIKE '%reader=U/%',
+  obj_description(s.oid, 'pg_foreign_server') FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw};
+is(q_target($tgt, $srv), q_source($src, $srv), 'foreign-data wrapper and server cloned (options, grant, comment)');
+is(q_target($tgt, 'SELECT count(*) FROM pg_user_mappings'), '0', 'no user mapping on the target');
 is(q_target($tgt, $defacl), q_source($src, $defacl), 'database-wide and schema default privileges cloned');
 is(q_target($tgt, $los), q_source($src, $los), 'large objects: OIDs, data (1.5 MB in pieces), owner, grant, comment');
 like($res, qr/^OK: database cloned \(3 schemas, 3 tables, 1 views, 0 materialized views, 0 functions, 0 types, 0 sequences, \d+ rows\)$/,
 	"database clone under concurrent writes: $res");
+is(q_target($tgt, q{SELECT ftoptions FROM pg_foreign_table WHERE ftrelid = 'public.staff'::regclass}), '{table_name=staff}',
+	'foreign table on the cloned server');
 $bench->finish;
 my $out = PostgreSQL::Test::Utils::slurp_file("$dir/bench.out");
 like($out, qr/number of transactions actually processed: [1-9]/, 'pgbench wrote during the clone');
@@ -77,6 +90,7 @@ like($res, qr/^OK: database "copy db" created and cloned \(3 schemas, 3 tables, 
 is(dump_schema($tgt, 'copy db', @dump), dump_schema($src, 'postgres', @dump), 'database_create: pg_dump identical');
 is(checksum($tgt, 'copy db', 'public.plain'), checksum($src, 'postgres', 'public.plain'), 'database_create: data');
 is(q_target($tgt, $los, 'copy db'), q_source($src, $los), 'database_create: large objects');
+is(q_target($tgt, $srv, 'copy db'), q_source($src, $srv), 'database_create: wrapper and server');
 is(q_target($tgt, q{SELECT extversion IS NOT NULL FROM pg_extension WHERE extname = 'pgclone'}, 'copy db'), 't',
 	'pgclone installed in the new database');
 like(q_target($tgt, "SELECT pgclone.database_create('$c', 'copy db', false, '{\"conflict\": \"skip\"}')"),
