@@ -162,10 +162,7 @@ pgc_foreign_table_sql(PGconn *conn, PgcObject *o)
 			out = lappend(out, psprintf("COMMENT ON COLUMN %s.%s IS %s", q, col,
 										quote_literal_cstr(pgc_get(cols, i, "comment"))));
 	}
-	for (i = 0; i < checks->nrows; i++)
-		out = lappend(out, psprintf("ALTER FOREIGN TABLE %s ADD CONSTRAINT %s %s", q,
-									pgc_qident(pgc_get(checks, i, "conname")),
-									pgc_get(checks, i, "def")));
+	out = pgc_add_constraints(out, "FOREIGN TABLE", q, checks);
 	out = pgc_comment_on(out, r, "FOREIGN TABLE", q);
 	return pgc_owner_acl(out, r, "FOREIGN TABLE", q);
 }

@@ -258,6 +258,19 @@ pgc_owner_acl(List *out, PgcRows *r, const char *kind, const char *what)
 	return out;
 }
 
+/* ALTER kind q ADD CONSTRAINT for each row (conname, def) of k */
+List *
+pgc_add_constraints(List *out, const char *kind, const char *q, PgcRows *k)
+{
+	int			i;
+
+	for (i = 0; i < k->nrows; i++)
+		out = lappend(out, psprintf("ALTER %s %s ADD CONSTRAINT %s %s", kind, q,
+									quote_identifier(pgc_get(k, i, "conname")),
+									pgc_get(k, i, "def")));
+	return out;
+}
+
 List *
 pgc_comment_on(List *out, PgcRows *r, const char *kind, const char *what)
 {
@@ -294,7 +307,6 @@ type_sql(PGconn *conn, PgcObject *o)
 				StringInfoData b;
 				PgcRows    *k;
 				const char *params[1] = {o->oid};
-				int			i;
 
 				initStringInfo(&b);
 				appendStringInfo(&b, "CREATE DOMAIN %s AS %s", q, pgc_get(r, 0, "basetype"));
@@ -306,10 +318,7 @@ type_sql(PGconn *conn, PgcObject *o)
 					appendStringInfoString(&b, " NOT NULL");
 				out = lappend(out, b.data);
 				k = pgc_query_params(conn, DOMAIN_CHECKS_SQL, 1, params);
-				for (i = 0; i < k->nrows; i++)
-					out = lappend(out, psprintf("ALTER DOMAIN %s ADD CONSTRAINT %s %s", q,
-												quote_identifier(pgc_get(k, i, "conname")),
-												pgc_get(k, i, "def")));
+				out = pgc_add_constraints(out, "DOMAIN", q, k);
 				out = pgc_comment_on(out, r, "DOMAIN", q);
 				return pgc_owner_acl(out, r, "DOMAIN", q);
 			}

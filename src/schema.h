@@ -131,6 +131,8 @@ extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_
 /* objects.c: DDL of non-table objects */
 /* ALTER kind what OWNER TO, then its grants (columns owner, acl, has_acl of row 0) */
 extern List *pgc_owner_acl(List *out, PgcRows *r, const char *kind, const char *what);
+/* ALTER kind q ADD CONSTRAINT name def, for each row (conname, def) of k */
+extern List *pgc_add_constraints(List *out, const char *kind, const char *q, PgcRows *k);
 /* COMMENT ON kind what (column comment of row 0) */
 extern List *pgc_comment_on(List *out, PgcRows *r, const char *kind, const char *what);
 extern List *pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);
