@@ -4,7 +4,7 @@
  * Each object that gets its own CREATE is a node: collations, text search
  * dictionaries and configurations, types, standalone sequences, functions,
  * aggregates, operators, operator families and classes, tables, foreign
- * tables, views and matviews.  Catalog rows
+ * tables, views and matviews; for a whole database, casts too.  Catalog rows
  * that belong to a node (a column default, a view's _RETURN rule, a table's
  * row type, an owned sequence, an array or multirange type, a domain
  * constraint, an operator class's pg_amop/pg_amproc rows) are mapped to it, so every pg_depend row between two of them
@@ -58,6 +58,13 @@
 	"  SELECT 'pg_operator'::regclass::oid, o.oid, 'O', n.nspname, o.oprname::text, o.oprkind::text" \
 	"  FROM pg_operator o JOIN nsp n ON n.oid = o.oprnamespace WHERE o.oprcode <> 0" \
 	"    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)" \
+	"  UNION ALL" \
+	"  SELECT 'pg_cast'::regclass::oid, c.oid, 'K', ''," \
+	"   format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL), c.castmethod::text" \
+	"  FROM pg_cast c WHERE $2 AND c.oid >= 16384" \
+	"    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_cast'::regclass AND ext.objid = c.oid)" \
+	"    AND NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = 'pg_cast'::regclass" \
+	"                    AND i.objid = c.oid AND i.deptype = 'i')" \
 	"  UNION ALL" \
 	"  SELECT 'pg_opfamily'::regclass::oid, f.oid, 'Y', n.nspname, f.opfname::text, ''" \
 	"  FROM pg_opfamily f JOIN nsp n ON n.oid = f.opfnamespace" \
@@ -133,6 +140,7 @@ kind_rank(char kind)
 		case 'T':
 			return 1;
 		case 'F':
+		case 'K':
 			return 2;
 		case 'A':
 		case 'O':
@@ -204,8 +212,9 @@ pgc_names_literal(List *names)
 void
 pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
 {
-	const char *params[1] = {pgc_names_literal(plan->schemas)};
-	PgcRows    *nodes = pgc_query_params(conn, NODES_SQL, 1, params);
+	const char *params[2] = {pgc_names_literal(plan->schemas),
+	plan->whole_database ? "true" : "false"};
+	PgcRows    *nodes = pgc_query_params(conn, NODES_SQL, 2, params);
 	PgcRows    *edges;
 	HASHCTL		ctl;
 	HTAB	   *h;
@@ -251,7 +260,7 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
 	}
 
 	/* edges: count, then fill */
-	edges = pgc_query_params(conn, EDGES_SQL, 1, params);
+	edges = pgc_query_params(conn, EDGES_SQL, 2, params);
 	from = palloc(sizeof(int) * Max(edges->nrows, 1));
 	to = palloc(sizeof(int) * Max(edges->nrows, 1));
 	{

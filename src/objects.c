@@ -533,6 +533,8 @@ pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 		case 'Y':
 		case 'Z':
 			return pgc_opclass_sql(conn, o);
+		case 'K':
+			return pgc_cast_sql(conn, o);
 		case 'T':
 			return type_sql(conn, o);
 		case 'S':
@@ -671,6 +673,8 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 			return local_named("pg_ts_dict", "dictnamespace", "dictname", o);
 		case 'O':
 			return pgc_operator_exists_locally(conn, o);
+		case 'K':
+			return pgc_cast_exists_locally(conn, o);
 		case 'Y':
 			return local_named("pg_opfamily", "opfnamespace", "opfname", o);
 		case 'Z':
@@ -723,6 +727,8 @@ pgc_object_drop_sql(PGconn *conn, PgcObject *o)
 		case 'Y':
 		case 'Z':
 			return psprintf("DROP %s CASCADE", pgc_opclass_label(conn, o));
+		case 'K':
+			return pgc_cast_drop_sql(conn, o);
 		case 'X':
 			return psprintf("DROP TEXT SEARCH CONFIGURATION IF EXISTS %s CASCADE", q);
 		default:

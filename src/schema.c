@@ -106,7 +106,8 @@ pgc_plan_exec(List *stmts)
 }
 
 PgcClonePlan *
-pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, const PgcOptions *opts)
+pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, bool whole_database,
+			  const PgcOptions *opts)
 {
 	PgcClonePlan *plan = palloc0(sizeof(PgcClonePlan));
 	const char *params[1];
@@ -115,7 +116,8 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, const PgcOptions
 
 	plan->schemas = schemas;
 	plan->functions_only = functions_only;
-	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXEOYZ" : opts->matviews ? "" : "M");
+	plan->whole_database = whole_database;
+	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXEOYZK" : opts->matviews ? "" : "M");
 
 	params[0] = pgc_names_literal(schemas);
 	r = pgc_query_params(conn, EXT_DEPS_SQL, 1, params);
@@ -201,6 +203,8 @@ kind_word(PgcObject *o)
 			return "OPERATOR FAMILY";
 		case 'Z':
 			return "OPERATOR CLASS";
+		case 'K':
+			return "CAST";
 		case 'T':
 			return "TYPE";
 		case 'S':
@@ -222,7 +226,8 @@ kind_word(PgcObject *o)
 static bool
 object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 {
-	char	   *q = pgc_qname(o->nspname, o->name);
+	/* a cast has no schema or name: "(source AS target)" */
+	char	   *q = o->kind == 'K' ? psprintf("(%s)", o->name) : pgc_qname(o->nspname, o->name);
 
 	if (!pgc_object_exists_locally(conn, o))
 		return true;
@@ -249,11 +254,12 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 			}
 			break;
 		case PGC_CONFLICT_RENAME:
-			if (o->kind == 'O')
+			if (o->kind == 'O' || o->kind == 'K')
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("target operator %s already exists, and operators cannot be renamed",
-								pgc_qname(o->nspname, o->name)),
+						 errmsg("target %s %s already exists, and %s cannot be renamed",
+								o->kind == 'O' ? "operator" : "cast", q,
+								o->kind == 'O' ? "operators" : "casts"),
 						 errhint("Use the \"conflict\" option \"replace\" or \"skip\".")));
 			if (o->kind == 'Y' || o->kind == 'Z')
 				pgc_local_exec(psprintf("ALTER %s RENAME TO %s", pgc_opclass_label(conn, o),
@@ -821,7 +827,7 @@ pgc_clone_partition_tree(PGconn *conn, PgcTable *t, const char *tgtname,
 	if (opts->mask)
 		o.mask = pgc_mask_parse_text(masks.data, "mask");
 
-	plan = pgc_plan_read(conn, schemas, false, &o);
+	plan = pgc_plan_read(conn, schemas, false, false, &o);
 	plan->tables_only = true;
 	plan->table_oids = psprintf("{%s}", oids.data);
 	for (i = 0; i < plan->nobjects; i++)
@@ -899,8 +905,7 @@ pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 	}
 
 	SPI_connect();
-	plan = pgc_plan_read(conn, schemas, functions_only, opts);
-	plan->whole_database = whole;
+	plan = pgc_plan_read(conn, schemas, functions_only, whole, opts);
 	pgc_plan_run(conn, plan, data, opts);
 	if (whole)
 		(void) pgc_clone_large_objects(conn, data, opts->conflict);

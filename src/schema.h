@@ -30,8 +30,8 @@ typedef struct PgcObject
 	char		kind;			/* C collation, D text search dictionary, X text
 								 * search configuration, T type, S sequence, F
 								 * function/procedure, A aggregate, O operator, Y
-								 * operator family, Z operator class, R table, E
-								 * foreign table, V view, M matview */
+								 * operator family, Z operator class, K cast, R
+								 * table, E foreign table, V view, M matview */
 	Oid			classid;		/* source catalog and OID */
 	Oid			objid;
 	char	   *oid;			/* objid as text */
@@ -78,7 +78,7 @@ typedef struct PgcClonePlan
 
 /* Read the objects of the schemas and sort them by dependency. */
 extern PgcClonePlan *pgc_plan_read(PGconn *conn, List *schemas, bool functions_only,
-								   const PgcOptions *opts);
+								   bool whole_database, const PgcOptions *opts);
 /* Create everything before the data on the target. */
 extern void pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts);
 /* Statements to run after the data is loaded. */
@@ -160,6 +160,11 @@ extern void pgc_clone_servers(PGconn *conn);
 
 /* largeobj.c: every large object of the source, OIDs kept (database()) */
 extern int	pgc_clone_large_objects(PGconn *conn, bool data, PgcConflict mode);
+
+/* cast.c: casts ('K', whole-database clones) */
+extern List *pgc_cast_sql(PGconn *conn, PgcObject *o);
+extern bool pgc_cast_exists_locally(PGconn *conn, PgcObject *o);
+extern char *pgc_cast_drop_sql(PGconn *conn, PgcObject *o);
 
 /* foreign.c: a foreign table's definition ('E') */
 extern List *pgc_foreign_table_sql(PGconn *conn, PgcObject *o);

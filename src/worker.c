@@ -924,7 +924,7 @@ run_pre_data(PGconn *conn)
 				(errcode(ERRCODE_INVALID_SCHEMA_NAME),
 				 errmsg("schema \"%s\" does not exist on the source", MySlot->schema)));
 	nest = pgc_plan_gucs();
-	plan = pgc_plan_read(conn, list_make1(pstrdup(MySlot->schema)), false, &MyOpts);
+	plan = pgc_plan_read(conn, list_make1(pstrdup(MySlot->schema)), false, false, &MyOpts);
 	was_skipped = palloc0(sizeof(bool) * Max(1, plan->nobjects));
 	for (i = 0; i < plan->nobjects; i++)
 		was_skipped[i] = plan->objects[i].skip;
@@ -1004,7 +1004,7 @@ run_post_data(PGconn *conn, const char *skipped, bool resumed)
 	xact_begin();
 	SPI_connect();
 	nest = pgc_plan_gucs();
-	plan = pgc_plan_read(conn, list_make1(pstrdup(MySlot->schema)), false, &MyOpts);
+	plan = pgc_plan_read(conn, list_make1(pstrdup(MySlot->schema)), false, false, &MyOpts);
 	for (i = 0; i < plan->nobjects; i++)
 	{
 		PgcObject  *o = &plan->objects[i];

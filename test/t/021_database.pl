@@ -37,6 +37,14 @@ q_source($src, q{
   COMMENT ON SERVER remote_hr IS 'HR system'; GRANT USAGE ON FOREIGN SERVER remote_hr TO reader;
   CREATE USER MAPPING FOR dbowner SERVER remote_hr OPTIONS (user 'app', password 'hr-secret-pw');
   CREATE FOREIGN TABLE public.staff (id int, name text) SERVER remote_hr OPTIONS (table_name 'staff');
+  CREATE TYPE public.mood AS ENUM ('ok', 'bad');
+  CREATE FUNCTION public.mood_of(int) RETURNS public.mood LANGUAGE sql IMMUTABLE
+    AS $$ SELECT CASE WHEN $1 > 0 THEN 'ok'::public.mood ELSE 'bad' END $$;
+  CREATE CAST (int AS public.mood) WITH FUNCTION public.mood_of(int) AS ASSIGNMENT;
+  COMMENT ON CAST (int AS public.mood) IS 'sign to mood';
+  CREATE CAST (public.mood AS text) WITH INOUT;
+  CREATE TABLE public.feel (id int, m public.mood DEFAULT (1)::public.mood);
+  INSERT INTO public.feel (id) VALUES (1);
 });
 q_target($tgt, 'CREATE ROLE dbowner; CREATE ROLE reader');
 my $c = src_conninfo($src);
@@ -63,9 +71,13 @@ my $srv = q{SELECT s.srvname, w.fdwname, w.fdwoptions, s.srvtype, s.srvversion, 
   obj_description(s.oid, 'pg_foreign_server') FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw};
 is(q_target($tgt, $srv), q_source($src, $srv), 'foreign-data wrapper and server cloned (options, grant, comment)');
 is(q_target($tgt, 'SELECT count(*) FROM pg_user_mappings'), '0', 'no user mapping on the target');
+my $casts = q{SELECT castsource::regtype, casttarget::regtype, castmethod, castcontext, obj_description(oid, 'pg_cast')
+  FROM pg_cast WHERE oid >= 16384 ORDER BY 1, 2};
+is(q_target($tgt, $casts), q_source($src, $casts), 'user-defined casts cloned (function, inout; context; comment)');
+is(q_target($tgt, 'SELECT m FROM public.feel'), 'ok', 'a column default written with a cast');
 is(q_target($tgt, $defacl), q_source($src, $defacl), 'database-wide and schema default privileges cloned');
 is(q_target($tgt, $los), q_source($src, $los), 'large objects: OIDs, data (1.5 MB in pieces), owner, grant, comment');
-like($res, qr/^OK: database cloned \(3 schemas, 3 tables, 1 views, 0 materialized views, 0 functions, 0 types, 0 sequences, \d+ rows\)$/,
+like($res, qr/^OK: database cloned \(3 schemas, 4 tables, 1 views, 0 materialized views, 1 functions, 1 types, 0 sequences, \d+ rows\)$/,
 	"database clone under concurrent writes: $res");
 is(q_target($tgt, q{SELECT ftoptions FROM pg_foreign_table WHERE ftrelid = 'public.staff'::regclass}), '{table_name=staff}',
 	'foreign table on the cloned server');
@@ -86,7 +98,7 @@ is(dump_schema($tgt, 'postgres', @dump), dump_schema($src, 'postgres', @dump), '
 
 # a clone into a new database, through background workers
 $res = q_target($tgt, "SELECT pgclone.database_create('$c', 'copy db')");
-like($res, qr/^OK: database "copy db" created and cloned \(3 schemas, 3 tables, .* rows\)$/, "database_create: $res");
+like($res, qr/^OK: database "copy db" created and cloned \(3 schemas, 4 tables, .* rows\)$/, "database_create: $res");
 is(dump_schema($tgt, 'copy db', @dump), dump_schema($src, 'postgres', @dump), 'database_create: pg_dump identical');
 is(checksum($tgt, 'copy db', 'public.plain'), checksum($src, 'postgres', 'public.plain'), 'database_create: data');
 is(q_target($tgt, $los, 'copy db'), q_source($src, $los), 'database_create: large objects');
