@@ -1,5 +1,6 @@
 /*
- * cast.c — user-defined casts, for database() (kind 'K' in the sort).
+ * cast.c — database-wide objects of database() that need no data: user
+ * casts (kind 'K' in the sort) and event triggers.
  *
  * A cast belongs to the database, not to a schema, so only a whole-database
  * clone takes it, as a full pg_dump does: the casts created by users (OID
@@ -10,6 +11,7 @@
 #include "schema.h"
 
 #include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 
@@ -77,4 +79,73 @@ char *
 pgc_cast_drop_sql(PGconn *conn, PgcObject *o)
 {
 	return psprintf("DROP CAST IF EXISTS %s CASCADE", cast_label(cast_row(conn, o)));
+}
+
+/*
+ * Event triggers, for database(): last of all, as pg_dump restores them, so
+ * that none fires during the clone.  The function must be cloned (or exist);
+ * the enabled state, tags, comment and owner follow.
+ */
+#define EVTRIG_SQL \
+	"SELECT e.evtname, e.evtevent, e.evtenabled, fn.nspname AS fnsp, f.proname AS fname," \
+	" array_to_string(e.evttags, E'\\x1f') AS tags," \
+	" pg_get_userbyid(e.evtowner) AS owner, obj_description(e.oid, 'pg_event_trigger') AS comment" \
+	" FROM pg_event_trigger e JOIN pg_proc f ON f.oid = e.evtfoid" \
+	" JOIN pg_namespace fn ON fn.oid = f.pronamespace" \
+	" WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_event_trigger'::regclass" \
+	"                   AND d.objid = e.oid AND d.deptype = 'e')" \
+	" ORDER BY e.evtname"
+
+/* "'A', 'B'" from "A\x1fB", each tag quoted here */
+static char *
+tag_list(const char *tags)
+{
+	StringInfoData b;
+	char	   *copy = pstrdup(tags);
+	char	   *tok;
+	char	   *save = NULL;
+
+	initStringInfo(&b);
+	for (tok = strtok_r(copy, "\x1f", &save); tok; tok = strtok_r(NULL, "\x1f", &save))
+		appendStringInfo(&b, "%s%s", b.len ? ", " : "", quote_literal_cstr(tok));
+	return b.data;
+}
+
+List *
+pgc_event_triggers(PGconn *conn)
+{
+	PgcRows    *r = pgc_query(conn, EVTRIG_SQL);
+	List	   *out = NIL;
+	int			i;
+
+	for (i = 0; i < r->nrows; i++)
+	{
+		char	   *q = pgc_qident(pgc_get(r, i, "evtname"));
+		char	   *event = pgc_get(r, i, "evtevent");
+		char	   *tags = pgc_get(r, i, "tags");
+		char		en = pgc_get(r, i, "evtenabled")[0];
+
+		if (strspn(event, "abcdefghijklmnopqrstuvwxyz_") != strlen(event))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("source returned an invalid event name \"%s\"", event)));
+		if (OidIsValid(get_event_trigger_oid(pgc_get(r, i, "evtname"), true)))
+		{
+			ereport(NOTICE, (errmsg("event trigger %s exists on the target: kept as it is", q)));
+			continue;
+		}
+		out = lappend(out, psprintf("CREATE EVENT TRIGGER %s ON %s%s EXECUTE FUNCTION %s()", q, event,
+									tags && tags[0] ? psprintf(" WHEN TAG IN (%s)", tag_list(tags)) : "",
+									pgc_qname(pgc_get(r, i, "fnsp"), pgc_get(r, i, "fname"))));
+		if (en != 'O')
+			out = lappend(out, psprintf("ALTER EVENT TRIGGER %s %s", q,
+										en == 'D' ? "DISABLE" : en == 'R' ? "ENABLE REPLICA" : "ENABLE ALWAYS"));
+		if (pgc_get(r, i, "comment"))
+			out = lappend(out, psprintf("COMMENT ON EVENT TRIGGER %s IS %s", q,
+										quote_literal_cstr(pgc_get(r, i, "comment"))));
+		if (pgc_role_usable(pgc_get(r, i, "owner"), psprintf("owner of event trigger %s", q)))
+			out = lappend(out, psprintf("ALTER EVENT TRIGGER %s OWNER TO %s", q,
+										quote_identifier(pgc_get(r, i, "owner"))));
+	}
+	return out;
 }

@@ -674,6 +674,8 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 			out = list_concat(out, pgc_default_privileges(conn, lfirst(lc)));
 	if (plan->whole_database)
 		out = list_concat(out, pgc_default_privileges(conn, NULL));
+	if (plan->whole_database)
+		out = list_concat(out, pgc_event_triggers(conn));
 	return out;
 }
 

@@ -161,7 +161,8 @@ extern void pgc_clone_servers(PGconn *conn);
 /* largeobj.c: every large object of the source, OIDs kept (database()) */
 extern int	pgc_clone_large_objects(PGconn *conn, bool data, PgcConflict mode);
 
-/* cast.c: casts ('K', whole-database clones) */
+/* cast.c: casts ('K', whole-database clones) and event triggers */
+extern List *pgc_event_triggers(PGconn *conn);
 extern List *pgc_cast_sql(PGconn *conn, PgcObject *o);
 extern bool pgc_cast_exists_locally(PGconn *conn, PgcObject *o);
 extern char *pgc_cast_drop_sql(PGconn *conn, PgcObject *o);

@@ -45,6 +45,10 @@ q_source($src, q{
   CREATE CAST (public.mood AS text) WITH INOUT;
   CREATE TABLE public.feel (id int, m public.mood DEFAULT (1)::public.mood);
   INSERT INTO public.feel (id) VALUES (1);
+  CREATE FUNCTION public.log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'ddl %', tg_tag; END $$;
+  CREATE EVENT TRIGGER log_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION public.log_ddl();
+  ALTER EVENT TRIGGER log_ddl DISABLE;
+  COMMENT ON EVENT TRIGGER log_ddl IS 'audits DDL';
 });
 q_target($tgt, 'CREATE ROLE dbowner; CREATE ROLE reader');
 my $c = src_conninfo($src);
@@ -75,9 +79,11 @@ my $casts = q{SELECT castsource::regtype, casttarget::regtype, castmethod, castc
   FROM pg_cast WHERE oid >= 16384 ORDER BY 1, 2};
 is(q_target($tgt, $casts), q_source($src, $casts), 'user-defined casts cloned (function, inout; context; comment)');
 is(q_target($tgt, 'SELECT m FROM public.feel'), 'ok', 'a column default written with a cast');
+my $evt = q{SELECT evtname, evtevent, evtenabled, evttags, evtfoid::regproc, obj_description(oid, 'pg_event_trigger') FROM pg_event_trigger};
+is(q_target($tgt, $evt), q_source($src, $evt), 'event trigger cloned (tags, disabled state, comment)');
 is(q_target($tgt, $defacl), q_source($src, $defacl), 'database-wide and schema default privileges cloned');
 is(q_target($tgt, $los), q_source($src, $los), 'large objects: OIDs, data (1.5 MB in pieces), owner, grant, comment');
-like($res, qr/^OK: database cloned \(3 schemas, 4 tables, 1 views, 0 materialized views, 1 functions, 1 types, 0 sequences, \d+ rows\)$/,
+like($res, qr/^OK: database cloned \(3 schemas, 4 tables, 1 views, 0 materialized views, 2 functions, 1 types, 0 sequences, \d+ rows\)$/,
 	"database clone under concurrent writes: $res");
 is(q_target($tgt, q{SELECT ftoptions FROM pg_foreign_table WHERE ftrelid = 'public.staff'::regclass}), '{table_name=staff}',
 	'foreign table on the cloned server');
