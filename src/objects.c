@@ -139,7 +139,7 @@
 #define VIEW_TRIGGERS_SQL \
 	"SELECT t.tgname, pg_get_triggerdef(t.oid) AS def, t.tgenabled," \
 	" obj_description(t.oid, 'pg_trigger') AS comment FROM pg_trigger t" \
-	" WHERE t.tgrelid = $1::oid AND NOT t.tgisinternal ORDER BY t.tgname"
+	" WHERE t.tgrelid = $1::oid AND NOT t.tgisinternal AND t.tgparentid = 0 ORDER BY t.tgname"
 
 #define SCHEMA_SQL \
 	"SELECT n.oid, quote_ident(n.nspname) AS qname, pg_get_userbyid(n.nspowner) AS owner," \
@@ -579,7 +579,7 @@ pgc_relation_rules(PGconn *conn, PgcObject *o)
 	return out;
 }
 
-/* After the data: a matview's indexes, a view's INSTEAD OF triggers. */
+/* After the data: a matview's indexes, the triggers of a view or foreign table. */
 List *
 pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 {
@@ -606,8 +606,10 @@ pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 											quote_literal_cstr(pgc_get(r, i, "comment"))));
 		}
 	}
-	if (o->kind == 'V' && opts->triggers)
+	if ((o->kind == 'V' || o->kind == 'E') && opts->triggers)
 	{
+		const char *alter = o->kind == 'E' ? "ALTER FOREIGN TABLE" : "ALTER TABLE";
+
 		r = pgc_query_params(conn, VIEW_TRIGGERS_SQL, 1, params);
 		for (i = 0; i < r->nrows; i++)
 		{
@@ -615,8 +617,10 @@ pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 			char	   *qt = pgc_qident(pgc_get(r, i, "tgname"));
 
 			out = lappend(out, pgc_get(r, i, "def"));
-			if (en == 'D')
-				out = lappend(out, psprintf("ALTER TABLE %s DISABLE TRIGGER %s", q, qt));
+			if (en == 'D' || en == 'R' || en == 'A')
+				out = lappend(out, psprintf("%s %s %s TRIGGER %s", alter, q,
+											en == 'D' ? "DISABLE" : en == 'R' ? "ENABLE REPLICA" : "ENABLE ALWAYS",
+											qt));
 			if (pgc_get(r, i, "comment"))
 				out = lappend(out, psprintf("COMMENT ON TRIGGER %s ON %s IS %s", qt, q,
 											quote_literal_cstr(pgc_get(r, i, "comment"))));

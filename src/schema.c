@@ -645,7 +645,7 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 	{
 		PgcObject  *o = &plan->objects[i];
 
-		if (o->skip || !(o->kind == 'R' || o->kind == 'V' || o->kind == 'M'))
+		if (o->skip || !(o->kind == 'R' || o->kind == 'V' || o->kind == 'M' || o->kind == 'E'))
 			continue;
 		out = list_concat(out, pgc_relation_rules(conn, o));
 	}

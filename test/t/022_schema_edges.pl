@@ -113,6 +113,11 @@ q_source($src, q{
     SERVER srv OPTIONS (table_name 'old');
   ALTER FOREIGN TABLE fx.p_remote ALTER COLUMN at OPTIONS (ADD column_name 'when');
   CREATE VIEW fx.v AS SELECT id, "Na'me" FROM fx.ft;
+  CREATE FUNCTION fx.trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+  CREATE TRIGGER ft_check BEFORE INSERT ON fx.ft FOR EACH ROW EXECUTE FUNCTION fx.trg();
+  CREATE TRIGGER ft_audit AFTER UPDATE ON fx.ft FOR EACH STATEMENT EXECUTE FUNCTION fx.trg();
+  ALTER FOREIGN TABLE fx.ft DISABLE TRIGGER ft_audit;
+  COMMENT ON TRIGGER ft_check ON fx.ft IS 'checks rows';
   INSERT INTO fx.p_local VALUES (1, '2024-05-05');
 });
 like(target_error($tgt, "SELECT pgclone.schema('$c', 'fx')"),
@@ -121,6 +126,8 @@ like(target_error($tgt, "SELECT pgclone.schema('$c', 'fx')"),
 is(q_target($tgt, "SELECT count(*) FROM pg_namespace WHERE nspname = 'fx'"), '0', 'missing foreign server: nothing created');
 q_target($tgt, "CREATE FOREIGN DATA WRAPPER dummy; CREATE SERVER srv FOREIGN DATA WRAPPER dummy OPTIONS (host 'y')");
 like(q_target($tgt, "SELECT pgclone.schema('$c', 'fx')"), qr/^OK: schema fx cloned \(2 tables, 1 views/, 'schema with foreign tables');
+is(q_target($tgt, q{SELECT string_agg(tgname || ':' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'fx.ft'::regclass}),
+	'ft_audit:D,ft_check:O', 'triggers of the foreign table, with their state');
 dumps_equal('postgres', 'fx', 'foreign tables: pg_dump identical');
 is(q_target($tgt, 'SELECT * FROM fx.p_local'), '1|2024-05-05', 'the local partition has its rows');
 like(q_target($tgt, "SELECT pgclone.schema('$c', 'fx', true, '{\"conflict\": \"replace\"}')"), qr/^OK: schema fx cloned/,
