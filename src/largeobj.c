@@ -13,6 +13,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 #define LO_CHUNK (1024 * 1024)
 
@@ -48,21 +49,30 @@ lo_conflict(Oid loid, PgcConflict mode)
 	return false;
 }
 
-/* Copy one large object's bytes in pieces; returns its size. */
+/*
+ * Copy one large object's bytes in pieces; returns its size.  Each piece is
+ * read, decoded and written in a context reset before the next one, so the
+ * backend's memory does not grow with the object.
+ */
 static int64
 lo_copy_data(PGconn *conn, Oid loid)
 {
+	MemoryContext old = CurrentMemoryContext;
+	MemoryContext piece = AllocSetContextCreate(old, "pgclone large object piece",
+												ALLOCSET_DEFAULT_SIZES);
 	int64		off = 0;
+	size_t		len;
 
-	for (;;)
+	do
 	{
-		char	   *sql = psprintf("SELECT lo_get(%u, " INT64_FORMAT ", %d)", loid, off, LO_CHUNK);
-		PgcRows    *r = pgc_query(conn, sql);
-		size_t		len;
+		/* SPI calls return to their own context: switch back every time */
+		MemoryContext outer = MemoryContextSwitchTo(piece);
+		PgcRows    *r = pgc_query(conn, psprintf("SELECT lo_get(%u, " INT64_FORMAT ", %d)",
+												 loid, off, LO_CHUNK));
 		unsigned char *bytes = PQunescapeBytea((unsigned char *) pgc_val(r, 0, 0), &len);
-		bytea	   *b;
 		Oid			argtypes[1] = {BYTEAOID};
 		Datum		values[1];
+		bytea	   *b;
 
 		if (bytes == NULL)
 			ereport(ERROR,
@@ -72,17 +82,21 @@ lo_copy_data(PGconn *conn, Oid loid)
 		SET_VARSIZE(b, len + VARHDRSZ);
 		memcpy(VARDATA(b), bytes, len);
 		PQfreemem(bytes);
-		if (len == 0)
-			break;
-		values[0] = PointerGetDatum(b);
-		if (SPI_execute_with_args(psprintf("SELECT pg_catalog.lo_put(%u, " INT64_FORMAT ", $1)", loid, off),
-								  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "pgclone: could not write large object %u", loid);
+		if (len > 0)
+		{
+			values[0] = PointerGetDatum(b);
+			if (SPI_execute_with_args(psprintf("SELECT pg_catalog.lo_put(%u, " INT64_FORMAT ", $1)",
+											   loid, off),
+									  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
+				elog(ERROR, "pgclone: could not write large object %u", loid);
+			SPI_freetuptable(SPI_tuptable);
+		}
 		off += len;
-		pfree(b);
-		if (len < LO_CHUNK)
-			break;
-	}
+		MemoryContextSwitchTo(outer);
+		MemoryContextReset(piece);
+	} while (len == LO_CHUNK);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(piece);
 	return off;
 }
 

@@ -228,6 +228,7 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 {
 	/* a cast has no schema or name: "(source AS target)" */
 	char	   *q = o->kind == 'K' ? psprintf("(%s)", o->name) : pgc_qname(o->nspname, o->name);
+	char	   *drop;
 
 	if (!pgc_object_exists_locally(conn, o))
 		return true;
@@ -243,8 +244,9 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 			ereport(NOTICE, (errmsg("target %s %s already exists, skipping", kind_word(o), q)));
 			return false;
 		case PGC_CONFLICT_REPLACE:
-			if (pgc_object_drop_sql(conn, o))
-				pgc_local_exec(pgc_object_drop_sql(conn, o));
+			drop = pgc_object_drop_sql(conn, o);
+			if (drop)
+				pgc_local_exec(drop);
 			else if (o->kind == 'A')
 			{
 				/* aggregates have no OR REPLACE of their own text here */
