@@ -10,10 +10,23 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+/* A name the source sent as NULL where PostgreSQL never has one */
+static void
+name_present(const char *name)
+{
+	if (name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("the source returned no name where one is required")));
+}
+
 char *
 pgc_qident(const char *ident)
 {
-	const char *q = quote_identifier(ident);
+	const char *q;
+
+	name_present(ident);
+	q = quote_identifier(ident);
 
 	return q == ident ? pstrdup(ident) : (char *) q;
 }
@@ -21,6 +34,8 @@ pgc_qident(const char *ident)
 char *
 pgc_qname(const char *nspname, const char *relname)
 {
+	name_present(nspname);
+	name_present(relname);
 	return psprintf("%s.%s", quote_identifier(nspname), quote_identifier(relname));
 }
 
