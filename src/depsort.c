@@ -2,7 +2,7 @@
  * depsort.c — the objects of some schemas, in the order pg_depend demands.
  *
  * Each object that gets its own CREATE is a node: collations, text search
- * dictionaries and configurations, types, standalone sequences, functions,
+ * templates, parsers, dictionaries and configurations, types, standalone sequences, functions,
  * aggregates, operators, operator families and classes, tables, foreign
  * tables, views and matviews; for a whole database, casts too.  Catalog rows
  * that belong to a node (a column default, a view's _RETURN rule, a table's
@@ -46,6 +46,14 @@
 	"  SELECT 'pg_collation'::regclass::oid, co.oid, 'C', n.nspname, co.collname::text, co.collprovider::text" \
 	"  FROM pg_collation co JOIN nsp n ON n.oid = co.collnamespace" \
 	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_collation'::regclass AND ext.objid = co.oid)" \
+	"  UNION ALL" \
+	"  SELECT 'pg_ts_template'::regclass::oid, t.oid, 'W', n.nspname, t.tmplname::text, ''" \
+	"  FROM pg_ts_template t JOIN nsp n ON n.oid = t.tmplnamespace" \
+	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_template'::regclass AND ext.objid = t.oid)" \
+	"  UNION ALL" \
+	"  SELECT 'pg_ts_parser'::regclass::oid, p.oid, 'P', n.nspname, p.prsname::text, ''" \
+	"  FROM pg_ts_parser p JOIN nsp n ON n.oid = p.prsnamespace" \
+	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_parser'::regclass AND ext.objid = p.oid)" \
 	"  UNION ALL" \
 	"  SELECT 'pg_ts_dict'::regclass::oid, d.oid, 'D', n.nspname, d.dictname::text, ''" \
 	"  FROM pg_ts_dict d JOIN nsp n ON n.oid = d.dictnamespace" \
@@ -134,6 +142,8 @@ kind_rank(char kind)
 	switch (kind)
 	{
 		case 'C':
+		case 'W':
+		case 'P':
 		case 'D':
 		case 'X':
 			return 0;

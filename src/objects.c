@@ -523,6 +523,8 @@ pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 	{
 		case 'C':
 			return collation_sql(conn, o);
+		case 'W':
+		case 'P':
 		case 'D':
 		case 'X':
 			return pgc_tsearch_sql(conn, o);
@@ -673,6 +675,10 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 							  pgc_qname(o->nspname, o->name));
 		case 'C':
 			return local_named("pg_collation", "collnamespace", "collname", o);
+		case 'W':
+			return local_named("pg_ts_template", "tmplnamespace", "tmplname", o);
+		case 'P':
+			return local_named("pg_ts_parser", "prsnamespace", "prsname", o);
 		case 'D':
 			return local_named("pg_ts_dict", "dictnamespace", "dictname", o);
 		case 'O':
@@ -722,6 +728,10 @@ pgc_object_drop_sql(PGconn *conn, PgcObject *o)
 			return psprintf("DROP TYPE IF EXISTS %s CASCADE", q);
 		case 'C':
 			return psprintf("DROP COLLATION IF EXISTS %s CASCADE", q);
+		case 'W':
+			return psprintf("DROP TEXT SEARCH TEMPLATE IF EXISTS %s CASCADE", q);
+		case 'P':
+			return psprintf("DROP TEXT SEARCH PARSER IF EXISTS %s CASCADE", q);
 		case 'D':
 			return psprintf("DROP TEXT SEARCH DICTIONARY IF EXISTS %s CASCADE", q);
 		case 'E':

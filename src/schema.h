@@ -27,8 +27,8 @@
 /* One object a schema holds, as found on the source. */
 typedef struct PgcObject
 {
-	char		kind;			/* C collation, D text search dictionary, X text
-								 * search configuration, T type, S sequence, F
+	char		kind;			/* C collation, W/P/D/X text search template,
+								 * parser, dictionary, configuration, T type, S sequence, F
 								 * function/procedure, A aggregate, O operator, Y
 								 * operator family, Z operator class, K cast, R
 								 * table, E foreign table, V view, M matview */
@@ -170,7 +170,8 @@ extern char *pgc_cast_drop_sql(PGconn *conn, PgcObject *o);
 /* foreign.c: a foreign table's definition ('E') */
 extern List *pgc_foreign_table_sql(PGconn *conn, PgcObject *o);
 
-/* tsearch.c: text search dictionaries ('D') and configurations ('X') */
+/* tsearch.c: text search templates ('W'), parsers ('P'), dictionaries ('D')
+ * and configurations ('X') */
 extern List *pgc_tsearch_sql(PGconn *conn, PgcObject *o);
 
 /* snapshot.c: one point-in-time view of the source */

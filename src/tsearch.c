@@ -1,13 +1,14 @@
 /*
- * tsearch.c — text search dictionaries and configurations of a schema.
+ * tsearch.c — text search objects of a schema: templates ('W'), parsers
+ * ('P'), dictionaries ('D') and configurations ('X').
  *
- * Both are nodes of the dependency sort (kinds 'D' and 'X'): a configuration
- * comes after the dictionaries it maps to, and a table whose generated column
- * or default names a configuration after that.  Templates and parsers are
- * written in C and belong to PostgreSQL or an extension; they must exist on
- * the target.  Every name is read raw from the source and quoted here; a
- * dictionary's options are parsed back into name/value pairs rather than
- * pasted, since the source is untrusted.
+ * All are nodes of the dependency sort: a template or parser comes after its
+ * functions (C functions of PostgreSQL or an extension, which must exist on
+ * the target), a dictionary after its template, a configuration after its
+ * parser and the dictionaries it maps to, and a table whose generated column
+ * or default names a configuration after that.  Every name is read raw from
+ * the source and quoted here; a dictionary's options are parsed back into
+ * name/value pairs rather than pasted, since the source is untrusted.
  */
 #include "schema.h"
 
@@ -27,6 +28,23 @@
 	" FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace" \
 	" JOIN pg_ts_parser p ON p.oid = c.cfgparser" \
 	" JOIN pg_namespace pn ON pn.oid = p.prsnamespace WHERE c.oid = $1::oid"
+
+/* a function of a template or parser: schema and name, NULL if none */
+#define TS_FN(col, alias) \
+	" (SELECT pn.nspname FROM pg_proc p JOIN pg_namespace pn ON pn.oid = p.pronamespace" \
+	"   WHERE p.oid = " col ") AS " alias "_nsp," \
+	" (SELECT p.proname FROM pg_proc p WHERE p.oid = " col ") AS " alias "_name,"
+
+#define TEMPLATE_SQL \
+	"SELECT n.nspname, t.tmplname AS name," TS_FN("t.tmplinit", "init") TS_FN("t.tmpllexize", "lexize") \
+	" obj_description(t.oid, 'pg_ts_template') AS comment" \
+	" FROM pg_ts_template t JOIN pg_namespace n ON n.oid = t.tmplnamespace WHERE t.oid = $1::oid"
+
+#define PARSER_SQL \
+	"SELECT n.nspname, p0.prsname AS name," TS_FN("p0.prsstart", "start") TS_FN("p0.prstoken", "gettoken") \
+	TS_FN("p0.prsend", "end") TS_FN("p0.prslextype", "lextypes") TS_FN("p0.prsheadline", "headline") \
+	" obj_description(p0.oid, 'pg_ts_parser') AS comment" \
+	" FROM pg_ts_parser p0 JOIN pg_namespace n ON n.oid = p0.prsnamespace WHERE p0.oid = $1::oid"
 
 /* one row per token type and dictionary, in mapping order */
 #define MAPPING_SQL \
@@ -129,8 +147,51 @@ configuration_sql(PGconn *conn, PgcObject *o)
 	return ts_comment_owner(out, r, "TEXT SEARCH CONFIGURATION", q);
 }
 
+/* CREATE TEXT SEARCH TEMPLATE/PARSER: "KEY = fn" for each function it has */
+static List *
+template_or_parser_sql(PGconn *conn, PgcObject *o)
+{
+	static const char *const tmpl[] = {"INIT", "init", "LEXIZE", "lexize", NULL};
+	static const char *const prs[] = {"START", "start", "GETTOKEN", "gettoken", "END", "end",
+	"LEXTYPES", "lextypes", "HEADLINE", "headline", NULL};
+	bool		is_tmpl = o->kind == 'W';
+	const char *word = is_tmpl ? "TEXT SEARCH TEMPLATE" : "TEXT SEARCH PARSER";
+	PgcRows    *r = ts_row(conn, is_tmpl ? TEMPLATE_SQL : PARSER_SQL, o, is_tmpl ?
+						   "text search template" : "text search parser");
+	const char *const *keys = is_tmpl ? tmpl : prs;
+	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "name"));
+	StringInfoData b;
+	int			i;
+	List	   *out;
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "CREATE %s %s (", word, q);
+	for (i = 0; keys[i]; i += 2)
+	{
+		char	   *fn = pgc_get(r, 0, psprintf("%s_name", keys[i + 1]));
+
+		if (fn)
+			appendStringInfo(&b, "%s%s = %s", b.data[b.len - 1] == '(' ? "" : ", ", keys[i],
+							 pgc_qname(pgc_get(r, 0, psprintf("%s_nsp", keys[i + 1])), fn));
+	}
+	appendStringInfoChar(&b, ')');
+	out = list_make1(b.data);
+	if (pgc_get(r, 0, "comment"))
+		out = lappend(out, psprintf("COMMENT ON %s %s IS %s", word, q,
+									quote_literal_cstr(pgc_get(r, 0, "comment"))));
+	return out;
+}
+
 List *
 pgc_tsearch_sql(PGconn *conn, PgcObject *o)
 {
-	return o->kind == 'D' ? dictionary_sql(conn, o) : configuration_sql(conn, o);
+	switch (o->kind)
+	{
+		case 'D':
+			return dictionary_sql(conn, o);
+		case 'X':
+			return configuration_sql(conn, o);
+		default:
+			return template_or_parser_sql(conn, o);
+	}
 }
