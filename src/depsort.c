@@ -1,7 +1,7 @@
 /*
  * depsort.c — the objects of some schemas, in the order pg_depend demands.
  *
- * Each object that gets its own CREATE is a node: collations, text search
+ * Each object that gets its own CREATE is a node: collations, conversions, text search
  * templates, parsers, dictionaries and configurations, types, standalone sequences, functions,
  * aggregates, operators, operator families and classes, tables, foreign
  * tables, views and matviews; for a whole database, casts too.  Catalog rows
@@ -46,6 +46,10 @@
 	"  SELECT 'pg_collation'::regclass::oid, co.oid, 'C', n.nspname, co.collname::text, co.collprovider::text" \
 	"  FROM pg_collation co JOIN nsp n ON n.oid = co.collnamespace" \
 	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_collation'::regclass AND ext.objid = co.oid)" \
+	"  UNION ALL" \
+	"  SELECT 'pg_conversion'::regclass::oid, cv.oid, 'N', n.nspname, cv.conname::text, ''" \
+	"  FROM pg_conversion cv JOIN nsp n ON n.oid = cv.connamespace" \
+	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_conversion'::regclass AND ext.objid = cv.oid)" \
 	"  UNION ALL" \
 	"  SELECT 'pg_ts_template'::regclass::oid, t.oid, 'W', n.nspname, t.tmplname::text, ''" \
 	"  FROM pg_ts_template t JOIN nsp n ON n.oid = t.tmplnamespace" \
@@ -142,6 +146,7 @@ kind_rank(char kind)
 	switch (kind)
 	{
 		case 'C':
+		case 'N':
 		case 'W':
 		case 'P':
 		case 'D':

@@ -174,6 +174,14 @@
 	"  coalesce(pg_get_userbyid(NULLIF(grantee, 0)), '') AS grantee, privilege_type, is_grantable" \
 	" FROM g ORDER BY 1, 2, 3 DESC, 4, 5"
 
+#define CONVERSION_SQL \
+	"SELECT n.nspname, c.conname, pg_encoding_to_char(c.conforencoding) AS src," \
+	" pg_encoding_to_char(c.contoencoding) AS dst, pn.nspname AS fnsp, p.proname AS fname, c.condefault," \
+	" pg_get_userbyid(c.conowner) AS owner, obj_description(c.oid, 'pg_conversion') AS comment" \
+	" FROM pg_conversion c JOIN pg_namespace n ON n.oid = c.connamespace" \
+	" JOIN pg_proc p ON p.oid = c.conproc JOIN pg_namespace pn ON pn.oid = p.pronamespace" \
+	" WHERE c.oid = $1::oid"
+
 static PgcRows *
 one_row(PGconn *conn, const char *sql, const char *oid, const char *what)
 {
@@ -516,6 +524,25 @@ collation_sql(PGconn *conn, PgcObject *o)
 	return out;
 }
 
+static List *
+conversion_sql(PGconn *conn, PgcObject *o)
+{
+	PgcRows    *r = one_row(conn, CONVERSION_SQL, o->oid, "conversion");
+	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "conname"));
+	List	   *out;
+
+	out = list_make1(psprintf("CREATE %sCONVERSION %s FOR %s TO %s FROM %s",
+							  pgc_get_bool(r, 0, "condefault") ? "DEFAULT " : "", q,
+							  quote_literal_cstr(pgc_get(r, 0, "src")),
+							  quote_literal_cstr(pgc_get(r, 0, "dst")),
+							  pgc_qname(pgc_get(r, 0, "fnsp"), pgc_get(r, 0, "fname"))));
+	out = pgc_comment_on(out, r, "CONVERSION", q);
+	if (pgc_role_usable(pgc_get(r, 0, "owner"), psprintf("owner of conversion %s", q)))
+		out = lappend(out, psprintf("ALTER CONVERSION %s OWNER TO %s", q,
+									quote_identifier(pgc_get(r, 0, "owner"))));
+	return out;
+}
+
 List *
 pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 {
@@ -523,6 +550,8 @@ pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 	{
 		case 'C':
 			return collation_sql(conn, o);
+		case 'N':
+			return conversion_sql(conn, o);
 		case 'W':
 		case 'P':
 		case 'D':
@@ -675,6 +704,8 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 							  pgc_qname(o->nspname, o->name));
 		case 'C':
 			return local_named("pg_collation", "collnamespace", "collname", o);
+		case 'N':
+			return local_named("pg_conversion", "connamespace", "conname", o);
 		case 'W':
 			return local_named("pg_ts_template", "tmplnamespace", "tmplname", o);
 		case 'P':
@@ -728,6 +759,8 @@ pgc_object_drop_sql(PGconn *conn, PgcObject *o)
 			return psprintf("DROP TYPE IF EXISTS %s CASCADE", q);
 		case 'C':
 			return psprintf("DROP COLLATION IF EXISTS %s CASCADE", q);
+		case 'N':
+			return psprintf("DROP CONVERSION IF EXISTS %s CASCADE", q);
 		case 'W':
 			return psprintf("DROP TEXT SEARCH TEMPLATE IF EXISTS %s CASCADE", q);
 		case 'P':

@@ -117,7 +117,7 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, bool whole_datab
 	plan->schemas = schemas;
 	plan->functions_only = functions_only;
 	plan->whole_database = whole_database;
-	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXEOYZKWP" : opts->matviews ? "" : "M");
+	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXEOYZKWPN" : opts->matviews ? "" : "M");
 
 	params[0] = pgc_names_literal(schemas);
 	r = pgc_query_params(conn, EXT_DEPS_SQL, 1, params);
@@ -191,6 +191,8 @@ kind_word(PgcObject *o)
 	{
 		case 'C':
 			return "COLLATION";
+		case 'N':
+			return "CONVERSION";
 		case 'W':
 			return "TEXT SEARCH TEMPLATE";
 		case 'P':

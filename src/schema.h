@@ -27,7 +27,7 @@
 /* One object a schema holds, as found on the source. */
 typedef struct PgcObject
 {
-	char		kind;			/* C collation, W/P/D/X text search template,
+	char		kind;			/* C collation, N conversion, W/P/D/X text search template,
 								 * parser, dictionary, configuration, T type, S sequence, F
 								 * function/procedure, A aggregate, O operator, Y
 								 * operator family, Z operator class, K cast, R
