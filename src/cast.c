@@ -23,14 +23,7 @@
 static PgcRows *
 cast_row(PGconn *conn, PgcObject *o)
 {
-	const char *params[1] = {o->oid};
-	PgcRows    *r = pgc_query_params(conn, CAST_SQL, 1, params);
-
-	if (r->nrows != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("source cast with OID %s disappeared", o->oid)));
-	return r;
+	return pgc_source_row(conn, CAST_SQL, o->oid, "cast");
 }
 
 /* "(source AS target)" */
@@ -63,16 +56,11 @@ bool
 pgc_cast_exists_locally(PGconn *conn, PgcObject *o)
 {
 	PgcRows    *r = cast_row(conn, o);
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		values[2] = {CStringGetTextDatum(pgc_get(r, 0, "src")),
-	CStringGetTextDatum(pgc_get(r, 0, "tgt"))};
+	const char *args[2] = {pgc_get(r, 0, "src"), pgc_get(r, 0, "tgt")};
 
-	if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_cast"
-							  " WHERE castsource = pg_catalog.to_regtype($1)"
-							  " AND casttarget = pg_catalog.to_regtype($2)",
-							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "pgclone: local cast lookup failed");
-	return SPI_processed > 0;
+	return pgc_local_exists("SELECT 1 FROM pg_catalog.pg_cast"
+							" WHERE castsource = pg_catalog.to_regtype($1)"
+							" AND casttarget = pg_catalog.to_regtype($2)", 2, args);
 }
 
 char *
@@ -140,12 +128,8 @@ pgc_event_triggers(PGconn *conn)
 		if (en != 'O')
 			out = lappend(out, psprintf("ALTER EVENT TRIGGER %s %s", q,
 										en == 'D' ? "DISABLE" : en == 'R' ? "ENABLE REPLICA" : "ENABLE ALWAYS"));
-		if (pgc_get(r, i, "comment"))
-			out = lappend(out, psprintf("COMMENT ON EVENT TRIGGER %s IS %s", q,
-										quote_literal_cstr(pgc_get(r, i, "comment"))));
-		if (pgc_role_usable(pgc_get(r, i, "owner"), psprintf("owner of event trigger %s", q)))
-			out = lappend(out, psprintf("ALTER EVENT TRIGGER %s OWNER TO %s", q,
-										quote_identifier(pgc_get(r, i, "owner"))));
+		out = pgc_comment_owner(out, "EVENT TRIGGER", q, pgc_get(r, i, "comment"),
+								pgc_get(r, i, "owner"));
 	}
 	return out;
 }

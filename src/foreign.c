@@ -98,7 +98,7 @@ List *
 pgc_foreign_table_sql(PGconn *conn, PgcObject *o)
 {
 	const char *params[1] = {o->oid};
-	PgcRows    *r = pgc_query_params(conn, FTABLE_SQL, 1, params);
+	PgcRows    *r = pgc_source_row(conn, FTABLE_SQL, o->oid, "foreign table");
 	PgcRows    *cols;
 	PgcRows    *opts;
 	PgcRows    *checks;
@@ -108,10 +108,6 @@ pgc_foreign_table_sql(PGconn *conn, PgcObject *o)
 	List	   *out;
 	int			i;
 
-	if (r->nrows != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("source foreign table with OID %s disappeared", o->oid)));
 	q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "relname"));
 	server = pgc_get(r, 0, "srvname");
 	if (!OidIsValid(get_foreign_server_oid(server, true)))

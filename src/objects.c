@@ -182,8 +182,8 @@
 	" JOIN pg_proc p ON p.oid = c.conproc JOIN pg_namespace pn ON pn.oid = p.pronamespace" \
 	" WHERE c.oid = $1::oid"
 
-static PgcRows *
-one_row(PGconn *conn, const char *sql, const char *oid, const char *what)
+PgcRows *
+pgc_source_row(PGconn *conn, const char *sql, const char *oid, const char *what)
 {
 	const char *params[1] = {oid};
 	PgcRows    *r = pgc_query_params(conn, sql, 1, params);
@@ -279,6 +279,23 @@ pgc_add_constraints(List *out, const char *kind, const char *q, PgcRows *k)
 	return out;
 }
 
+/*
+ * COMMENT ON word what, then ALTER word what OWNER TO owner (when the role
+ * exists here), for objects without grants.  Either may be NULL.
+ */
+List *
+pgc_comment_owner(List *out, const char *word, const char *what,
+				  const char *comment, const char *owner)
+{
+	if (comment)
+		out = lappend(out, psprintf("COMMENT ON %s %s IS %s", word, what,
+									quote_literal_cstr(comment)));
+	if (owner && pgc_role_usable(owner, psprintf("owner of %s %s", word, what)))
+		out = lappend(out, psprintf("ALTER %s %s OWNER TO %s", word, what,
+									quote_identifier(owner)));
+	return out;
+}
+
 List *
 pgc_comment_on(List *out, PgcRows *r, const char *kind, const char *what)
 {
@@ -293,7 +310,7 @@ pgc_comment_on(List *out, PgcRows *r, const char *kind, const char *what)
 static List *
 type_sql(PGconn *conn, PgcObject *o)
 {
-	PgcRows    *r = one_row(conn, TYPE_SQL, o->oid, "type");
+	PgcRows    *r = pgc_source_row(conn, TYPE_SQL, o->oid, "type");
 	char	   *q = pgc_get(r, 0, "qname");
 	List	   *out = NIL;
 
@@ -342,7 +359,7 @@ type_sql(PGconn *conn, PgcObject *o)
 static List *
 sequence_sql(PGconn *conn, PgcObject *o)
 {
-	PgcRows    *r = one_row(conn, SEQ_SQL, o->oid, "sequence");
+	PgcRows    *r = pgc_source_row(conn, SEQ_SQL, o->oid, "sequence");
 	char	   *q = pgc_get(r, 0, "qname");
 	List	   *out = NIL;
 
@@ -373,7 +390,7 @@ modify_word(const char *c)
 static char *
 aggregate_sql(PGconn *conn, PgcObject *o, PgcRows *f)
 {
-	PgcRows    *a = one_row(conn, AGG_SQL, o->oid, "aggregate");
+	PgcRows    *a = pgc_source_row(conn, AGG_SQL, o->oid, "aggregate");
 	StringInfoData b;
 	char		par = pgc_get(f, 0, "proparallel")[0];
 	char		kind = pgc_get(a, 0, "aggkind")[0];
@@ -424,7 +441,7 @@ aggregate_sql(PGconn *conn, PgcObject *o, PgcRows *f)
 static List *
 function_sql(PGconn *conn, PgcObject *o)
 {
-	PgcRows    *r = one_row(conn, FUNC_SQL, o->oid, "function");
+	PgcRows    *r = pgc_source_row(conn, FUNC_SQL, o->oid, "function");
 	char		kind = pgc_get(r, 0, "prokind")[0];
 	char	   *sig = pgc_get(r, 0, "sig");
 	const char *word = kind == 'p' ? "PROCEDURE" : kind == 'a' ? "AGGREGATE" : "FUNCTION";
@@ -441,7 +458,7 @@ function_sql(PGconn *conn, PgcObject *o)
 static List *
 view_sql(PGconn *conn, PgcObject *o, bool post_data, const PgcOptions *opts)
 {
-	PgcRows    *r = one_row(conn, VIEW_SQL, o->oid, "view");
+	PgcRows    *r = pgc_source_row(conn, VIEW_SQL, o->oid, "view");
 	char	   *q = pgc_get(r, 0, "qname");
 	bool		mat = o->kind == 'M';
 	bool		deferred = pgc_get_bool(r, 0, "needs_constraint");
@@ -495,7 +512,7 @@ view_sql(PGconn *conn, PgcObject *o, bool post_data, const PgcOptions *opts)
 static List *
 collation_sql(PGconn *conn, PgcObject *o)
 {
-	PgcRows    *r = one_row(conn, COLLATION_SQL, o->oid, "collation");
+	PgcRows    *r = pgc_source_row(conn, COLLATION_SQL, o->oid, "collation");
 	char	   *q = pgc_get(r, 0, "qname");
 	char		prov = pgc_get(r, 0, "collprovider")[0];
 	StringInfoData b;
@@ -517,17 +534,13 @@ collation_sql(PGconn *conn, PgcObject *o)
 		appendStringInfoString(&b, ", deterministic = false");
 	appendStringInfoChar(&b, ')');
 	out = lappend(out, b.data);
-	out = pgc_comment_on(out, r, "COLLATION", q);
-	if (pgc_get(r, 0, "owner") && pgc_role_usable(pgc_get(r, 0, "owner"), psprintf("owner of collation %s", q)))
-		out = lappend(out, psprintf("ALTER COLLATION %s OWNER TO %s", q,
-									quote_identifier(pgc_get(r, 0, "owner"))));
-	return out;
+	return pgc_comment_owner(out, "COLLATION", q, pgc_get(r, 0, "comment"), pgc_get(r, 0, "owner"));
 }
 
 static List *
 conversion_sql(PGconn *conn, PgcObject *o)
 {
-	PgcRows    *r = one_row(conn, CONVERSION_SQL, o->oid, "conversion");
+	PgcRows    *r = pgc_source_row(conn, CONVERSION_SQL, o->oid, "conversion");
 	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "conname"));
 	List	   *out;
 
@@ -536,11 +549,7 @@ conversion_sql(PGconn *conn, PgcObject *o)
 							  quote_literal_cstr(pgc_get(r, 0, "src")),
 							  quote_literal_cstr(pgc_get(r, 0, "dst")),
 							  pgc_qname(pgc_get(r, 0, "fnsp"), pgc_get(r, 0, "fname"))));
-	out = pgc_comment_on(out, r, "CONVERSION", q);
-	if (pgc_role_usable(pgc_get(r, 0, "owner"), psprintf("owner of conversion %s", q)))
-		out = lappend(out, psprintf("ALTER CONVERSION %s OWNER TO %s", q,
-									quote_identifier(pgc_get(r, 0, "owner"))));
-	return out;
+	return pgc_comment_owner(out, "CONVERSION", q, pgc_get(r, 0, "comment"), pgc_get(r, 0, "owner"));
 }
 
 List *
@@ -660,20 +669,34 @@ pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 	return out;
 }
 
+/*
+ * Does a local query with text parameters (NULL allowed, at most 4) return a
+ * row?  Not read-only: it must see what this clone just created or dropped.
+ */
+bool
+pgc_local_exists(const char *sql, int nargs, const char *const *args)
+{
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	int			i;
+
+	Assert(nargs <= 4);
+	for (i = 0; i < nargs; i++)
+	{
+		values[i] = args[i] ? CStringGetTextDatum(args[i]) : (Datum) 0;
+		nulls[i] = args[i] ? ' ' : 'n';
+	}
+	if (SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pgclone: local lookup failed");
+	return SPI_processed > 0;
+}
+
 /* Run a one-parameter boolean query locally. */
 static bool
 local_bool(const char *sql, const char *arg)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(arg)};
-	bool		isnull;
-	Datum		d;
-
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "pgclone: local lookup failed");
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return !isnull && DatumGetBool(d);
+	return pgc_local_exists(psprintf("SELECT 1 WHERE (%s)", sql), 1, &arg);
 }
 
 /* Is there a row of this catalog with the object's schema and name here? */

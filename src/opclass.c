@@ -46,15 +46,7 @@
 static PgcRows *
 one(PGconn *conn, const char *sql, PgcObject *o)
 {
-	const char *params[1] = {o->oid};
-	PgcRows    *r = pgc_query_params(conn, sql, 1, params);
-
-	if (r->nrows != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("source operator %s with OID %s disappeared",
-						o->kind == 'Y' ? "family" : "class", o->oid)));
-	return r;
+	return pgc_source_row(conn, sql, o->oid, o->kind == 'Y' ? "operator family" : "operator class");
 }
 
 /* "OPERATOR 1 pg_catalog.< (integer, integer)" and "FUNCTION 1 (a, b) f(a, b)" items */
@@ -107,15 +99,7 @@ qualified(PgcRows *r)
 static List *
 comment_owner(List *out, PgcRows *r, const char *word)
 {
-	char	   *what = qualified(r);
-
-	if (pgc_get(r, 0, "comment"))
-		out = lappend(out, psprintf("COMMENT ON %s %s IS %s", word, what,
-									quote_literal_cstr(pgc_get(r, 0, "comment"))));
-	if (pgc_role_usable(pgc_get(r, 0, "owner"), psprintf("owner of %s %s", word, what)))
-		out = lappend(out, psprintf("ALTER %s %s OWNER TO %s", word, what,
-									quote_identifier(pgc_get(r, 0, "owner"))));
-	return out;
+	return pgc_comment_owner(out, word, qualified(r), pgc_get(r, 0, "comment"), pgc_get(r, 0, "owner"));
 }
 
 List *

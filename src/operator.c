@@ -58,14 +58,7 @@ operator_signature(PgcRows *r)
 static PgcRows *
 operator_row(PGconn *conn, PgcObject *o)
 {
-	const char *params[1] = {o->oid};
-	PgcRows    *r = pgc_query_params(conn, OPERATOR_SQL, 1, params);
-
-	if (r->nrows != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("source operator with OID %s disappeared", o->oid)));
-	return r;
+	return pgc_source_row(conn, OPERATOR_SQL, o->oid, "operator");
 }
 
 List *
@@ -74,7 +67,6 @@ pgc_operator_sql(PGconn *conn, PgcObject *o)
 	PgcRows    *r = operator_row(conn, o);
 	char	   *sig = operator_signature(r);
 	StringInfoData b;
-	List	   *out;
 
 	initStringInfo(&b);
 	appendStringInfo(&b, "CREATE OPERATOR %s (FUNCTION = %s",
@@ -99,14 +91,8 @@ pgc_operator_sql(PGconn *conn, PgcObject *o)
 	if (pgc_get_bool(r, 0, "oprcanmerge"))
 		appendStringInfoString(&b, ", MERGES");
 	appendStringInfoChar(&b, ')');
-	out = list_make1(b.data);
-	if (pgc_get(r, 0, "comment"))
-		out = lappend(out, psprintf("COMMENT ON OPERATOR %s IS %s", sig,
-									quote_literal_cstr(pgc_get(r, 0, "comment"))));
-	if (pgc_role_usable(pgc_get(r, 0, "owner"), psprintf("owner of operator %s", sig)))
-		out = lappend(out, psprintf("ALTER OPERATOR %s OWNER TO %s", sig,
-									quote_identifier(pgc_get(r, 0, "owner"))));
-	return out;
+	return pgc_comment_owner(list_make1(b.data), "OPERATOR", sig,
+							 pgc_get(r, 0, "comment"), pgc_get(r, 0, "owner"));
 }
 
 /* Is the operator (not a shell) already here, with the same argument types? */
@@ -114,27 +100,14 @@ bool
 pgc_operator_exists_locally(PGconn *conn, PgcObject *o)
 {
 	PgcRows    *r = operator_row(conn, o);
-	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
-	int			i;
-	const char *cols[4] = {"nspname", "oprname", "lt", "rt"};
+	const char *args[4] = {pgc_get(r, 0, "nspname"), pgc_get(r, 0, "oprname"),
+	pgc_get(r, 0, "lt"), pgc_get(r, 0, "rt")};
 
-	for (i = 0; i < 4; i++)
-	{
-		char	   *v = pgc_get(r, 0, cols[i]);
-
-		values[i] = v ? CStringGetTextDatum(v) : (Datum) 0;
-		nulls[i] = v ? ' ' : 'n';
-	}
-	if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_operator o"
-							  " WHERE o.oprnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident($1))"
-							  " AND o.oprname = $2 AND o.oprcode <> 0"
-							  " AND o.oprleft = coalesce(pg_catalog.to_regtype($3), 0)"
-							  " AND o.oprright = coalesce(pg_catalog.to_regtype($4), 0)",
-							  4, argtypes, values, nulls, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "pgclone: local operator lookup failed");
-	return SPI_processed > 0;
+	return pgc_local_exists("SELECT 1 FROM pg_catalog.pg_operator o"
+							" WHERE o.oprnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident($1))"
+							" AND o.oprname = $2 AND o.oprcode <> 0"
+							" AND o.oprleft = coalesce(pg_catalog.to_regtype($3), 0)"
+							" AND o.oprright = coalesce(pg_catalog.to_regtype($4), 0)", 4, args);
 }
 
 char *

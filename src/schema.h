@@ -129,10 +129,17 @@ extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_
 	" " aclexpr " IS NOT NULL AS has_acl"
 
 /* objects.c: DDL of non-table objects */
+/* The one row sql ($1 = oid) returns on the source; ERROR if the object is gone */
+extern PgcRows *pgc_source_row(PGconn *conn, const char *sql, const char *oid, const char *what);
 /* ALTER kind what OWNER TO, then its grants (columns owner, acl, has_acl of row 0) */
 extern List *pgc_owner_acl(List *out, PgcRows *r, const char *kind, const char *what);
 /* ALTER kind q ADD CONSTRAINT name def, for each row (conname, def) of k */
 extern List *pgc_add_constraints(List *out, const char *kind, const char *q, PgcRows *k);
+/* Does a local query with text parameters $1..$n (NULL allowed, n <= 4) return a row? */
+extern bool pgc_local_exists(const char *sql, int nargs, const char *const *args);
+/* COMMENT ON / ALTER ... OWNER TO of an object without grants (either may be NULL) */
+extern List *pgc_comment_owner(List *out, const char *word, const char *what,
+							   const char *comment, const char *owner);
 /* COMMENT ON kind what (column comment of row 0) */
 extern List *pgc_comment_on(List *out, PgcRows *r, const char *kind, const char *what);
 extern List *pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);

@@ -100,13 +100,8 @@ create_wrapper(PGconn *conn, PgcRows *w, int i)
 								"NO VALIDATOR",
 								options(conn, OPTIONS_SQL("pg_foreign_data_wrapper", "fdwoptions"),
 										pgc_get(w, i, "oid"))));
-	if (pgc_get(w, i, "comment"))
-		stmts = lappend(stmts, psprintf("COMMENT ON FOREIGN DATA WRAPPER %s IS %s", q,
-										quote_literal_cstr(pgc_get(w, i, "comment"))));
-	if (pgc_role_usable(pgc_get(w, i, "owner"), psprintf("owner of foreign-data wrapper %s", q)))
-		stmts = lappend(stmts, psprintf("ALTER FOREIGN DATA WRAPPER %s OWNER TO %s", q,
-										quote_identifier(pgc_get(w, i, "owner"))));
-	pgc_exec_list(stmts);
+	pgc_exec_list(pgc_comment_owner(stmts, "FOREIGN DATA WRAPPER", q,
+									pgc_get(w, i, "comment"), pgc_get(w, i, "owner")));
 }
 
 static void

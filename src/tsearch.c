@@ -57,30 +57,7 @@
 static PgcRows *
 ts_row(PGconn *conn, const char *sql, PgcObject *o, const char *what)
 {
-	const char *params[1] = {o->oid};
-	PgcRows    *r = pgc_query_params(conn, sql, 1, params);
-
-	if (r->nrows != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("source %s with OID %s disappeared", what, o->oid)));
-	return r;
-}
-
-/* COMMENT and OWNER of a text search object */
-static List *
-ts_comment_owner(List *out, PgcRows *r, const char *word, const char *q)
-{
-	char	   *comment = pgc_get(r, 0, "comment");
-	char	   *owner = pgc_get(r, 0, "owner");
-
-	if (comment)
-		out = lappend(out, psprintf("COMMENT ON %s %s IS %s", word, q,
-									quote_literal_cstr(comment)));
-	if (owner && pgc_role_usable(owner, psprintf("owner of %s", q)))
-		out = lappend(out, psprintf("ALTER %s %s OWNER TO %s", word, q,
-									quote_identifier(owner)));
-	return out;
+	return pgc_source_row(conn, sql, o->oid, what);
 }
 
 static List *
@@ -105,7 +82,8 @@ dictionary_sql(PGconn *conn, PgcObject *o)
 							 quote_literal_cstr(defGetString(d)));
 		}
 	appendStringInfoChar(&b, ')');
-	return ts_comment_owner(list_make1(b.data), r, "TEXT SEARCH DICTIONARY", q);
+	return pgc_comment_owner(list_make1(b.data), "TEXT SEARCH DICTIONARY", q,
+							 pgc_get(r, 0, "comment"), pgc_get(r, 0, "owner"));
 }
 
 static List *
@@ -144,7 +122,8 @@ configuration_sql(PGconn *conn, PgcObject *o)
 	}
 	if (b.len > 0)
 		out = lappend(out, b.data);
-	return ts_comment_owner(out, r, "TEXT SEARCH CONFIGURATION", q);
+	return pgc_comment_owner(out, "TEXT SEARCH CONFIGURATION", q,
+							 pgc_get(r, 0, "comment"), pgc_get(r, 0, "owner"));
 }
 
 /* CREATE TEXT SEARCH TEMPLATE/PARSER: "KEY = fn" for each function it has */
@@ -162,7 +141,6 @@ template_or_parser_sql(PGconn *conn, PgcObject *o)
 	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "name"));
 	StringInfoData b;
 	int			i;
-	List	   *out;
 
 	initStringInfo(&b);
 	appendStringInfo(&b, "CREATE %s %s (", word, q);
@@ -175,11 +153,7 @@ template_or_parser_sql(PGconn *conn, PgcObject *o)
 							 pgc_qname(pgc_get(r, 0, psprintf("%s_nsp", keys[i + 1])), fn));
 	}
 	appendStringInfoChar(&b, ')');
-	out = list_make1(b.data);
-	if (pgc_get(r, 0, "comment"))
-		out = lappend(out, psprintf("COMMENT ON %s %s IS %s", word, q,
-									quote_literal_cstr(pgc_get(r, 0, "comment"))));
-	return out;
+	return pgc_comment_owner(list_make1(b.data), word, q, pgc_get(r, 0, "comment"), NULL);
 }
 
 List *
