@@ -37,10 +37,16 @@ q_source($src, q{
   CREATE TEXT SEARCH CONFIGURATION "Sch ""q""; DROP TABLE x; --"."c""fg" (PARSER = default);
   ALTER TEXT SEARCH CONFIGURATION "Sch ""q""; DROP TABLE x; --"."c""fg"
     ADD MAPPING FOR asciiword, "word" WITH "Sch ""q""; DROP TABLE x; --"."d'); DROP; --", simple;
+  CREATE FUNCTION "Sch ""q""; DROP TABLE x; --"."cm'p"(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT btint4cmp($2, $1)';
+  CREATE OPERATOR CLASS "Sch ""q""; DROP TABLE x; --"."o'pc; --" FOR TYPE int USING btree AS
+    OPERATOR 1 >, OPERATOR 2 >=, OPERATOR 3 =, OPERATOR 4 <=, OPERATOR 5 <,
+    FUNCTION 1 "Sch ""q""; DROP TABLE x; --"."cm'p"(int, int);
+  CREATE CONVERSION "Sch ""q""; DROP TABLE x; --"."co""nv'; --" FOR 'UTF8' TO 'LATIN1' FROM utf8_to_iso8859_1;
+  COMMENT ON CONVERSION "Sch ""q""; DROP TABLE x; --"."co""nv'; --" IS 'it''s; DROP TABLE x; --';
 });
 my $hs = q{Sch "q"; DROP TABLE x; --};
 (my $hl = $hs) =~ s/'/''/g;
-like(q_target($tgt, "SELECT pgclone.schema('$c', '$hl')"), qr/^OK: schema .* cloned \(1 tables, 1 views, 0 materialized views, 1 functions, 1 types, 0 sequences, 2 rows\)$/,
+like(q_target($tgt, "SELECT pgclone.schema('$c', '$hl')"), qr/^OK: schema .* cloned \(1 tables, 1 views, 0 materialized views, 2 functions, 1 types, 0 sequences, 2 rows\)$/,
 	'hostile names cloned');
 dumps_equal('postgres', '"' . ($hs =~ s/"/""/gr) . '"', 'hostile names: pg_dump identical');
 is(checksum($tgt, 'postgres', q{"Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE"}),
