@@ -153,14 +153,8 @@ run_worker(dsm_segment *seg, DbShared *sh, const char *what)
 	BackgroundWorkerHandle *handle;
 	BgwHandleStatus st;
 
-	memset(&w, 0, sizeof(w));
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(w.bgw_library_name, BGW_MAXLEN, "pgclone");
-	snprintf(w.bgw_function_name, BGW_MAXLEN, "pgclone_db_worker_main");
+	pgc_bgworker_init(&w, "pgclone_db_worker_main", "pgclone database worker");
 	snprintf(w.bgw_name, BGW_MAXLEN, "pgclone: %s", what);
-	snprintf(w.bgw_type, BGW_MAXLEN, "pgclone database worker");
 	w.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
 	w.bgw_notify_pid = MyProcPid;
 

@@ -141,6 +141,10 @@ extern bool pgc_local_relation_exists(const char *nspname, const char *relname);
 /* quote_identifier, always returning a fresh palloc'd string */
 extern char *pgc_qident(const char *ident);
 extern char *pgc_qname(const char *nspname, const char *relname);
+/* The fields every pgclone background worker shares (util.c) */
+struct BackgroundWorker;
+extern void pgc_bgworker_init(struct BackgroundWorker *w, const char *function,
+							  const char *type);
 /* ERROR unless priv is a PostgreSQL privilege name (read from the source) */
 extern void pgc_check_privilege(const char *priv);
 extern char *pgc_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname);

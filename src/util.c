@@ -7,6 +7,7 @@
 #include "catalog/namespace.h"
 #include "access/xact.h"
 #include "executor/spi.h"
+#include "postmaster/bgworker.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
@@ -126,4 +127,21 @@ pgc_try_subxact(void (*fn) (void *arg), void *arg)
 	MemoryContextSwitchTo(oldcxt);
 	CurrentResourceOwner = oldowner;
 	return edata;
+}
+
+/*
+ * A dynamic background worker of pgclone: connects to a database, starts
+ * after recovery, is never restarted.  The caller sets the argument, the
+ * name and whom to notify.
+ */
+void
+pgc_bgworker_init(BackgroundWorker *w, const char *function, const char *type)
+{
+	memset(w, 0, sizeof(*w));
+	w->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w->bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(w->bgw_library_name, "pgclone", BGW_MAXLEN);
+	strlcpy(w->bgw_function_name, function, BGW_MAXLEN);
+	strlcpy(w->bgw_type, type, BGW_MAXLEN);
 }

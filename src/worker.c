@@ -59,18 +59,12 @@ pgc_start_worker(PgcJobSlot *slot, int slotno, const char *func,
 	BackgroundWorkerHandle *h;
 	PgcWorkerArg a;
 
-	memset(&w, 0, sizeof(w));
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(w.bgw_library_name, "pgclone", BGW_MAXLEN);
-	strlcpy(w.bgw_function_name, func, BGW_MAXLEN);
+	pgc_bgworker_init(&w, func, type);
 	if (workerno > 0)
 		snprintf(w.bgw_name, BGW_MAXLEN, "%s %d for job " INT64_FORMAT,
 				 type, workerno, slot->job_id);
 	else
 		snprintf(w.bgw_name, BGW_MAXLEN, "%s for job " INT64_FORMAT, type, slot->job_id);
-	strlcpy(w.bgw_type, type, BGW_MAXLEN);
 	w.bgw_main_arg = Int32GetDatum(slotno);
 	w.bgw_notify_pid = notify ? MyProcPid : 0;
 	memset(&a, 0, sizeof(a));
