@@ -9,7 +9,7 @@ use Test::More;
 use Exporter 'import';
 
 our @EXPORT = qw(start_pair src_conninfo checksum dump_schema schema_dumps_equal
-  q_target q_source target_error);
+  load_schema_fixture schema_fixture_tables q_target q_source target_error);
 
 # start_pair(%opts): two clusters; the target preloads pgclone and has it installed.
 #   source_conf / target_conf: extra postgresql.conf lines.
@@ -107,6 +107,25 @@ sub schema_dumps_equal
 	IPC::Run::run([ 'diff', '-u', "$dir/src.sql", "$dir/tgt.sql" ], '>', \$out, '2>', \$err);
 	diag($out);
 	return 0;
+}
+
+# Load test/fixtures/schema_fixture.sql (every object kind of a schema) into
+# a database of the node, as one passing test named $name.
+sub load_schema_fixture
+{
+	my ($node, $db, $name) = @_;
+	my $fixture = -f 'test/fixtures/schema_fixture.sql' ? 'test/fixtures/schema_fixture.sql'
+	  : "$ENV{PWD}/test/fixtures/schema_fixture.sql";
+	$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr($db), '-f', $fixture ],
+		$name);
+}
+
+# The tables (and materialized views) of that fixture, for checksums.
+sub schema_fixture_tables
+{
+	return qw(sales.customers sales.orders sales.order_items sales.audit_log sales.bookings
+	  sales.events sales.events_2023 sales.events_2024_a sales.events_2024_other sales.events_ref
+	  sales.vehicles sales.cars sales.contacts sales.contact_mails sales.customer_stats sales.top_customers);
 }
 
 1;

@@ -7,15 +7,10 @@ use Test::More;
 use PgcloneTest;
 
 my ($src, $tgt) = start_pair(target_conf => $ENV{PGC_DEBUG} ? "log_min_messages = debug1\n" : '');
-my $fixture = -f 'test/fixtures/schema_fixture.sql' ? 'test/fixtures/schema_fixture.sql'
-  : "$ENV{PWD}/test/fixtures/schema_fixture.sql";
-$src->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $src->connstr('postgres'), '-f', $fixture ],
-	'fixture loaded');
+load_schema_fixture($src, 'postgres', 'fixture loaded');
 my $c = src_conninfo($src);
 
-my @tables = qw(sales.customers sales.orders sales.order_items sales.audit_log sales.bookings
-  sales.events sales.events_2023 sales.events_2024_a sales.events_2024_other sales.events_ref
-  sales.vehicles sales.cars sales.contacts sales.contact_mails sales.customer_stats sales.top_customers);
+my @tables = schema_fixture_tables();
 
 my $res = q_target($tgt, "SELECT pgclone.schema('$c', 'sales')");
 like($res, qr/^OK: schema sales cloned \(16 tables, 8 views, 2 materialized views, 17 functions, 6 types, 1 sequences, \d+ rows\)$/,

@@ -138,10 +138,7 @@ is(q_target($tgt, q{SELECT count(*) FROM pg_namespace WHERE nspname IN ('pgdata'
 
 # the every-object fixture, through a new database
 q_source($src, 'CREATE DATABASE fx');
-my $fixture = -f 'test/fixtures/schema_fixture.sql' ? 'test/fixtures/schema_fixture.sql'
-  : "$ENV{PWD}/test/fixtures/schema_fixture.sql";
-$src->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $src->connstr('fx'), '-f', $fixture ],
-	'fixture loaded into a second source database');
+load_schema_fixture($src, 'fx', 'fixture loaded into a second source database');
 my $cfx = src_conninfo($src, 'fx');
 like(q_target($tgt, "SELECT pgclone.database_create('$cfx', 'fxcopy', true, '{\"triggers\": true}')"),
 	qr/^OK: database fxcopy created and cloned \(2 schemas, 16 tables, 8 views, 2 materialized views, 17 functions, 6 types, 1 sequences, \d+ rows\)$/,
