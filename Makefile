@@ -1,14 +1,16 @@
 # pgclone — PGXS build
 EXTENSION = pgclone
-EXTVERSION = 1.0
+EXTVERSION = 1.1
 MODULE_big = pgclone
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 
-# The install script is assembled from sql/pgclone.sql and one fragment per
-# capability (sql/NN_*.sql), so each capability keeps its SQL beside its C.
+# The current version's install script is assembled from sql/pgclone.sql and
+# one fragment per capability (sql/NN_*.sql), so each capability keeps its SQL
+# beside its C.  Released versions' install scripts (sql/pgclone--X.Y.sql) are
+# kept as released, with an upgrade script per step (sql/pgclone--A--B.sql).
 SQL_PARTS = sql/pgclone.sql $(sort $(wildcard sql/[0-9][0-9]_*.sql))
 DATA_built = pgclone--$(EXTVERSION).sql
-DATA = $(wildcard sql/pgclone--*--*.sql)
+DATA = $(filter-out sql/pgclone--$(EXTVERSION).sql,$(wildcard sql/pgclone--*.sql))
 EXTRA_CLEAN = pgclone--$(EXTVERSION).sql
 
 PG_CPPFLAGS = -I$(libpq_srcdir) -Isrc

@@ -16,7 +16,7 @@
 #include "utils/jsonb.h"
 #include "libpq-fe.h"
 
-#define PGCLONE_VERSION "1.0.0"
+#define PGCLONE_VERSION "1.1.0"
 
 /* ---------- remote.c: libpq inside a backend ---------- */
 

@@ -9,7 +9,7 @@
  * after the operators and functions they list and before the indexes that
  * use them.
  */
-#include "schema.h"
+#include "clone/schema.h"
 
 #include "utils/builtins.h"
 

@@ -8,7 +8,7 @@
  * quoted by the source; names we splice in go through quote_ident() on the
  * source or quote_identifier() here.
  */
-#include "schema.h"
+#include "clone/schema.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"

@@ -10,7 +10,7 @@
  * the credentials of the source's remote systems, which a copy (a staging
  * database, say) should not inherit; a NOTICE counts them.
  */
-#include "schema.h"
+#include "clone/schema.h"
 
 #include "commands/extension.h"
 #include "foreign/foreign.h"

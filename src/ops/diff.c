@@ -10,7 +10,7 @@
  * server's own deparsers (pg_get_indexdef...) under identical settings
  * (search_path = pg_catalog...), so a faithful clone compares equal.
  */
-#include "ops.h"
+#include "ops/ops.h"
 
 #include "executor/spi.h"
 #include "miscadmin.h"

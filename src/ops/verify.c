@@ -8,7 +8,7 @@
  * REPEATABLE READ, READ ONLY transaction, so every figure comes from the same
  * snapshot.
  */
-#include "ops.h"
+#include "ops/ops.h"
 
 #include "funcapi.h"
 #include "utils/builtins.h"

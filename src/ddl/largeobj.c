@@ -8,7 +8,7 @@
  * Owner, grants and comment follow; an OID already taken on the target is
  * handled by the "conflict" option like any other object.
  */
-#include "schema.h"
+#include "clone/schema.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"

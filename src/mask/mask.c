@@ -8,7 +8,7 @@
  * source inside COPY (SELECT ...) so raw values never reach the target;
  * mask_in_place() and masking policies evaluate it locally.
  */
-#include "mask.h"
+#include "mask/mask.h"
 
 #include <errno.h>
 #include <limits.h>

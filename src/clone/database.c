@@ -17,7 +17,7 @@
  * its error.  Like CREATE DATABASE, the function refuses to run inside a
  * transaction block, since the new database outlives a ROLLBACK.
  */
-#include "schema.h"
+#include "clone/schema.h"
 
 #include "access/xact.h"
 #include "commands/dbcommands.h"

@@ -10,7 +10,7 @@
  * before creating the table.  Option names and values are read raw and
  * quoted here.
  */
-#include "schema.h"
+#include "clone/schema.h"
 
 #include "foreign/foreign.h"
 #include "utils/builtins.h"

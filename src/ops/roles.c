@@ -8,7 +8,7 @@
  * are SQL built from quote_identifier'd names, only for objects that exist
  * here; they are added, never revoked.
  */
-#include "ops.h"
+#include "ops/ops.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"

@@ -10,8 +10,8 @@
  * indexes, partition index attachment, foreign keys, triggers, rules,
  * sequence positions and finally REFRESH of the materialized views.
  */
-#include "schema.h"
-#include "mask.h"
+#include "clone/schema.h"
+#include "mask/mask.h"
 
 #include "catalog/namespace.h"
 #include "commands/extension.h"

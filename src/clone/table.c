@@ -7,7 +7,7 @@
  * load neither fires triggers nor maintains indexes row by row.
  */
 #include "pgclone.h"
-#include "schema.h"
+#include "clone/schema.h"
 
 #include "executor/spi.h"
 #include "utils/builtins.h"

@@ -7,7 +7,7 @@
  * READ ONLY transaction, the target through its catalogs.  A source that
  * cannot be reached is a failed check in the report, not an ERROR.
  */
-#include "ops.h"
+#include "ops/ops.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"

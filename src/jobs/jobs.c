@@ -9,7 +9,7 @@
  * a job the table says is running but that has no live slot was interrupted
  * (restart, crash) and is shown as failed.
  */
-#include "jobs.h"
+#include "jobs/jobs.h"
 
 #include <signal.h>
 

@@ -14,7 +14,7 @@
  * name, so the order is deterministic.  A cycle (pg_dump breaks these with
  * dummy objects) is broken by emitting its lowest-ranked member.
  */
-#include "schema.h"
+#include "clone/schema.h"
 
 #include "catalog/pg_type.h"
 #include "utils/array.h"

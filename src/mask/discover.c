@@ -3,7 +3,7 @@
  * by discover_sensitive and masking_report), pgclone.discover_sensitive()
  * (remote, read-only) and pgclone.masking_report() (local).
  */
-#include "mask.h"
+#include "mask/mask.h"
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"

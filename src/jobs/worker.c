@@ -16,9 +16,9 @@
  * pgclone.job_tables: a failed or cancelled table rolls back to empty, and
  * resume() knows what is left.
  */
-#include "jobs.h"
-#include "mask.h"
-#include "schema.h"
+#include "jobs/jobs.h"
+#include "mask/mask.h"
+#include "clone/schema.h"
 
 #include <ctype.h>
 #include <signal.h>

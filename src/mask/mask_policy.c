@@ -8,7 +8,7 @@
  * pgclone.masking_policies, so dropping it restores exactly those: a table
  * that was private never becomes world-readable.
  */
-#include "mask.h"
+#include "mask/mask.h"
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
