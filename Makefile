@@ -2,18 +2,25 @@
 EXTENSION = pgclone
 EXTVERSION = 1.1
 MODULE_big = pgclone
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
+
+# Sources are found relative to this Makefile, so that a VPATH build works
+# (Debian's pg_buildext builds in build-<version>/ with -f <src>/Makefile).
+top := $(patsubst %/,%,$(dir $(firstword $(MAKEFILE_LIST))))
+SRCS = $(sort $(wildcard $(top)/src/*.c $(top)/src/*/*.c))
+OBJS = $(patsubst $(top)/%.c,%.o,$(SRCS))
 
 # The current version's install script is assembled from sql/pgclone.sql and
 # one fragment per capability (sql/NN_*.sql), so each capability keeps its SQL
 # beside its C.  Released versions' install scripts (sql/pgclone--X.Y.sql) are
 # kept as released, with an upgrade script per step (sql/pgclone--A--B.sql).
-SQL_PARTS = sql/pgclone.sql $(sort $(wildcard sql/[0-9][0-9]_*.sql))
+SQL_PARTS = $(top)/sql/pgclone.sql $(sort $(wildcard $(top)/sql/[0-9][0-9]_*.sql))
 DATA_built = pgclone--$(EXTVERSION).sql
-DATA = $(filter-out sql/pgclone--$(EXTVERSION).sql,$(wildcard sql/pgclone--*.sql))
+DATA = $(patsubst $(top)/%,%,$(filter-out $(top)/sql/pgclone--$(EXTVERSION).sql,\
+	$(wildcard $(top)/sql/pgclone--*.sql)))
 EXTRA_CLEAN = pgclone--$(EXTVERSION).sql
 
-PG_CPPFLAGS = -I$(libpq_srcdir) -Isrc
+# The library refuses to run against another SQL version (src/pgclone.c).
+PG_CPPFLAGS = -I$(libpq_srcdir) -I$(top)/src -DPGCLONE_EXTVERSION='"$(EXTVERSION)"'
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Wno-clobbered -Wno-cast-function-type
 SHLIB_LINK_INTERNAL = $(libpq)
@@ -31,6 +38,13 @@ include $(PGXS)
 pgclone--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
+# a VPATH build puts the objects in a tree of its own
+ifdef VPATH
+$(OBJS) $(OBJS:.o=.bc): | objdirs
+objdirs:
+	mkdir -p $(sort $(dir $(OBJS)))
+.PHONY: objdirs
+endif
 
 # after the include: Makefile.global resets PROVE_FLAGS
 PROVE_FLAGS = -I ./test/perl --timer

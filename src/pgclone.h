@@ -16,7 +16,18 @@
 #include "utils/jsonb.h"
 #include "libpq-fe.h"
 
+/* the library's version; its SQL version is PGCLONE_EXTVERSION (Makefile) */
 #define PGCLONE_VERSION "1.1.0"
+
+/*
+ * ERROR 55000 unless the installed SQL objects are this library's version
+ * (cached per backend; returns true).  PGC_CHECK_SQL_VERSION() is the first
+ * line of every SQL-callable function except version(): a declaration, so it
+ * runs before the initializers of the function's other locals.
+ */
+extern bool pgc_check_sql_version(void);
+#define PGC_CHECK_SQL_VERSION() \
+	bool		pgc_sql_version_ok pg_attribute_unused() = pgc_check_sql_version()
 
 /* ---------- remote.c: libpq inside a backend ---------- */
 

@@ -194,6 +194,7 @@ run_worker(dsm_segment *seg, DbShared *sh, const char *what)
 Datum
 pgclone_database(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
 	bool		data = PG_ARGISNULL(1) ? true : PG_GETARG_BOOL(1);
 	PgcOptions	opts;
@@ -209,6 +210,7 @@ pgclone_database(PG_FUNCTION_ARGS)
 Datum
 pgclone_database_create(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
 	char	   *dbname = pgc_text_arg(fcinfo, 1, "target_database");
 	bool		data = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);

@@ -954,6 +954,7 @@ schema_common(FunctionCallInfo fcinfo, PgcOptions *opts)
 Datum
 pgclone_schema(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	PgcOptions	opts;
 
 	pgc_options_parse(&opts, PG_NARGS() > 3 && !PG_ARGISNULL(3) ?
@@ -965,6 +966,7 @@ pgclone_schema(PG_FUNCTION_ARGS)
 Datum
 pgclone_schema_ex(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	PgcOptions	opts;
 	int			i;
 
@@ -984,6 +986,7 @@ pgclone_schema_ex(PG_FUNCTION_ARGS)
 Datum
 pgclone_functions(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
 	char	   *nsp = pgc_text_arg(fcinfo, 1, "schema_name");
 	PgcOptions	opts;

@@ -250,6 +250,7 @@ table_common(FunctionCallInfo fcinfo, PgcOptions *opts)
 Datum
 pgclone_table(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	PgcOptions	opts;
 
 	pgc_options_parse(&opts, PG_NARGS() > 5 && !PG_ARGISNULL(5) ?
@@ -261,6 +262,7 @@ pgclone_table(PG_FUNCTION_ARGS)
 Datum
 pgclone_table_ex(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	PgcOptions	opts;
 	int			i;
 

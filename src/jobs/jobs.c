@@ -407,6 +407,7 @@ job_id_result(int64 job_id)
 Datum
 pgclone_table_async(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	JobRequest	req;
 	PgcOptions	opts;
 
@@ -433,6 +434,7 @@ pgclone_table_async(PG_FUNCTION_ARGS)
 Datum
 pgclone_schema_async(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	JobRequest	req;
 	PgcOptions	opts;
 
@@ -715,6 +717,7 @@ eta_usecs(JobInfo *ji)
 Datum
 pgclone_progress_detail(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ListCell   *lc;
 
@@ -857,6 +860,7 @@ find_job(int64 job_id)
 Datum
 pgclone_progress(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	int64		job_id = job_arg(fcinfo);
 	JobInfo    *ji;
 	StringInfoData buf;
@@ -895,6 +899,7 @@ pgclone_progress(PG_FUNCTION_ARGS)
 Datum
 pgclone_jobs(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	StringInfoData buf;
 	ListCell   *lc;
 
@@ -924,6 +929,7 @@ check_owner(Oid owner, int64 job_id)
 Datum
 pgclone_cancel(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	int64		job_id = job_arg(fcinfo);
 	pid_t		pids[65];
 	int			npids = 0;
@@ -966,6 +972,7 @@ pgclone_cancel(PG_FUNCTION_ARGS)
 Datum
 pgclone_resume(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	int64		job_id = job_arg(fcinfo);
 	JobInfo    *ji;
 	JobRequest	req;
@@ -1020,6 +1027,7 @@ pgclone_resume(PG_FUNCTION_ARGS)
 Datum
 pgclone_clear_jobs(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	StringInfoData live;
 	const char *args[2];
 	int			n;

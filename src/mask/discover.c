@@ -382,6 +382,7 @@ discover_json(DiscCol *cols, int ncols)
 Datum
 pgclone_discover_sensitive(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
 	char	   *schema = pgc_text_arg(fcinfo, 1, "schema_name");
 	bool		sample = parse_discover_options(PG_NARGS() > 2 && !PG_ARGISNULL(2) ?
@@ -503,6 +504,7 @@ report_row(ReturnSetInfo *rsinfo, const char *schema, HeapTuple tup, TupleDesc t
 Datum
 pgclone_masking_report(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	char	   *schema = pgc_text_arg(fcinfo, 0, "schema_name");
 	Oid			nsp = get_namespace_oid(schema, false);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;

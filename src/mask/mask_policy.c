@@ -112,6 +112,7 @@ require_nonempty(Jsonb *mask)
 Datum
 pgclone_mask_in_place(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	MemoryContext outer = CurrentMemoryContext;
 	char	   *schema = pgc_text_arg(fcinfo, 0, "schema_name");
 	char	   *table = pgc_text_arg(fcinfo, 1, "table_name");
@@ -292,6 +293,7 @@ notice_other_readers(Oid relid, PgcTable *t, Oid roleid)
 Datum
 pgclone_create_masking_policy(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	MemoryContext outer = CurrentMemoryContext;
 	char	   *schema = pgc_text_arg(fcinfo, 0, "schema_name");
 	char	   *table = pgc_text_arg(fcinfo, 1, "table_name");
@@ -348,6 +350,7 @@ pgclone_create_masking_policy(PG_FUNCTION_ARGS)
 Datum
 pgclone_drop_masking_policy(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	MemoryContext outer = CurrentMemoryContext;
 	char	   *schema = pgc_text_arg(fcinfo, 0, "schema_name");
 	char	   *table = pgc_text_arg(fcinfo, 1, "table_name");

@@ -544,6 +544,7 @@ emit_counters(StringInfo sum, const char *name, DiffOut *d, bool modified)
 Datum
 pgclone_diff(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
 	char	   *schema = pgc_text_arg(fcinfo, 1, "schema_name");
 	const char *params[1] = {schema};

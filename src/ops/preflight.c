@@ -429,6 +429,7 @@ degraded_checks(Report *r, PGconn *conn, Oid nspoid)
 Datum
 pgclone_preflight(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
 	Report		r;
 	PGconn	   *conn;

@@ -474,6 +474,7 @@ require_superusers(PGconn *conn)
 Datum
 pgclone_clone_roles(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
 	char	   *list = NULL;
 	RolesCtx	ctx;

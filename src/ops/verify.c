@@ -149,6 +149,7 @@ cmp_table(PgcRows *a, int i, PgcRows *b, int j)
 Datum
 pgclone_verify(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
 	char	   *schema = NULL;

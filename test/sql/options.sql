@@ -1,6 +1,6 @@
 -- Option validation and argument checks: all fail before any connection.
 CREATE EXTENSION pgclone;
-SELECT pgclone.version() ~ '^pgclone [0-9]+\.[0-9]+\.[0-9]+$' AS version_ok;
+SELECT pgclone.version() ~ '^pgclone [0-9]+\.[0-9]+\.[0-9]+ \(SQL [0-9]+\.[0-9]+\)$' AS version_ok;
 -- err(sql): the SQLSTATE and message a statement fails with
 CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN

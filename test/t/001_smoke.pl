@@ -11,5 +11,5 @@ my $c = src_conninfo($src);
 is(q_target($tgt, "SELECT pgclone.table('$c', 'public', 't')"),
 	'OK: cloned public.t to public.t (100 rows)', 'clone result');
 is(checksum($tgt, 'postgres', 't'), checksum($src, 'postgres', 't'), 'data identical');
-like(q_target($tgt, 'SELECT pgclone.version()'), qr/^pgclone \d+\.\d+\.\d+$/, 'version');
+like(q_target($tgt, 'SELECT pgclone.version()'), qr/^pgclone \d+\.\d+\.\d+ \(SQL \d+\.\d+\)$/, 'version');
 done_testing();
