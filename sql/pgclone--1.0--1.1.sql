@@ -1,3 +1,12 @@
+-- How to add to this script (test/t/090_upgrade.pl compares an updated 1.0
+-- with a fresh install and shows the difference):
+--   * new function: the same CREATE FUNCTION (and REVOKE) as in the fragment;
+--   * changed arguments or result: DROP FUNCTION the old signature, then
+--     CREATE the new one (CREATE OR REPLACE cannot change them);
+--   * new table column: ALTER TABLE ... ADD COLUMN, and put the column last
+--     in the fragment's CREATE TABLE too (ADD COLUMN appends);
+--   * view with other columns: DROP VIEW, CREATE VIEW, and its REVOKE/GRANT.
+-- The library keeps every C function that 1.0's SQL objects name.
 -- pgclone 1.0 -> 1.1 upgrade: every change of the SQL surface since 1.0, in
 -- the order the install script of 1.1 makes it.
 \echo Use "ALTER EXTENSION pgclone UPDATE TO '1.1'" to load this file. \quit
