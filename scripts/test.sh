@@ -6,7 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 
-status=0
 if [ "$(id -u)" = 0 ]; then
 	scripts/bootstrap.sh
 	# The Debian package, for test/t/091_package.pl (which installs it into a
@@ -19,7 +18,7 @@ if [ "$(id -u)" = 0 ]; then
 			echo "$out"
 			echo "PACKAGE BUILD FAILED"
 			export PGCLONE_DEB=/nonexistent/package-build-failed.deb
-			status=1
+			deb_failed=1
 		fi
 	fi
 	# initdb refuses root: the tests run as postgres, who must reach the tree
@@ -36,8 +35,10 @@ else
 	run=()
 fi
 
+status=0
 "${run[@]}" make PG_CONFIG="$PG_CONFIG" with_llvm=no installcheck \
-	${T:+T="$T"} || status=1
+	${T:+T="$T"} || status=$?
+[ -z "${deb_failed:-}" ] || status=1
 if [ $status -ne 0 ]; then
 	for f in test/regression.diffs; do [ -f "$f" ] && cat "$f"; done
 	echo "TESTS FAILED"
