@@ -26,3 +26,11 @@ SELECT * FROM pgclone.progress_detail() ORDER BY job_id;
 
 REVOKE ALL ON FUNCTION pgclone.progress_detail() FROM PUBLIC;
 REVOKE ALL ON pgclone.jobs_view FROM PUBLIC;
+
+-- schema_ex(): the other schema options ("tables", "exclude_tables",
+-- "masks", ...) as JSON after the flags (issue 12).
+CREATE FUNCTION pgclone.schema_ex(source_conninfo text, schema_name text, include_data boolean,
+                                  include_indexes boolean, include_constraints boolean,
+                                  include_triggers boolean, options text)
+RETURNS text AS 'MODULE_PATHNAME', 'pgclone_schema_ex' LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION pgclone.schema_ex(text, text, boolean, boolean, boolean, boolean, text) FROM PUBLIC;

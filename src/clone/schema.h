@@ -39,6 +39,7 @@ typedef struct PgcObject
 	char	   *name;
 	char		sub;			/* relkind, typtype or prokind */
 	bool		skip;			/* left out (option, or depends on a skipped one) */
+	bool		left_out;		/* ... by the plan itself, not by the conflict option */
 	/* depsort.c */
 	int			rank;
 	int			nrefs;			/* objects this one depends on (indexes) */
@@ -114,8 +115,12 @@ extern void pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data,
 /* depsort.c: fill plan->objects from the source and sort them */
 /* '{"a","b"}': a text[] literal of names, for query parameters */
 extern char *pgc_names_literal(List *names);
-/* skip_kinds: kind letters left out, with everything that depends on them */
-extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds);
+/*
+ * skip_kinds: kind letters left out, with everything that depends on them;
+ * opts (may be NULL): tables its "tables"/"exclude_tables" leave out, too
+ */
+extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds,
+							 const PgcOptions *opts);
 
 /*
  * The non-default ACL of an object, minus the owner's own entries, as
