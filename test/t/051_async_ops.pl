@@ -74,9 +74,9 @@ sub wait_copying
 my $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'big', true, '{\"parallel\": 2}')");
 my $p = wait_copying($id);
 # one look at the live job, then cancel at once (the copy takes about a second)
-my ($bt, $bar) = split /\|/, q_target($tgt,
+my ($bt, $bar) = split(/\|/, q_target($tgt,
 	"SELECT (SELECT string_agg(backend_type, ',' ORDER BY backend_type) FROM pg_stat_activity"
-	. " WHERE backend_type LIKE 'pgclone:%') || '|' || (SELECT progress_bar FROM pgclone.jobs_view WHERE job_id = $id)");
+	. " WHERE backend_type LIKE 'pgclone:%') || '|' || (SELECT progress_bar FROM pgclone.jobs_view WHERE job_id = $id)"), 2);
 my $t0 = time;
 is(q_target($tgt, "SELECT pgclone.cancel($id)"), 't', 'cancel returns true');
 my $st = wait_job($tgt, $id, 10);
