@@ -5,14 +5,15 @@
 #ifndef PGCLONE_MASK_H
 #define PGCLONE_MASK_H
 
-#include "pgclone.h"
+#include "catalog/pgc_model.h"
 
 /*
- * Schema/database clones name masks per table: {"employees": {"email": "email"}}.
+ * Schema/database clones name masks per table: {"employees": {"email": "email"}},
+ * or {"hr.employees": ...} ("schema.table" wins over the bare name).
  * The per-table object (as accepted by pgc_mask_validate), or NULL if the
- * table has none; ERROR if the value for relname is not an object.
+ * table has none; ERROR if the value for the table is not an object.
  */
-extern Jsonb *pgc_mask_for_table(Jsonb *mask, const char *relname);
+extern Jsonb *pgc_mask_for_table(Jsonb *mask, const char *nspname, const char *relname);
 
 /* Parse mask text given to a local function: ERROR unless a JSON object. */
 extern Jsonb *pgc_mask_parse_text(const char *json, const char *argname);
@@ -44,5 +45,10 @@ extern const char *pgc_suggestion_strategy(const char *suggestion);
 
 /* mask.c: can "random_int" write into a column of this type? */
 extern bool pgc_mask_numeric_column(const char *type);
+
+/* Check a mask object against a table's selected columns; ERROR if bad. */
+extern void pgc_mask_validate(Jsonb *mask, PgcTable *t);
+/* The source-side SQL expression masking column c, or NULL if unmasked. */
+extern char *pgc_mask_expr(Jsonb *mask, PgcColumn *c, int srcver);
 
 #endif							/* PGCLONE_MASK_H */
