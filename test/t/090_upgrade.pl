@@ -143,7 +143,7 @@ text_equal(extension_dump('postgres'), $fresh,
 is(q_target($tgt, $history_sql), $history, 'job history kept');
 is(q_target($tgt, q{SELECT job_id, ord, schema_name, table_name, state, rows_copied
   FROM pgclone.job_tables ORDER BY job_id, ord}), $job_tables, 'per-table history kept');
-is(q_target($tgt, 'SELECT job_id, state FROM pgclone.jobs_view ORDER BY job_id'),
+is(q_target($tgt, 'SELECT job_id, status FROM pgclone.jobs_view ORDER BY job_id'),
 	"$done|completed\n$failed|failed", 'jobs_view shows the 1.0 jobs');
 my $p = decode_json(q_target($tgt, "SELECT pgclone.progress($done)"));
 is_deeply([ @$p{qw(state rows tables_done)} ], [ @$progress_done{qw(state rows tables_done)} ],
