@@ -76,9 +76,9 @@ is(q_target($tgt, 'SELECT pgclone.version()'), 'pgclone 1.0.0', 'the 1.0 library
 
 # job history: a completed job and a failed one
 my $done = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 'items')");
-is(wait_job($tgt, $done), 'completed', '1.0: async job completed');
+is(wait_job_1_0($done), 'completed', '1.0: async job completed');
 my $failed = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 'later')");
-is(wait_job($tgt, $failed), 'failed', '1.0: async job on a missing table failed');
+is(wait_job_1_0($failed), 'failed', '1.0: async job on a missing table failed');
 my $history_sql = q{SELECT job_id, kind, source, schema_name, table_name, state, sqlstate,
   tables_total, tables_done, rows_copied FROM pgclone.job_history ORDER BY job_id};
 my $history = q_target($tgt, $history_sql);
@@ -146,7 +146,8 @@ is(q_target($tgt, q{SELECT job_id, ord, schema_name, table_name, state, rows_cop
 is(q_target($tgt, 'SELECT job_id, status FROM pgclone.jobs_view ORDER BY job_id'),
 	"$done|completed\n$failed|failed", 'jobs_view shows the 1.0 jobs');
 my $p = decode_json(q_target($tgt, "SELECT pgclone.progress($done)"));
-is_deeply([ @$p{qw(state rows tables_done)} ], [ @$progress_done{qw(state rows tables_done)} ],
+# 1.1's progress() has the original pgclone's keys
+is_deeply([ @$p{qw(status rows_copied tables_completed)} ], [ @$progress_done{qw(state rows tables_done)} ],
 	'progress() of a 1.0 job');
 is(checksum($tgt, 'postgres', 'items'), checksum($src, 'postgres', 'items'), 'table cloned by 1.0 intact');
 
@@ -200,6 +201,20 @@ SELECT public.stray()}, 'cache'), qr/55000: extension "pgclone" is not installed
 	'a C function outside the extension: not installed');
 
 done_testing();
+
+# wait_job() as 1.0's progress() spells the state
+sub wait_job_1_0
+{
+	my ($id) = @_;
+	my $state = '';
+	for (my $i = 0; $i < 600; $i++)
+	{
+		$state = q_target($tgt, "SELECT pgclone.progress($id)->>'state'");
+		return $state if $state !~ /^(pending|running)$/;
+		select(undef, undef, undef, 0.1);
+	}
+	return $state;
+}
 
 # What in a META.json breaks the PGXN meta spec 1.0.0 (required keys and
 # their forms; optional keys that are there must be well-formed).
