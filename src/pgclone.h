@@ -133,6 +133,8 @@ extern void pgc_check_where(const char *where);
 
 /* ---------- local.c: local SPI execution ---------- */
 
+extern int	pgc_spi_connect(void);
+extern void pgc_spi_finish(int nest);
 extern void pgc_local_exec(const char *sql);
 extern bool pgc_local_relation_exists(const char *nspname, const char *relname);
 
@@ -254,6 +256,7 @@ extern char *pgc_mask_expr(Jsonb *mask, PgcColumn *c, int srcver);
 
 extern void pgc_exec_list(List *stmts);
 extern void pgc_ensure_schema(const char *nsp);
+extern void pgc_require_trusted_schema(const char *nsp);
 extern bool pgc_resolve_conflict(const char *nsp, const char *rel, PgcConflict mode);
 /* Clone one table over an open source connection, in the current transaction. */
 extern char *pgc_clone_table(PGconn *conn, const char *nsp, const char *rel,
