@@ -54,7 +54,7 @@ pgc_plan_exec(List *stmts)
 		elog(DEBUG1, "pgclone: %s", sql);
 		if (list_length(raw_parser(sql, RAW_PARSE_DEFAULT)) != 1)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					(errcode(ERRCODE_INTERNAL_ERROR),
 					 errmsg("pgclone: a definition from the source is not a single statement"),
 					 errdetail_internal("%s", sql)));
 		pgc_local_exec(sql);
