@@ -148,13 +148,18 @@ pgc_resolve_conflict(const char *nsp, const char *rel, PgcConflict mode)
  * class).  Objects already there are trusted.  The caller holds an SPI connection.
  */
 #define SCHEMA_WRITERS_SQL \
-	"SELECT r.rolname FROM pg_catalog.pg_roles r, pg_catalog.pg_namespace n" \
+	"SELECT who FROM (" \
+	"SELECT NULL::pg_catalog.name AS who, 0 AS ord FROM pg_catalog.pg_namespace n," \
+	"   pg_catalog.aclexplode(n.nspacl) a" \
+	" WHERE n.oid = $1 AND a.grantee = 0 AND a.privilege_type = 'CREATE'" \
+	" UNION ALL " \
+	"SELECT r.rolname, 1 FROM pg_catalog.pg_roles r, pg_catalog.pg_namespace n" \
 	" WHERE n.oid = $1 AND NOT r.rolsuper AND r.rolname <> 'pg_database_owner'" \
 	"   AND NOT pg_catalog.pg_has_role(r.oid, n.nspowner, 'USAGE')" \
 	"   AND r.oid <> $2 AND NOT (pg_catalog.pg_has_role($2, r.oid, 'USAGE')" \
 	"        AND NOT (SELECT u.rolsuper FROM pg_catalog.pg_roles u WHERE u.oid = $2))" \
 	"   AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')" \
-	" ORDER BY r.rolname COLLATE \"C\" LIMIT 1"
+	") w ORDER BY ord, who COLLATE \"C\" LIMIT 1"
 
 void
 pgc_require_trusted_schema(const char *nsp)
@@ -172,13 +177,14 @@ pgc_require_trusted_schema(const char *nsp)
 	if (SPI_processed > 0)
 	{
 		char	   *role = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		char	   *who = role ? psprintf("role \"%s\"", role) : "PUBLIC";
 
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("target schema \"%s\" is writable by role \"%s\"", nsp, role),
-				 errdetail("Objects that role creates there (types, functions, operators) would be used by the clone with your privileges."),
+				 errmsg("target schema \"%s\" is writable by %s", nsp, who),
+				 errdetail("Objects another role creates there (types, functions, operators) would be used by the clone with your privileges."),
 				 errhint("REVOKE CREATE ON SCHEMA %s FROM %s (and review what it owns there), or clone into a schema only you, its owner and superusers can create objects in.",
-						 quote_identifier(nsp), quote_identifier(role))));
+						 quote_identifier(nsp), role ? quote_identifier(role) : "PUBLIC")));
 	}
 }
 

@@ -170,6 +170,9 @@ for my $case ([ 'app3', 'error' ], [ 'app4', 'skip' ], [ 'app3', 'replace' ])
 }
 my ($r3, $o3, $e3) = $tgt->psql('postgres', qq{\\set VERBOSITY verbose\nSELECT pgclone.table('$c', 'app4', 't')});
 like($e3, qr/42501: .*schema "app4".*mallory/s, 'table() into that schema: refused too');
+q_target($tgt, "DROP SCHEMA app4 CASCADE; CREATE SCHEMA app4; GRANT CREATE ON SCHEMA app4 TO PUBLIC");
+($r3, $o3, $e3) = $tgt->psql('postgres', qq{\\set VERBOSITY verbose\nSELECT pgclone.table('$c', 'app4', 't')});
+like($e3, qr/42501: target schema "app4" is writable by PUBLIC/, 'a schema PUBLIC may create in: refused');
 q_target($tgt, "DROP SCHEMA app3, app4 CASCADE");
 
 # database() and database_create() clone public, where mallory may create:
