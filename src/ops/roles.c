@@ -475,6 +475,7 @@ Datum
 pgclone_clone_roles(PG_FUNCTION_ARGS)
 {
 	PGC_CHECK_SQL_VERSION();
+	int			spi;
 	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
 	char	   *list = NULL;
 	RolesCtx	ctx;
@@ -502,11 +503,11 @@ pgclone_clone_roles(PG_FUNCTION_ARGS)
 			clone_one_role(&ctx, i);
 
 	level = ops_session_begin();
-	SPI_connect();
+	spi = pgc_spi_connect();
 	clone_memberships(&ctx, conn);
 	clone_settings(&ctx, conn);
 	clone_grants(&ctx, conn);
-	SPI_finish();
+	pgc_spi_finish(spi);
 	ops_session_end(level);
 	pgc_disconnect(conn);
 
