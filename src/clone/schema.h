@@ -47,6 +47,15 @@ typedef struct PgcObject
 	bool		done;
 } PgcObject;
 
+/* An extension of the source (extensions.c). */
+typedef struct PgcExtension
+{
+	char	   *name;
+	char	   *nspname;		/* its schema on the source */
+	char	   *version;
+	bool		needed;			/* some object of the clone uses one of its members */
+} PgcExtension;
+
 /* A table to load, and where it goes. */
 typedef struct PgcPlanTable
 {
@@ -63,11 +72,12 @@ typedef struct PgcClonePlan
 	bool		functions_only;
 	int			nobjects;
 	PgcObject  *objects;		/* in creation order after pgc_plan_read */
-	List	   *extensions;		/* names of the extensions the objects use */
-	List	   *ext_schemas;	/* ... and the schema each one lives in */
+	List	   *extensions;		/* PgcExtension *: what the objects use (database():
+								 * every extension of the source) */
 	List	   *tables;			/* PgcPlanTable *, filled by pgc_plan_pre_data */
 	List	   *matviews;		/* PgcObject * to refresh, in dependency order */
-	int			counts[128];	/* created objects by kind letter */
+	int			counts[128];	/* created objects by kind letter; post-data ones
+								 * by lower-case letter (pgc_plan_count_post) */
 	/* a table clone of a partition tree: only its tables, no schema headers,
 	 * extensions or default privileges; table_oids is an oid[] literal */
 	bool		tables_only;
@@ -106,6 +116,8 @@ extern int	pgc_plan_gucs(void);
 
 /* "12 tables, 3 views, ..." */
 extern char *pgc_plan_summary(PgcClonePlan *plan);
+/* add what these post-data statements create to plan->counts */
+extern void pgc_plan_count_post(PgcClonePlan *plan, List *stmts);
 
 /* Whole clone over one source connection (SPI connected by the caller). */
 extern void pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data,
@@ -180,6 +192,15 @@ extern List *pgc_foreign_table_sql(PGconn *conn, PgcObject *o);
 /* tsearch.c: text search templates ('W'), parsers ('P'), dictionaries ('D')
  * and configurations ('X') */
 extern List *pgc_tsearch_sql(PGconn *conn, PgcObject *o);
+
+/* extensions.c: the extensions the objects of the schemas need (all = true:
+ * every extension of the source too), in the source's creation order */
+extern List *pgc_extensions_read(PGconn *conn, List *schemas, bool all);
+/* installable here (version NULL: any version)?  SPI connected */
+extern bool pgc_extension_available(const char *name, const char *version);
+/* check: ERROR 42704 naming the ones neither installed nor available;
+ * else create the missing ones; returns how many were created */
+extern int	pgc_extensions_create(List *exts, bool check);
 
 /* snapshot.c: one point-in-time view of the source */
 extern PGconn *pgc_snapshot_keeper(const char *conninfo, bool consistent,
