@@ -106,7 +106,7 @@ pgc_extensions_create(List *exts, bool check)
 	if (missing.len)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("the clone needs extensions that are not available on the target: %s",
+				 errmsg("the source objects need extensions that are not available on the target: %s",
 						missing.data),
 				 errhint("Install the extension packages on the target server, then retry.")));
 	if (check)
