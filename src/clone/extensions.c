@@ -19,41 +19,10 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 
-/*
- * $1 text[]: the schemas of the clone; $2 bool: every extension.  Rows in
- * the source's creation order (OID), so that an extension comes after the
- * ones it requires.
- */
-#define EXTENSIONS_SQL \
-	"WITH RECURSIVE member AS (SELECT classid, objid, refobjid AS ext FROM pg_depend" \
-	"   WHERE deptype = 'e' AND refclassid = 'pg_extension'::regclass)," \
-	" uses AS (SELECT d.classid, d.objid, m.ext FROM pg_depend d" \
-	"   JOIN member m ON m.classid = d.refclassid AND m.objid = d.refobjid" \
-	"   WHERE d.deptype IN ('n', 'a')" \
-	"     AND NOT EXISTS (SELECT 1 FROM member y WHERE y.classid = d.classid AND y.objid = d.objid)" \
-	"   UNION SELECT d.classid, d.objid, d.refobjid FROM pg_depend d" \
-	"   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'x')," \
-	" up AS (SELECT classid, objid, ext, 0 AS depth FROM uses" \
-	"   UNION SELECT p.refclassid, p.refobjid, u.ext, u.depth + 1 FROM up u" \
-	"   JOIN pg_depend p ON p.classid = u.classid AND p.objid = u.objid AND p.deptype IN ('a', 'i')" \
-	"   WHERE u.depth < 4)," \
-	" used AS (SELECT DISTINCT u.ext FROM up u" \
-	"   WHERE (pg_identify_object(u.classid, u.objid, 0)).schema = ANY($1::text[]))," \
-	" needed AS (SELECT ext FROM used" \
-	"   UNION SELECT d.refobjid FROM needed JOIN pg_depend d ON d.classid = 'pg_extension'::regclass" \
-	"   AND d.objid = needed.ext AND d.refclassid = 'pg_extension'::regclass)" \
-	" SELECT e.extname, n.nspname AS extnsp, e.extversion," \
-	"  e.oid IN (SELECT ext FROM needed) AS needed" \
-	" FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace" \
-	" WHERE ($2::bool OR e.oid IN (SELECT ext FROM needed))" \
-	"   AND e.extname NOT IN ('plpgsql', 'pgclone')" \
-	" ORDER BY e.oid"
-
 List *
 pgc_extensions_read(PGconn *conn, List *schemas, bool all)
 {
-	const char *params[2] = {pgc_names_literal(schemas), all ? "true" : "false"};
-	PgcRows    *r = pgc_query_params(conn, EXTENSIONS_SQL, 2, params);
+	PgcRows    *r = pgc_read_extensions(conn, schemas, all);
 	List	   *out = NIL;
 	int			i;
 
