@@ -54,7 +54,7 @@ pgc_plan_exec(List *stmts)
 		elog(DEBUG1, "pgclone: %s", sql);
 		if (list_length(raw_parser(sql, RAW_PARSE_DEFAULT)) != 1)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					(errcode(ERRCODE_INTERNAL_ERROR),
 					 errmsg("pgclone: a definition from the source is not a single statement"),
 					 errdetail_internal("%s", sql)));
 		pgc_local_exec(sql);
@@ -430,7 +430,10 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 		stmts = pgc_schema_header(conn, lfirst(lc));
 		/* an existing schema keeps itself; comment, owner, grants still apply */
 		if (OidIsValid(get_namespace_oid(lfirst(lc), true)))
+		{
+			pgc_require_trusted_schema(lfirst(lc));
 			stmts = list_delete_first(stmts);
+		}
 		pgc_plan_exec(stmts);
 	}
 	if (!plan->functions_only && !plan->tables_only)
@@ -884,6 +887,7 @@ char *
 pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 				  bool functions_only, const PgcOptions *opts, const char *label)
 {
+	int			spi;
 	MemoryContext outer = CurrentMemoryContext;
 	PGconn	   *conn;
 	char	   *snapshot;
@@ -908,7 +912,7 @@ pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 		prefix = psprintf("%d schemas, ", list_length(schemas));
 	}
 
-	SPI_connect();
+	spi = pgc_spi_connect();
 	plan = pgc_plan_read(conn, schemas, functions_only, whole, opts);
 	pgc_plan_run(conn, plan, data, opts);
 	if (whole)
@@ -918,7 +922,7 @@ pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 	else
 		result = psprintf("%s%s", prefix, pgc_plan_summary(plan));
 	result = MemoryContextStrdup(outer, result);
-	SPI_finish();
+	pgc_spi_finish(spi);
 
 	pgc_command(conn, "COMMIT");
 	pgc_disconnect(conn);

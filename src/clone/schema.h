@@ -90,6 +90,7 @@ extern bool pgc_extension_available(const char *name, const char *version);
 extern int	pgc_extensions_create(List *exts, bool check);
 
 extern void pgc_ensure_schema(const char *nsp);
+extern void pgc_require_trusted_schema(const char *nsp);
 extern bool pgc_resolve_conflict(const char *nsp, const char *rel, PgcConflict mode);
 /* Clone one table over an open source connection, in the current transaction. */
 extern char *pgc_clone_table(PGconn *conn, const char *nsp, const char *rel,

@@ -372,9 +372,10 @@ check_name_conflicts(Report *r, PGconn *conn, Oid nspoid)
 	{
 		PgcOptions	opts;
 		PgcClonePlan *plan;
+		int			spi;
 
 		pgc_options_init(&opts);
-		SPI_connect();
+		spi = pgc_spi_connect();
 		plan = pgc_plan_read(conn, list_make1(pstrdup(r->schema)), false, false, &opts);
 		for (i = 0; i < plan->nobjects; i++)
 		{
@@ -397,7 +398,7 @@ check_name_conflicts(Report *r, PGconn *conn, Oid nspoid)
 			}
 			add_conflict(&items, &n, name, conflict_kind(o));
 		}
-		SPI_finish();
+		pgc_spi_finish(spi);
 	}
 	add_check(r, "name_conflicts", n > 0 ? "warn" : "pass",
 			  psprintf(", \"count\": %d, \"items\": [%s]", n, items.data));
