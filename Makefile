@@ -35,6 +35,11 @@ PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies (Debian's build has no --enable-depend):
+# every object depends on every header, so a changed struct cannot leave a
+# stale object with the old layout behind.
+$(OBJS): $(wildcard src/*.h src/*/*.h)
+
 pgclone--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 

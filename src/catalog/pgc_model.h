@@ -108,8 +108,9 @@ extern PgcRows *pgc_read_nodes(PGconn *conn, List *schemas, bool whole_database)
 extern PgcRows *pgc_read_edges(PGconn *conn, List *schemas, bool whole_database);
 /* (inhrelid, inhparent) of the partitions in the schemas */
 extern PgcRows *pgc_read_partition_parents(PGconn *conn, List *schemas);
-/* Extensions (extname, extnsp) that objects of the schemas use */
-extern PgcRows *pgc_read_extension_deps(PGconn *conn, List *schemas);
+/* Extensions (extname, extnsp, extversion, needed) that objects of the
+ * schemas use; all: every extension of the source too */
+extern PgcRows *pgc_read_extensions(PGconn *conn, List *schemas, bool all);
 /* Non-constraint partition indexes to attach (table_oids: oid[] literal or NULL) */
 extern PgcRows *pgc_read_index_attachments(PGconn *conn, List *schemas, const char *table_oids);
 /* A partitioned table's tree (oid, nspname, relname, relkind), root first */

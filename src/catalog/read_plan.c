@@ -112,27 +112,38 @@
 	" JOIN map b ON b.classid = d.refclassid AND b.objid = d.refobjid" \
 	" WHERE d.deptype IN ('n', 'a') AND (a.nc, a.no) <> (b.nc, b.no)"
 
-/* Extensions that objects of the schemas use, and where they live. */
-#define EXT_DEPS_SQL \
-	"WITH nsp AS (SELECT oid FROM pg_namespace WHERE nspname = ANY($1::text[]))," \
-	" objs AS (" \
-	"  SELECT 'pg_class'::regclass AS classid, c.oid AS objid FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM nsp)" \
-	"  UNION ALL SELECT 'pg_type'::regclass, t.oid FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM nsp)" \
-	"  UNION ALL SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p WHERE p.pronamespace IN (SELECT oid FROM nsp)" \
-	"  UNION ALL SELECT 'pg_constraint'::regclass, k.oid FROM pg_constraint k WHERE k.connamespace IN (SELECT oid FROM nsp)" \
-	"  UNION ALL SELECT 'pg_attrdef'::regclass, ad.oid FROM pg_attrdef ad JOIN pg_class c ON c.oid = ad.adrelid" \
-	"   WHERE c.relnamespace IN (SELECT oid FROM nsp)" \
-	"  UNION ALL SELECT 'pg_trigger'::regclass, tg.oid FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid" \
-	"   WHERE c.relnamespace IN (SELECT oid FROM nsp)" \
-	"  UNION ALL SELECT 'pg_rewrite'::regclass, rw.oid FROM pg_rewrite rw JOIN pg_class c ON c.oid = rw.ev_class" \
-	"   WHERE c.relnamespace IN (SELECT oid FROM nsp))" \
-	" SELECT DISTINCT e.extname, en.nspname AS extnsp FROM objs o" \
-	" JOIN pg_depend d ON d.classid = o.classid AND d.objid = o.objid AND d.deptype IN ('n', 'a')" \
-	" JOIN pg_depend x ON x.classid = d.refclassid AND x.objid = d.refobjid AND x.deptype = 'e'" \
-	" JOIN pg_extension e ON e.oid = x.refobjid JOIN pg_namespace en ON en.oid = e.extnamespace" \
-	" WHERE NOT EXISTS (SELECT 1 FROM pg_depend y WHERE y.classid = o.classid AND y.objid = o.objid" \
-	"                   AND y.deptype = 'e')" \
-	" ORDER BY 1"
+/*
+ * The extensions the objects of some schemas need (see clone/extensions.c):
+ * every pg_depend row from a non-member to a member of an extension, the
+ * dependent followed up its 'a'/'i' links to an object with a schema.
+ * $1 text[]: the schemas of the clone; $2 bool: every extension.  Rows in
+ * the source's creation order (OID), so that an extension comes after the
+ * ones it requires.
+ */
+#define EXTENSIONS_SQL \
+	"WITH RECURSIVE member AS (SELECT classid, objid, refobjid AS ext FROM pg_depend" \
+	"   WHERE deptype = 'e' AND refclassid = 'pg_extension'::regclass)," \
+	" uses AS (SELECT d.classid, d.objid, m.ext FROM pg_depend d" \
+	"   JOIN member m ON m.classid = d.refclassid AND m.objid = d.refobjid" \
+	"   WHERE d.deptype IN ('n', 'a')" \
+	"     AND NOT EXISTS (SELECT 1 FROM member y WHERE y.classid = d.classid AND y.objid = d.objid)" \
+	"   UNION SELECT d.classid, d.objid, d.refobjid FROM pg_depend d" \
+	"   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'x')," \
+	" up AS (SELECT classid, objid, ext, 0 AS depth FROM uses" \
+	"   UNION SELECT p.refclassid, p.refobjid, u.ext, u.depth + 1 FROM up u" \
+	"   JOIN pg_depend p ON p.classid = u.classid AND p.objid = u.objid AND p.deptype IN ('a', 'i')" \
+	"   WHERE u.depth < 4)," \
+	" used AS (SELECT DISTINCT u.ext FROM up u" \
+	"   WHERE (pg_identify_object(u.classid, u.objid, 0)).schema = ANY($1::text[]))," \
+	" needed AS (SELECT ext FROM used" \
+	"   UNION SELECT d.refobjid FROM needed JOIN pg_depend d ON d.classid = 'pg_extension'::regclass" \
+	"   AND d.objid = needed.ext AND d.refclassid = 'pg_extension'::regclass)" \
+	" SELECT e.extname, n.nspname AS extnsp, e.extversion," \
+	"  e.oid IN (SELECT ext FROM needed) AS needed" \
+	" FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace" \
+	" WHERE ($2::bool OR e.oid IN (SELECT ext FROM needed))" \
+	"   AND e.extname NOT IN ('plpgsql', 'pgclone')" \
+	" ORDER BY e.oid"
 
 /* How a table attaches to its parents (partitions, inheritance). */
 #define TABLE_LINKS_SQL \
@@ -222,11 +233,11 @@ pgc_read_edges(PGconn *conn, List *schemas, bool whole_database)
 }
 
 PgcRows *
-pgc_read_extension_deps(PGconn *conn, List *schemas)
+pgc_read_extensions(PGconn *conn, List *schemas, bool all)
 {
-	const char *params[1] = {pgc_names_literal(schemas)};
+	const char *params[2] = {pgc_names_literal(schemas), all ? "true" : "false"};
 
-	return pgc_query_params(conn, EXT_DEPS_SQL, 1, params);
+	return pgc_query_params(conn, EXTENSIONS_SQL, 2, params);
 }
 
 PgcRows *

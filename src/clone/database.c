@@ -191,6 +191,25 @@ run_worker(dsm_segment *seg, DbShared *sh, const char *what)
 				 sh->hint[0] ? errhint("%s", sh->hint) : 0));
 }
 
+/* A database name always in double quotes, as the result messages show it. */
+static char *
+quoted_db(const char *name)
+{
+	StringInfoData b;
+	const char *p;
+
+	initStringInfo(&b);
+	appendStringInfoChar(&b, '"');
+	for (p = name; *p; p++)
+	{
+		if (*p == '"')
+			appendStringInfoChar(&b, '"');
+		appendStringInfoChar(&b, *p);
+	}
+	appendStringInfoChar(&b, '"');
+	return b.data;
+}
+
 /* pgclone.database(conninfo [, include_data [, options]]) */
 Datum
 pgclone_database(PG_FUNCTION_ARGS)
@@ -204,7 +223,8 @@ pgclone_database(PG_FUNCTION_ARGS)
 	pgc_options_parse(&opts, PG_NARGS() > 2 && !PG_ARGISNULL(2) ?
 					  text_to_cstring(PG_GETARG_TEXT_PP(2)) : NULL, PGC_OPTS_SCHEMA);
 	res = pgc_clone_schemas(conninfo, NIL, data, false, &opts, "cloning database");
-	PG_RETURN_TEXT_P(cstring_to_text(psprintf("OK: database cloned (%s)", res)));
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("OK: database cloned into %s (%s)",
+											  quoted_db(get_database_name(MyDatabaseId)), res)));
 }
 
 /* pgclone.database_create(conninfo, target_db [, include_data [, options]]) */
@@ -257,7 +277,7 @@ pgclone_database_create(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 
-	res = psprintf("OK: database %s %s (%s)", quote_identifier(dbname),
+	res = psprintf("OK: database %s %s (%s)", quoted_db(dbname),
 				   sh->created ? "created and cloned" : "existed, cloned into it",
 				   sh->result);
 	dsm_detach(seg);

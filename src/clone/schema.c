@@ -66,8 +66,6 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, bool whole_datab
 			  const PgcOptions *opts)
 {
 	PgcClonePlan *plan = palloc0(sizeof(PgcClonePlan));
-	PgcRows    *r;
-	int			i;
 
 	plan->schemas = schemas;
 	plan->functions_only = functions_only;
@@ -75,68 +73,8 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, bool whole_datab
 	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXEOYZKWPN" : opts->matviews ? "" : "M",
 					 functions_only ? NULL : opts);
 
-	r = pgc_read_extension_deps(conn, schemas);
-	for (i = 0; i < r->nrows; i++)
-	{
-		char	   *name = pgc_get(r, i, "extname");
-
-		if (strcmp(name, "plpgsql") == 0 || strcmp(name, "pgclone") == 0)
-			continue;
-		plan->extensions = lappend(plan->extensions, name);
-		plan->ext_schemas = lappend(plan->ext_schemas, pgc_get(r, i, "extnsp"));
-	}
+	plan->extensions = pgc_extensions_read(conn, schemas, whole_database);
 	return plan;
-}
-
-/* Is an extension installable here?  Checked before anything is created. */
-static bool
-extension_available(const char *name)
-{
-	char	   *q = psprintf("SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = %s",
-							 quote_literal_cstr(name));
-
-	if (SPI_execute(q, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "pgclone: could not list available extensions");
-	return SPI_processed > 0;
-}
-
-/* check = true: only check every extension can be had, before anything is created */
-static void
-create_extensions(PgcClonePlan *plan, bool check)
-{
-	ListCell   *ln,
-			   *ls;
-	StringInfoData missing;
-
-	initStringInfo(&missing);
-	foreach(ln, plan->extensions)
-	{
-		char	   *name = lfirst(ln);
-
-		if (!OidIsValid(get_extension_oid(name, true)) && !extension_available(name))
-			appendStringInfo(&missing, "%s%s", missing.len ? ", " : "", name);
-	}
-	if (missing.len)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("the source objects need extensions that are not available on the target: %s",
-						missing.data),
-				 errhint("Install the extension packages on the target server, then retry.")));
-	if (check)
-		return;
-
-	forboth(ln, plan->extensions, ls, plan->ext_schemas)
-	{
-		char	   *name = lfirst(ln);
-		char	   *nsp = lfirst(ls);
-
-		if (OidIsValid(get_extension_oid(name, true)))
-			continue;
-		pgc_local_exec(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(nsp)));
-		pgc_local_exec(psprintf("CREATE EXTENSION IF NOT EXISTS %s SCHEMA %s",
-								quote_identifier(name), quote_identifier(nsp)));
-		ereport(NOTICE, (errmsg("created extension %s on the target", quote_identifier(name))));
-	}
 }
 
 static const char *
@@ -463,6 +401,7 @@ pgc_plan_tables(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 
 			plan_table_links(conn, pt);
 			plan->tables = lappend(plan->tables, pt);
+			plan->counts['S'] += pt->table->sequences->nrows;
 		}
 		else if (o->kind == 'M')
 			plan->matviews = lappend(plan->matviews, o);
@@ -477,7 +416,7 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 	int			i;
 
 	if (!plan->functions_only && !plan->tables_only)
-		create_extensions(plan, true);
+		(void) pgc_extensions_create(plan->extensions, true);
 	foreach(lc, plan->schemas)
 	{
 		List	   *stmts;
@@ -498,7 +437,7 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 		pgc_plan_exec(stmts);
 	}
 	if (!plan->functions_only && !plan->tables_only)
-		create_extensions(plan, false);
+		plan->counts['x'] += pgc_extensions_create(plan->extensions, false);
 	if (plan->whole_database)
 		pgc_clone_servers(conn);
 	if (opts->conflict == PGC_CONFLICT_REPLACE)
@@ -524,6 +463,8 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 			pt = plan_table_new(conn, o->oid, o->nspname, o->name, opts);
 			pgc_plan_exec(table_pre_data(conn, pt, pt->opts));
 			plan->tables = lappend(plan->tables, pt);
+			/* serial and identity sequences come with their table */
+			plan->counts['S'] += pt->table->sequences->nrows;
 		}
 		else
 		{
@@ -690,14 +631,78 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 	return out;
 }
 
+/*
+ * Count what post-data statements create, by their leading words: the
+ * statements are ours (ddl_table.c, objects.c), not the source's text.
+ * Indexes here are the ones not behind a constraint.
+ */
+void
+pgc_plan_count_post(PgcClonePlan *plan, List *stmts)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmts)
+	{
+		const char *s = lfirst(lc);
+
+		if (strncmp(s, "CREATE INDEX ", 13) == 0 || strncmp(s, "CREATE UNIQUE INDEX ", 20) == 0)
+			plan->counts['i']++;
+		else if (strncmp(s, "ALTER TABLE ", 12) == 0 && strstr(s, " ADD CONSTRAINT ") != NULL)
+			plan->counts['k']++;
+		else if (strncmp(s, "CREATE TRIGGER ", 15) == 0 ||
+				 strncmp(s, "CREATE CONSTRAINT TRIGGER ", 26) == 0)
+			plan->counts['t']++;
+		else if (strncmp(s, "CREATE POLICY ", 14) == 0)
+			plan->counts['p']++;
+		else if (strncmp(s, "CREATE RULE ", 12) == 0 || strncmp(s, "CREATE OR REPLACE RULE ", 23) == 0)
+			plan->counts['r']++;
+		else if (strncmp(s, "CREATE STATISTICS ", 18) == 0)
+			plan->counts['s']++;
+		else if (strncmp(s, "CREATE EVENT TRIGGER ", 21) == 0)
+			plan->counts['e']++;
+	}
+}
+
+/* The kinds shown only when some were cloned, by kind letter. */
+static const struct
+{
+	char		kind;
+	const char *words;
+}			other_kinds[] =
+{
+	{'p', "policies"}, {'r', "rules"}, {'s', "statistics objects"},
+	{'E', "foreign tables"}, {'C', "collations"}, {'N', "conversions"},
+	{'W', "text search templates"}, {'P', "text search parsers"},
+	{'D', "text search dictionaries"}, {'X', "text search configurations"},
+	{'O', "operators"}, {'Y', "operator families"}, {'Z', "operator classes"},
+	{'K', "casts"}, {'e', "event triggers"}, {'x', "extensions"},
+};
+
+/*
+ * "12 tables, 3 views, ..., 40 sequences, 30 indexes, 25 constraints, 4
+ * triggers, 1 text search configurations, 2 extensions, 10 rows": the
+ * first nine always, the others when any were created.  Sequences include
+ * the ones serial and identity columns own; extensions are the ones created
+ * here.
+ */
 char *
 pgc_plan_summary(PgcClonePlan *plan)
 {
-	return psprintf("%d tables, %d views, %d materialized views, %d functions, %d types, "
-					"%d sequences, " UINT64_FORMAT " rows",
-					plan->counts['R'], plan->counts['V'], plan->counts['M'],
-					plan->counts['F'] + plan->counts['A'], plan->counts['T'],
-					plan->counts['S'], plan->rows);
+	StringInfoData b;
+	int			i;
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "%d tables, %d views, %d materialized views, %d functions, %d types, "
+					 "%d sequences, %d indexes, %d constraints, %d triggers",
+					 plan->counts['R'], plan->counts['V'], plan->counts['M'],
+					 plan->counts['F'] + plan->counts['A'], plan->counts['T'],
+					 plan->counts['S'], plan->counts['i'], plan->counts['k'], plan->counts['t']);
+	for (i = 0; i < lengthof(other_kinds); i++)
+		if (plan->counts[(int) other_kinds[i].kind] > 0)
+			appendStringInfo(&b, ", %d %s", plan->counts[(int) other_kinds[i].kind],
+							 other_kinds[i].words);
+	appendStringInfo(&b, ", " UINT64_FORMAT " rows", plan->rows);
+	return b.data;
 }
 
 /* Every table a mask names must be one the clone creates. */
@@ -776,7 +781,12 @@ pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts
 		if (data && pt->load)
 			plan->rows += pgc_copy_table(conn, pt->table, &pt->target, pt->opts, true);
 	}
-	pgc_plan_exec(pgc_plan_post_data(conn, plan, opts));
+	{
+		List	   *post = pgc_plan_post_data(conn, plan, opts);
+
+		pgc_plan_count_post(plan, post);
+		pgc_plan_exec(post);
+	}
 	AtEOXact_GUC(true, nest);
 }
 

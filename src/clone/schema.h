@@ -55,6 +55,8 @@ extern int	pgc_plan_gucs(void);
 
 /* "12 tables, 3 views, ..." */
 extern char *pgc_plan_summary(PgcClonePlan *plan);
+/* add what these post-data statements create to plan->counts */
+extern void pgc_plan_count_post(PgcClonePlan *plan, List *stmts);
 
 /* Whole clone over one source connection (SPI connected by the caller). */
 extern void pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data,
@@ -77,6 +79,15 @@ extern uint64 pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 							 const PgcOptions *opts, bool try_freeze);
 
 /* ---------- table.c: one-table clone, shared by schema and async ---------- */
+
+/* extensions.c: the extensions the objects of the schemas need (all = true:
+ * every extension of the source too), in the source's creation order */
+extern List *pgc_extensions_read(PGconn *conn, List *schemas, bool all);
+/* installable here (version NULL: any version)?  SPI connected */
+extern bool pgc_extension_available(const char *name, const char *version);
+/* check: ERROR 42704 naming the ones neither installed nor available;
+ * else create the missing ones; returns how many were created */
+extern int	pgc_extensions_create(List *exts, bool check);
 
 extern void pgc_ensure_schema(const char *nsp);
 extern void pgc_require_trusted_schema(const char *nsp);

@@ -77,9 +77,17 @@ dictionary_sql(PGconn *conn, PgcObject *o)
 		foreach(lc, deserialize_deflist(CStringGetTextDatum(opts)))
 		{
 			DefElem    *d = lfirst(lc);
+			char	   *v = defGetString(d);
 
-			appendStringInfo(&b, ", %s = %s", quote_identifier(d->defname),
-							 quote_literal_cstr(defGetString(d)));
+			/*
+			 * A number or boolean was stored unquoted and stays so (pg_dump
+			 * shows the stored text); only plain words go out unquoted.
+			 */
+			if (!IsA(d->arg, String) && strspn(v, "0123456789.+-eEaflnrstuxinfy") == strlen(v))
+				appendStringInfo(&b, ", %s = %s", quote_identifier(d->defname), v);
+			else
+				appendStringInfo(&b, ", %s = %s", quote_identifier(d->defname),
+								 quote_literal_cstr(v));
 		}
 	appendStringInfoChar(&b, ')');
 	return pgc_comment_owner(list_make1(b.data), "TEXT SEARCH DICTIONARY", q,

@@ -82,6 +82,19 @@ skip(Report *r, const char *name, const char *why)
 	add_check(r, name, "skipped", extra.data);
 }
 
+/* "a, b, c" */
+static char *
+names_text(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", (char *) lfirst(lc));
+	return buf.data;
+}
+
 /* A JSON array of strings */
 static char *
 name_array(List *names)
@@ -399,12 +412,6 @@ check_name_conflicts(Report *r, PGconn *conn, Oid nspoid)
 typedef Oid (*lookup_fn) (const char *name, bool missing_ok);
 
 static Oid
-lookup_extension(const char *name, bool missing_ok)
-{
-	return get_extension_oid(name, missing_ok);
-}
-
-static Oid
 lookup_role(const char *name, bool missing_ok)
 {
 	return get_role_oid(name, missing_ok);
@@ -437,9 +444,62 @@ check_missing(Report *r, PGconn *conn, const char *name, const char *sql,
 		add_msg(&r->warnings, &r->nwarn, psprintf(what, list_length(missing)));
 }
 
-static const char *extensions_sql =
-"SELECT extname FROM pg_catalog.pg_extension WHERE $1::text IS NOT NULL"
-" ORDER BY extname COLLATE \"C\"";
+/*
+ * missing_extensions: extensions of the source the target has not
+ * installed.  One the schema's objects need (extensions.c finds them
+ * through pg_depend) and the target cannot install is an error: the clone
+ * would stop on it.  One they need that the target can install is info (the
+ * clone creates it); one they do not use is a warning.
+ */
+static void
+check_extensions(Report *r, PGconn *conn)
+{
+	List	   *exts = pgc_extensions_read(conn, list_make1((char *) r->schema), true);
+	List	   *missing = NIL,
+			   *unavailable = NIL,
+			   *create = NIL,
+			   *unused = NIL;
+	ListCell   *lc;
+	const char *status;
+
+	SPI_connect();
+	foreach(lc, exts)
+	{
+		PgcExtension *e = lfirst(lc);
+
+		if (OidIsValid(get_extension_oid(e->name, true)))
+			continue;
+		missing = lappend(missing, e->name);
+		if (!e->needed)
+			unused = lappend(unused, e->name);
+		else if (pgc_extension_available(e->name, NULL))
+			create = lappend(create, e->name);
+		else
+			unavailable = lappend(unavailable, e->name);
+	}
+	SPI_finish();
+
+	status = unavailable ? "fail" : unused ? "warn" : "pass";
+	add_check(r, "missing_extensions", status,
+			  psprintf("%s, \"items\": %s, \"needed_unavailable\": %s, \"will_create\": %s,"
+					   " \"unused\": %s",
+					   missing ? psprintf(", \"count\": %d", list_length(missing)) : "",
+					   name_array(missing), name_array(unavailable), name_array(create),
+					   name_array(unused)));
+	if (unavailable)
+		add_msg(&r->errors, &r->nerr,
+				psprintf("schema \"%s\" needs %d extension(s) that the target lacks and cannot install: %s",
+						 r->schema, list_length(unavailable), names_text(unavailable)));
+	if (create)
+		add_msg(&r->info, &r->ninfo,
+				psprintf("the clone will create %d extension(s) on the target: %s",
+						 list_length(create), names_text(create)));
+	if (unused)
+		add_msg(&r->warnings, &r->nwarn,
+				psprintf("%d extension(s) installed on source are not installed on target"
+						 " (not used by schema \"%s\"): %s",
+						 list_length(unused), r->schema, names_text(unused)));
+}
 
 /* owners and grantees of the schema and everything in it */
 static const char *roles_sql =
@@ -475,8 +535,7 @@ schema_checks(Report *r, PGconn *conn, bool usage, Oid nspoid)
 	check_sizes(r, conn, true);
 	check_object_counts(r, conn);
 	check_name_conflicts(r, conn, nspoid);
-	check_missing(r, conn, "missing_extensions", extensions_sql, lookup_extension,
-				  "%d extension(s) installed on source are not installed on target");
+	check_extensions(r, conn);
 	check_missing(r, conn, "missing_roles", roles_sql, lookup_role,
 				  "%d role(s) referenced by source schema do not exist on target"
 				  " \xe2\x80\x94 consider running pgclone.clone_roles() first");
@@ -496,8 +555,7 @@ degraded_checks(Report *r, PGconn *conn, Oid nspoid)
 	skip(r, "object_counts", why);
 	skip(r, "name_conflicts", why);
 	if (conn)
-		check_missing(r, conn, "missing_extensions", extensions_sql, lookup_extension,
-					  "%d extension(s) installed on source are not installed on target");
+		check_extensions(r, conn);
 	else
 		skip(r, "missing_extensions", why);
 	skip(r, "missing_roles", why);

@@ -15,6 +15,15 @@ typedef struct PgcTarget
 	char	   *relname;
 } PgcTarget;
 
+/* An extension of the source (clone/extensions.c). */
+typedef struct PgcExtension
+{
+	char	   *name;
+	char	   *nspname;		/* its schema on the source */
+	char	   *version;
+	bool		needed;			/* some object of the clone uses one of its members */
+} PgcExtension;
+
 /* A table to load, and where it goes. */
 typedef struct PgcPlanTable
 {
@@ -31,11 +40,12 @@ typedef struct PgcClonePlan
 	bool		functions_only;
 	int			nobjects;
 	PgcObject  *objects;		/* in creation order after pgc_plan_read */
-	List	   *extensions;		/* names of the extensions the objects use */
-	List	   *ext_schemas;	/* ... and the schema each one lives in */
+	List	   *extensions;		/* PgcExtension *: what the objects use (database():
+								 * every extension of the source) */
 	List	   *tables;			/* PgcPlanTable *, filled by pgc_plan_pre_data */
 	List	   *matviews;		/* PgcObject * to refresh, in dependency order */
-	int			counts[128];	/* created objects by kind letter */
+	int			counts[128];	/* created objects by kind letter; post-data ones
+								 * by lower-case letter (pgc_plan_count_post) */
 	/* a table clone of a partition tree: only its tables, no schema headers,
 	 * extensions or default privileges; table_oids is an oid[] literal */
 	bool		tables_only;

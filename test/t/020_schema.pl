@@ -13,7 +13,7 @@ my $c = src_conninfo($src);
 my @tables = schema_fixture_tables();
 
 my $res = q_target($tgt, "SELECT pgclone.schema('$c', 'sales')");
-like($res, qr/^OK: schema sales cloned \(16 tables, 8 views, 2 materialized views, 17 functions, 6 types, 1 sequences, \d+ rows\)$/,
+like($res, qr/^OK: schema sales cloned \(16 tables, 8 views, 2 materialized views, 17 functions, 6 types, 5 sequences, 10 indexes, 17 constraints, 2 triggers, 1 policies, 1 rules, 1 statistics objects, 2 collations, 1 conversions, 1 text search templates, 1 text search parsers, 3 text search dictionaries, 2 text search configurations, 3 operators, 2 operator families, 2 operator classes, 2 extensions, \d+ rows\)$/,
 	"schema clone result: $res");
 
 sub dumps_equal { my ($db, $nsp, $name) = @_; schema_dumps_equal($src, $tgt, $db, $nsp, $name); }

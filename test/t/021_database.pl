@@ -83,7 +83,7 @@ my $evt = q{SELECT evtname, evtevent, evtenabled, evttags, evtfoid::regproc, obj
 is(q_target($tgt, $evt), q_source($src, $evt), 'event trigger cloned (tags, disabled state, comment)');
 is(q_target($tgt, $defacl), q_source($src, $defacl), 'database-wide and schema default privileges cloned');
 is(q_target($tgt, $los), q_source($src, $los), 'large objects: OIDs, data (1.5 MB in pieces), owner, grant, comment');
-like($res, qr/^OK: database cloned \(3 schemas, 4 tables, 1 views, 0 materialized views, 2 functions, 1 types, 0 sequences, \d+ rows\)$/,
+like($res, qr/^OK: database cloned into "postgres" \(3 schemas, 4 tables, 1 views, 0 materialized views, 2 functions, 1 types, 2 sequences, 1 indexes, 4 constraints, 0 triggers, 1 foreign tables, 2 casts, 1 event triggers, 1 extensions, \d+ rows\)$/,
 	"database clone under concurrent writes: $res");
 is(q_target($tgt, q{SELECT ftoptions FROM pg_foreign_table WHERE ftrelid = 'public.staff'::regclass}), '{table_name=staff}',
 	'foreign table on the cloned server');
@@ -141,7 +141,7 @@ q_source($src, 'CREATE DATABASE fx');
 load_schema_fixture($src, 'fx', 'fixture loaded into a second source database');
 my $cfx = src_conninfo($src, 'fx');
 like(q_target($tgt, "SELECT pgclone.database_create('$cfx', 'fxcopy', true, '{\"triggers\": true}')"),
-	qr/^OK: database fxcopy created and cloned \(2 schemas, 16 tables, 8 views, 2 materialized views, 17 functions, 6 types, 1 sequences, \d+ rows\)$/,
+	qr/^OK: database "fxcopy" created and cloned \(2 schemas, 16 tables, 8 views, 2 materialized views, 17 functions, 6 types, 5 sequences, 10 indexes, 17 constraints, 2 triggers, 1 policies, 1 rules, 1 statistics objects, 2 collations, 1 conversions, 1 text search templates, 1 text search parsers, 3 text search dictionaries, 2 text search configurations, 3 operators, 2 operator families, 2 operator classes, 2 extensions, \d+ rows\)$/,
 	'database_create of the fixture');
 @dump = ('--no-owner', '--no-privileges', '-n', 'sales', '-n', 'public');
 is(dump_schema($tgt, 'fxcopy', @dump), dump_schema($src, 'fx', @dump), 'fixture database: pg_dump identical');

@@ -46,7 +46,7 @@ q_source($src, q{
 });
 my $hs = q{Sch "q"; DROP TABLE x; --};
 (my $hl = $hs) =~ s/'/''/g;
-like(q_target($tgt, "SELECT pgclone.schema('$c', '$hl')"), qr/^OK: schema .* cloned \(1 tables, 1 views, 0 materialized views, 2 functions, 1 types, 0 sequences, 2 rows\)$/,
+like(q_target($tgt, "SELECT pgclone.schema('$c', '$hl')"), qr/^OK: schema .* cloned \(1 tables, 1 views, 0 materialized views, 2 functions, 1 types, 1 sequences, 1 indexes, 2 constraints, 0 triggers, 1 conversions, 1 text search dictionaries, 1 text search configurations, 1 operator families, 1 operator classes, 2 rows\)$/,
 	'hostile names cloned');
 dumps_equal('postgres', '"' . ($hs =~ s/"/""/gr) . '"', 'hostile names: pg_dump identical');
 is(checksum($tgt, 'postgres', q{"Sch ""q""; DROP TABLE x; --"."Ta ble'; DELETE"}),

@@ -40,7 +40,7 @@ cmp_ok($r->{checks}{target_database_size}{bytes}, '>', 1000000, 'target db size'
 is($r->{checks}{source_version}{major}, 15, 'source major');
 like($r->{checks}{target_version}{value}, qr/^15\./, 'target version');
 is_deeply($r->{checks}{version_compat}, { status => 'pass' }, 'version compat');
-is_deeply($r->{checks}{missing_extensions}, { status => 'pass', items => [] }, 'no missing extension');
+is_deeply($r->{checks}{missing_extensions}, { status => 'pass', items => [], needed_unavailable => [], will_create => [], unused => [] }, 'no missing extension');
 
 # warnings: conflicts, missing extension, roles, tablespace
 my $dir = PostgreSQL::Test::Utils::tempdir();
@@ -56,7 +56,7 @@ $r = pf('app');
 is($r->{ready}, JSON::PP::true, 'warnings only: still ready');
 is($r->{summary}{warnings}, 4, 'four warnings') or diag explain $r;
 is_deeply($r->{checks}{name_conflicts}, { status => 'warn', count => 2, items => [ { name => 's', kind => 'S' }, { name => 't', kind => 'r' } ] }, 'name conflicts');
-is_deeply($r->{checks}{missing_extensions}, { status => 'warn', count => 1, items => ['citext'] }, 'missing extension');
+is_deeply($r->{checks}{missing_extensions}, { status => 'warn', count => 1, items => ['citext'], needed_unavailable => [], will_create => [], unused => ['citext'] }, 'missing extension');
 is_deeply($r->{checks}{missing_roles}, { status => 'warn', count => 2, items => [ 'owner_x', 'reader' ] }, 'missing roles');
 is_deeply($r->{checks}{missing_tablespaces}, { status => 'warn', count => 1, items => ['ts1'] }, 'missing tablespace');
 like(join("\n", @{ $r->{warnings} }), qr/2 object name\(s\) already exist on target schema "app"; use a conflict_resolution option/, 'conflict warning text');
