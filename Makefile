@@ -38,7 +38,7 @@ include $(PGXS)
 # PGXS tracks no header dependencies (Debian's build has no --enable-depend):
 # every object depends on every header, so a changed struct cannot leave a
 # stale object with the old layout behind.
-$(OBJS): $(wildcard src/*.h src/*/*.h)
+$(OBJS): $(wildcard $(top)/src/*.h $(top)/src/*/*.h)
 
 pgclone--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
