@@ -4,7 +4,7 @@
 #
 # Runs only when PGCLONE_MUSICBRAINZ points at a checkout or export of
 # musicbrainz-server (nothing of it is in this repository):
-#   PGCLONE_MUSICBRAINZ=/path/to/musicbrainz-server T=test/t/090_realworld_musicbrainz.pl bash scripts/test.sh
+#   PGCLONE_MUSICBRAINZ=/path/to/musicbrainz-server T=test/t/095_realworld_musicbrainz.pl bash scripts/test.sh
 #
 # scripts/realworld-musicbrainz.sh loads it into the source as InitDb.pl
 # does; pgclone.database() clones it; the oracle is pg_dump -s.  The clone's
