@@ -6,6 +6,7 @@
  * ERROR that names the problem, raised before anything is created.
  */
 #include "pgclone.h"
+#include "plan/subset.h"
 
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
@@ -204,6 +205,7 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 		{"where", PGC_OPT_WHERE},
 		{"mask", PGC_OPT_MASK},
 		{"parallel", PGC_OPT_PARALLEL},
+		{"subset", PGC_OPT_SUBSET},
 	};
 	Jsonb	   *jb;
 	JsonbIterator *it;
@@ -237,7 +239,7 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("unknown pgclone option \"%s\"", key),
-						 errhint("Valid options are: indexes, constraints, triggers, matviews, consistent, conflict, columns, where, mask, parallel.")));
+						 errhint("Valid options are: indexes, constraints, triggers, matviews, consistent, conflict, columns, where, mask, parallel, subset.")));
 			if (!(allowed & flag))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -275,6 +277,8 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 		}
 		else if (strcmp(key, "parallel") == 0)
 			opts->parallel = want_parallel(&v);
+		else if (strcmp(key, "subset") == 0)
+			opts->subset = pgc_subset_check_option(&v);
 	}
 }
 
@@ -374,6 +378,9 @@ pgc_options_to_json(const PgcOptions *opts)
 						 JsonbToCString(NULL, &opts->mask->root, VARSIZE(opts->mask)));
 	if (opts->parallel != 1)
 		appendStringInfo(&buf, ", \"parallel\": %d", opts->parallel);
+	if (opts->subset)
+		appendStringInfo(&buf, ", \"subset\": %s",
+						 JsonbToCString(NULL, &opts->subset->root, VARSIZE(opts->subset)));
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }

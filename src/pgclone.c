@@ -2,6 +2,7 @@
  * pgclone.c — module entry: _PG_init and pgclone.version().
  */
 #include "pgclone.h"
+#include "plan/subset.h"
 
 #include "utils/builtins.h"
 
@@ -14,6 +15,7 @@ _PG_init(void)
 {
 	pgc_init_remote();
 	pgc_init_copy();
+	pgc_init_subset();
 	pgc_init_jobs();
 }
 

@@ -101,6 +101,8 @@ typedef struct PgcOptions
 	char	   *where;			/* NULL = none; validated by the parser */
 	Jsonb	   *mask;			/* NULL = none; validated by mask.c */
 	int			parallel;		/* async only */
+	Jsonb	   *subset;			/* NULL = none; table name -> filter (plan/subset.c) */
+	struct PgcSubsetRel *subset_rel;	/* one table's part of it, set per table */
 } PgcOptions;
 
 /* Which keys a function accepts: any other key is an error, never ignored. */
@@ -114,12 +116,13 @@ typedef struct PgcOptions
 #define PGC_OPT_WHERE		0x0080
 #define PGC_OPT_MASK		0x0100
 #define PGC_OPT_PARALLEL	0x0200
+#define PGC_OPT_SUBSET		0x4000
 #define PGC_OPTS_TABLE	(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS | \
 						 PGC_OPT_CONSISTENT | PGC_OPT_CONFLICT | PGC_OPT_COLUMNS | \
 						 PGC_OPT_WHERE | PGC_OPT_MASK)
 #define PGC_OPTS_SCHEMA	(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS | \
 						 PGC_OPT_MATVIEWS | PGC_OPT_CONSISTENT | PGC_OPT_CONFLICT | \
-						 PGC_OPT_MASK)
+						 PGC_OPT_MASK | PGC_OPT_SUBSET)
 
 extern void pgc_options_init(PgcOptions *opts);
 /* Parse and strictly validate options text (NULL/empty = defaults). */

@@ -5,6 +5,7 @@
  * whatever the table size.
  */
 #include "pgclone.h"
+#include "plan/subset.h"
 
 #include "access/table.h"
 #include "access/xact.h"
@@ -138,6 +139,21 @@ copy_read_data(void *outbuf, int minread, int maxread)
 	return copied;
 }
 
+/* A subset's ON DELETE SET NULL column: kept when this holds, else NULL */
+static char *
+subset_null_cond(const PgcOptions *opts, const char *colname)
+{
+	ListCell   *lc,
+			   *lk;
+
+	if (opts->subset_rel == NULL)
+		return NULL;
+	forboth(lc, opts->subset_rel->null_cols, lk, opts->subset_rel->null_conds)
+		if (strcmp(lfirst(lc), colname) == 0)
+			return lfirst(lk);
+	return NULL;
+}
+
 char *
 pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, int srcver,
 					 bool *binary, bool *masked)
@@ -153,6 +169,7 @@ pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, int srcver,
 	{
 		PgcColumn  *c = &t->cols[i];
 		char	   *mexpr;
+		char	   *nullcond;
 
 		if (!c->selected || c->generated)
 			continue;
@@ -161,11 +178,15 @@ pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, int srcver,
 		first = false;
 		mexpr = opts->mask ? pgc_mask_expr(opts->mask, c, srcver) : NULL;
 		if (mexpr)
-		{
+			*masked = true;
+		nullcond = subset_null_cond(opts, c->name);
+		if (nullcond)
+			appendStringInfo(&buf, "CASE WHEN %s THEN %s END AS %s", nullcond,
+							 mexpr ? psprintf("(%s)::%s", mexpr, c->type) : quote_identifier(c->name),
+							 quote_identifier(c->name));
+		else if (mexpr)
 			appendStringInfo(&buf, "(%s)::%s AS %s", mexpr, c->type,
 							 quote_identifier(c->name));
-			*masked = true;
-		}
 		else
 			appendStringInfoString(&buf, quote_identifier(c->name));
 		if (!c->binary_ok)
@@ -216,11 +237,17 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 		return 0;				/* only generated columns: nothing to copy */
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "COPY (SELECT %s FROM %s%s", cols,
-					 t->relkind == 'p' ? "" : "ONLY ",
+	appendStringInfo(&sql, "COPY (%sSELECT %s FROM %s%s",
+					 opts->subset_rel && opts->subset_rel->with ? opts->subset_rel->with : "",
+					 cols, t->relkind == 'p' ? "" : "ONLY ",
 					 pgc_qname(t->nspname, t->relname));
 	if (opts->where)
 		appendStringInfo(&sql, " WHERE (%s\n)", opts->where);
+	/* the subset's predicate, built by plan/subset.c (the where option is not
+	 * one of a schema clone's) */
+	else if (opts->subset_rel && opts->subset_rel->where)
+		appendStringInfo(&sql, " WHERE %s", opts->subset_rel->where);
+	elog(DEBUG1, "pgclone: %s", sql.data);
 	appendStringInfo(&sql, ") TO STDOUT%s", binary ? " (FORMAT binary)" : "");
 
 	for (i = 0; i < t->ncols; i++)
