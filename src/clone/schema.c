@@ -749,7 +749,7 @@ pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts
 	ListCell   *lc;
 	int			nest = pgc_plan_gucs();
 	/* a subset is planned, and its mistakes found, before anything is created */
-	PgcSubset  *subset = data ? pgc_subset_build(conn, plan->schemas, opts) : NULL;
+	PgcSubset  *subset = data ? pgc_subset_build(conn, plan->schemas, opts, true) : NULL;
 	List	   *loaded = NIL,
 			   *counts = NIL;
 

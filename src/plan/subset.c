@@ -878,7 +878,7 @@ check_queries(PGconn *conn, PgcSubset *s)
 }
 
 PgcSubset *
-pgc_subset_build(PGconn *conn, List *schemas, const PgcOptions *opts)
+pgc_subset_build(PGconn *conn, List *schemas, const PgcOptions *opts, bool check)
 {
 	PgcSubset  *s;
 
@@ -888,8 +888,11 @@ pgc_subset_build(PGconn *conn, List *schemas, const PgcOptions *opts)
 	read_graph(conn, s, schemas);
 	apply_filters(s, opts->subset);
 	classify(s);
-	check_queries(conn, s);
-	check_closure(conn, s);
+	if (check)
+	{
+		check_queries(conn, s);
+		check_closure(conn, s);
+	}
 	return s;
 }
 

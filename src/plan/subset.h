@@ -30,8 +30,13 @@ typedef struct PgcSubset PgcSubset;
 
 /* "subset" option value: an object of table name -> filter; ERROR if bad */
 extern Jsonb *pgc_subset_check_option(JsonbValue *v);
-/* Read the FK graph of the schemas' tables and plan the subset (NULL = none) */
-extern PgcSubset *pgc_subset_build(PGconn *conn, List *schemas, const PgcOptions *opts);
+/*
+ * Read the FK graph of the schemas' tables and plan the subset (NULL = none);
+ * check: also parse-analyse every filter and bound the cycles' closure on the
+ * source (once per clone, before anything is created)
+ */
+extern PgcSubset *pgc_subset_build(PGconn *conn, List *schemas, const PgcOptions *opts,
+								   bool check);
 /* Set pt->opts->subset_rel for a table of the plan (its COPY) */
 struct PgcPlanTable;
 extern void pgc_subset_assign(PgcSubset *s, struct PgcPlanTable *pt);
