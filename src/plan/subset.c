@@ -124,7 +124,7 @@ struct PgcSubset
  * key is the parent's).
  */
 #define GRAPH_SQL \
-	"WITH tabs AS (SELECT c.oid, pg_catalog.pg_partition_root(c.oid) AS root" \
+	"WITH tabs AS (SELECT c.oid, coalesce(pg_catalog.pg_partition_root(c.oid)::oid, c.oid) AS root" \
 	"   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace" \
 	"   WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1::text[]))," \
 	" ops AS (SELECT o.oid, 'OPERATOR(' || pg_catalog.quote_ident(n.nspname) || '.' || o.oprname || ')' AS op" \
@@ -873,7 +873,7 @@ check_queries(PGconn *conn, PgcSubset *s)
 	}
 	if (q.len == 0)
 		return;
-	pgc_command(conn, psprintf("EXPLAIN (COSTS OFF) %s%s", with_clause(s) ? with_clause(s) : "",
+	(void) pgc_query(conn, psprintf("EXPLAIN (COSTS OFF) %s%s", with_clause(s) ? with_clause(s) : "",
 							   q.data));
 }
 
