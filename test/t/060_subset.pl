@@ -204,6 +204,15 @@ is($tgt->safe_psql('postgres', q{SELECT count(*) FROM pg_namespace WHERE nspname
 $e = target_error($tgt, "SELECT pgclone.table('$c', 's', 'orders', true, 'o2', '{\"subset\": {\"s.orders\": \"true\"}}')");
 like($e, qr/22023: pgclone option "subset" does not apply to this function/, 'table() has no subset');
 
+# a hostile name as the filter's key, and in the filter
+$e = q{{"subset": {"s.\"We\"\"ird Tab\"": "\"c\"\"ol\" <= 5 AND \"cust id\" IS NOT NULL"}}};
+$e =~ s/'/''/g;
+q_target($tgt, "SELECT pgclone.schema('$c', 's', true, '$e')");
+is(q_target($tgt, 'SELECT count(*) FROM s."We""ird Tab"'), '5', 'hostile names: filter applied');
+is(q_target($tgt, 'SELECT count(*) FROM s.customers'), q_source($src, 'SELECT count(*) FROM s.customers'),
+	'hostile names: referenced table not restricted, every row');
+q_target($tgt, 'DROP SCHEMA s CASCADE');
+
 # schema_async with a pool: the same rows
 my $async_opts = substr($subset_sql, 0, -1) . ', "parallel": 2}';
 my $jid = $tgt->safe_psql('postgres', "SELECT pgclone.schema_async('$c', 's', true, '$async_opts')");
@@ -217,5 +226,27 @@ for my $t (qw(orders employees line_notes teams members events))
 is($tgt->safe_psql('postgres',
 	q{SELECT count(*) FROM pgclone.verify(NULL, 's', '{"mode": "integrity"}') WHERE match <> '✓'}),
 	'0', 'async: integrity holds');
+
+# The README's example, read from README.md, runs and gives what it says
+{
+	open(my $fh, '<', 'README.md') or die "README.md: $!";
+	my $readme = do { local $/; <$fh> };
+	my ($exsrc) = $readme =~ /```sql\n-- subset example: source\n(.*?)```/s;
+	my ($extgt) = $readme =~ /```sql\n-- subset example: target\n(.*?)```/s;
+	ok($exsrc && $extgt, 'README has the subset example');
+	my ($notice) = $extgt =~ /^-- (NOTICE:.*\n-- DETAIL:.*)$/m;
+	$notice =~ s/\n-- /\n/;
+	(my $craw = $src->connstr('postgres')) =~ s/'/''/g;
+	$extgt =~ s/host=prod dbname=app/$craw/;
+	$src->safe_psql('postgres', $exsrc);
+	my ($r, $o, $er) = $tgt->psql('postgres', $extgt);
+	is($r, 0, 'README example runs') or diag($er);
+	like($er, qr/\Q$notice\E/, 'README example: the NOTICE it shows');
+	my @lines = split /\n/, $o;
+	is(join("\n", @lines[-4 .. -1]), "customers|10|✓\nemployees|4|✓\norder_lines|200|✓\norders|100|✓",
+		'README example: verify integrity as shown');
+	is($tgt->safe_psql('postgres', 'SELECT string_agg(name, \',\' ORDER BY id) FROM shop.employees'),
+		'ceo,vp,rep a,rep b', 'README example: the reps and their managers');
+}
 
 done_testing();
