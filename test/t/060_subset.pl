@@ -173,6 +173,15 @@ is($tgt->safe_psql('d2',
 	q{SELECT count(*) FROM pgclone.verify(NULL, NULL, '{"mode": "integrity"}') WHERE match <> '✓'}),
 	'0', 'database(): integrity holds');
 
+# database_create(): the same subset into a new database
+($ret, $out, $err) = $tgt->psql('postgres', "SELECT pgclone.database_create('$c', 'd3', true, '$subset_sql')");
+is($ret, 0, 'subset database_create succeeds') or diag($err);
+is($tgt->safe_psql('d3', 'SELECT count(*) FROM s.line_notes'),
+	$src->safe_psql('postgres', $ref{line_notes}), 'database_create(): line_notes match the reference');
+is($tgt->safe_psql('d3',
+	q{SELECT count(*) FROM pgclone.verify(NULL, NULL, '{"mode": "integrity"}') WHERE match <> '✓'}),
+	'0', 'database_create(): integrity holds');
+
 # the closure limit: a cycle that cannot be closed within it is an error, nothing created
 my $e = target_error($tgt, "SET pgclone.subset_closure_limit = 5;
 	SELECT pgclone.schema('$c', 's', true, '$subset_sql')");
