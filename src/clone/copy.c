@@ -271,6 +271,14 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 								   "SET LOCAL max_parallel_workers_per_gather = %d",
 								   pgc_mask_parallel_workers));
 
+	/*
+	 * A subset's semi-joins (EXISTS under OR when a key is nullable) are
+	 * costed high: the source would spend seconds JIT-compiling queries that
+	 * run in milliseconds.
+	 */
+	if (opts->subset_rel && (opts->subset_rel->restricted || opts->subset_rel->null_cols))
+		pgc_command(conn, "SET LOCAL jit = off");
+
 	res = libpqsrv_exec(conn, sql.data, PG_WAIT_EXTENSION);
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
 		pgc_report_remote(ERROR, res, conn, s.what);
@@ -319,6 +327,9 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 	if (masked && pgc_mask_parallel_workers > 0)
 		pgc_command(conn, "RESET parallel_tuple_cost; "
 					"RESET max_parallel_workers_per_gather");
+
+	if (opts->subset_rel && (opts->subset_rel->restricted || opts->subset_rel->null_cols))
+		pgc_command(conn, "RESET jit");
 
 	free_parsestate(pstate);
 	table_close(rel, NoLock);

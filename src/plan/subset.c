@@ -69,6 +69,7 @@ typedef struct SubEdge
 	char	  **pfop;			/* referenced = referencing */
 	char	  **ppop;			/* referenced = referenced */
 	char	  **ffop;			/* referencing = referencing */
+	bool	   *fknull;			/* referencing column is nullable */
 	bool		soft;
 } SubEdge;
 
@@ -133,7 +134,7 @@ struct PgcSubset
 	"  rn.nspname, r.relname, NULL::oid AS conoid, NULL::text AS conname, NULL::text AS child," \
 	"  NULL::text AS parent, NULL::int AS pos, NULL::text AS fkcol, NULL::text AS refcol," \
 	"  NULL::text AS fktype, NULL::text AS reftype, NULL::text AS pfop, NULL::text AS ppop," \
-	"  NULL::text AS ffop, NULL::bool AS soft" \
+	"  NULL::text AS ffop, NULL::bool AS soft, NULL::bool AS fknull" \
 	" FROM tabs t JOIN pg_catalog.pg_class r ON r.oid = t.root" \
 	" JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace" \
 	" UNION ALL" \
@@ -143,7 +144,8 @@ struct PgcSubset
 	"  (SELECT op FROM ops WHERE ops.oid = u.pf), (SELECT op FROM ops WHERE ops.oid = u.pp)," \
 	"  (SELECT op FROM ops WHERE ops.oid = u.ff)," \
 	"  k.confdeltype = 'n' AND %s AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a" \
-	"    WHERE a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey) AND a.attnotnull)" \
+	"    WHERE a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey) AND a.attnotnull)," \
+	"  NOT fa.attnotnull" \
 	" FROM pg_catalog.pg_constraint k JOIN tabs ct ON ct.oid = k.conrelid JOIN tabs pt ON pt.oid = k.confrelid" \
 	" CROSS JOIN LATERAL unnest(k.conkey, k.confkey, k.conpfeqop, k.conppeqop, k.conffeqop)" \
 	"   WITH ORDINALITY AS u(fk, pk, pf, pp, ff, i)" \
@@ -255,6 +257,7 @@ read_graph(PGconn *conn, PgcSubset *s, List *schemas)
 		e->pfop = palloc(sizeof(char *) * e->ncols);
 		e->ppop = palloc(sizeof(char *) * e->ncols);
 		e->ffop = palloc(sizeof(char *) * e->ncols);
+		e->fknull = palloc(sizeof(bool) * e->ncols);
 		for (k = 0; k < e->ncols; k++)
 		{
 			e->fk[k] = pgc_get(r, i + k, "fkcol");
@@ -262,6 +265,7 @@ read_graph(PGconn *conn, PgcSubset *s, List *schemas)
 			e->pfop[k] = pgc_get(r, i + k, "pfop");
 			e->ppop[k] = pgc_get(r, i + k, "ppop");
 			e->ffop[k] = pgc_get(r, i + k, "ffop");
+			e->fknull[k] = pgc_get_bool(r, i + k, "fknull");
 			(void) node_col(&s->nodes[e->child], e->fk[k], pgc_get(r, i + k, "fktype"), e->ffop[k]);
 			(void) node_col(&s->nodes[e->parent], e->ref[k], pgc_get(r, i + k, "reftype"), e->ppop[k]);
 		}
@@ -479,14 +483,19 @@ col(const char *ref, const char *name)
 	return psprintf("%s.%s", ref, quote_identifier(name));
 }
 
-/* "ref.a IS NULL OR ref.b IS NULL" for the referencing columns of e */
+/*
+ * "ref.a IS NULL OR ref.b IS NULL OR " for the nullable referencing columns
+ * of e: nothing when they are NOT NULL, so that the source plans a plain
+ * EXISTS as a semi-join.
+ */
 static void
 append_fk_null(StringInfo b, SubEdge *e, const char *ref)
 {
 	int			k;
 
 	for (k = 0; k < e->ncols; k++)
-		appendStringInfo(b, "%s%s IS NULL", k ? " OR " : "", col(ref, e->fk[k]));
+		if (e->fknull[k])
+			appendStringInfo(b, "%s IS NULL OR ", col(ref, e->fk[k]));
 }
 
 /* EXISTS: the row ref references through e is in D(parent) */
@@ -544,7 +553,6 @@ d_pred(PgcSubset *s, int i, const char *ref)
 			to_primary = true;
 		appendStringInfo(&b, "%s(", any ? " AND " : "");
 		append_fk_null(&b, e, ref);
-		appendStringInfoString(&b, " OR ");
 		append_in_d(s, &b, e, ref);
 		appendStringInfoChar(&b, ')');
 		any = true;
@@ -733,7 +741,6 @@ subset_rel(PgcSubset *s, int i, const char *ref)
 		/* ON DELETE SET NULL: null the reference when its row is not kept */
 		initStringInfo(&b);
 		append_fk_null(&b, e, ref);
-		appendStringInfoString(&b, " OR ");
 		append_in_d(s, &b, e, ref);
 		if (s->nodes[e->parent].region)
 		{
@@ -826,10 +833,12 @@ check_closure(PGconn *conn, PgcSubset *s)
 		return;
 	gen_reset(s);
 	emit_k(s);
+	pgc_command(conn, "SET LOCAL jit = off");	/* as copy.c does for subsets */
 	r = pgc_query(conn, psprintf("%sSELECT count(*) FROM (SELECT 1 FROM pgclone_subset_k%s) c",
 								 with_clause(s),
 								 pgc_subset_closure_limit > 0 ?
 								 psprintf(" LIMIT %d", pgc_subset_closure_limit + 1) : ""));
+	pgc_command(conn, "RESET jit");
 	total = strtoi64(pgc_val(r, 0, 0), NULL, 10);
 	if (pgc_subset_closure_limit == 0 || total <= pgc_subset_closure_limit)
 		return;
