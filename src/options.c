@@ -6,6 +6,7 @@
  * ERROR that names the problem, raised before anything is created.
  */
 #include "pgclone.h"
+#include "plan/subset.h"
 
 #include "catalog/pg_collation.h"
 #include "nodes/parsenodes.h"
@@ -333,6 +334,7 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 		{"tables", PGC_OPT_TABLES},
 		{"exclude_tables", PGC_OPT_TABLES},
 		{"masks", PGC_OPT_MASKS},
+		{"subset", PGC_OPT_SUBSET},
 	};
 	Jsonb	   *jb;
 	JsonbIterator *it;
@@ -367,7 +369,7 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("unknown pgclone option \"%s\"", key),
-						 errhint("Valid options are: indexes, constraints, triggers, matviews, consistent, conflict, columns, where, mask, masks, tables, exclude_tables, parallel.")));
+						 errhint("Valid options are: indexes, constraints, triggers, matviews, consistent, conflict, columns, where, mask, masks, tables, exclude_tables, parallel, subset.")));
 			if (!(allowed & flag))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -415,6 +417,8 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 			opts->exclude_tables = want_patterns(key, &v);
 		else if (strcmp(key, "parallel") == 0)
 			opts->parallel = want_parallel(&v);
+		else if (strcmp(key, "subset") == 0)
+			opts->subset = pgc_subset_check_option(&v);
 	}
 }
 
@@ -531,6 +535,9 @@ pgc_options_to_json(const PgcOptions *opts)
 						 JsonbToCString(NULL, &opts->mask->root, VARSIZE(opts->mask)));
 	if (opts->parallel != 1)
 		appendStringInfo(&buf, ", \"parallel\": %d", opts->parallel);
+	if (opts->subset)
+		appendStringInfo(&buf, ", \"subset\": %s",
+						 JsonbToCString(NULL, &opts->subset->root, VARSIZE(opts->subset)));
 	append_list(&buf, "tables", opts->tables);
 	append_list(&buf, "exclude_tables", opts->exclude_tables);
 	appendStringInfoChar(&buf, '}');

@@ -12,6 +12,7 @@
  * the update path work with the newest library.
  */
 #include "pgclone.h"
+#include "plan/subset.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -67,6 +68,7 @@ _PG_init(void)
 
 	pgc_init_remote();
 	pgc_init_copy();
+	pgc_init_subset();
 	pgc_init_jobs();
 }
 

@@ -6,6 +6,7 @@
  */
 #include "clone/schema.h"
 #include "mask/mask.h"
+#include "plan/subset.h"
 
 #include "access/table.h"
 #include "access/xact.h"
@@ -139,6 +140,21 @@ copy_read_data(void *outbuf, int minread, int maxread)
 	return copied;
 }
 
+/* A subset's ON DELETE SET NULL column: kept when this holds, else NULL */
+static char *
+subset_null_cond(const PgcOptions *opts, const char *colname)
+{
+	ListCell   *lc,
+			   *lk;
+
+	if (opts->subset_rel == NULL)
+		return NULL;
+	forboth(lc, opts->subset_rel->null_cols, lk, opts->subset_rel->null_conds)
+		if (strcmp(lfirst(lc), colname) == 0)
+			return lfirst(lk);
+	return NULL;
+}
+
 char *
 pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, int srcver,
 					 bool *binary, bool *masked)
@@ -154,6 +170,7 @@ pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, int srcver,
 	{
 		PgcColumn  *c = &t->cols[i];
 		char	   *mexpr;
+		char	   *nullcond;
 
 		if (!c->selected || c->generated)
 			continue;
@@ -162,11 +179,15 @@ pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, int srcver,
 		first = false;
 		mexpr = opts->mask ? pgc_mask_expr(opts->mask, c, srcver) : NULL;
 		if (mexpr)
-		{
+			*masked = true;
+		nullcond = subset_null_cond(opts, c->name);
+		if (nullcond)
+			appendStringInfo(&buf, "CASE WHEN %s THEN %s END AS %s", nullcond,
+							 mexpr ? psprintf("(%s)::%s", mexpr, c->type) : quote_identifier(c->name),
+							 quote_identifier(c->name));
+		else if (mexpr)
 			appendStringInfo(&buf, "(%s)::%s AS %s", mexpr, c->type,
 							 quote_identifier(c->name));
-			*masked = true;
-		}
 		else
 			appendStringInfoString(&buf, quote_identifier(c->name));
 		if (!c->binary_ok)
@@ -217,11 +238,17 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 		return 0;				/* only generated columns: nothing to copy */
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "COPY (SELECT %s FROM %s%s", cols,
-					 t->relkind == 'p' ? "" : "ONLY ",
+	appendStringInfo(&sql, "COPY (%sSELECT %s FROM %s%s",
+					 opts->subset_rel && opts->subset_rel->with ? opts->subset_rel->with : "",
+					 cols, t->relkind == 'p' ? "" : "ONLY ",
 					 pgc_qname(t->nspname, t->relname));
 	if (opts->where)
 		appendStringInfo(&sql, " WHERE (%s\n)", opts->where);
+	/* the subset's predicate, built by plan/subset.c (the where option is not
+	 * one of a schema clone's) */
+	else if (opts->subset_rel && opts->subset_rel->where)
+		appendStringInfo(&sql, " WHERE %s", opts->subset_rel->where);
+	elog(DEBUG1, "pgclone: %s", sql.data);
 	appendStringInfo(&sql, ") TO STDOUT%s", binary ? " (FORMAT binary)" : "");
 
 	for (i = 0; i < t->ncols; i++)
@@ -243,6 +270,14 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 		pgc_command(conn, psprintf("SET LOCAL parallel_tuple_cost = 0; "
 								   "SET LOCAL max_parallel_workers_per_gather = %d",
 								   pgc_mask_parallel_workers));
+
+	/*
+	 * A subset's semi-joins (EXISTS under OR when a key is nullable) are
+	 * costed high: the source would spend seconds JIT-compiling queries that
+	 * run in milliseconds.
+	 */
+	if (opts->subset_rel && (opts->subset_rel->restricted || opts->subset_rel->null_cols))
+		pgc_command(conn, "SET LOCAL jit = off");
 
 	res = libpqsrv_exec(conn, sql.data, PG_WAIT_EXTENSION);
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
@@ -292,6 +327,9 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 	if (masked && pgc_mask_parallel_workers > 0)
 		pgc_command(conn, "RESET parallel_tuple_cost; "
 					"RESET max_parallel_workers_per_gather");
+
+	if (opts->subset_rel && (opts->subset_rel->restricted || opts->subset_rel->null_cols))
+		pgc_command(conn, "RESET jit");
 
 	free_parsestate(pstate);
 	table_close(rel, NoLock);

@@ -12,6 +12,7 @@
  */
 #include "clone/schema.h"
 #include "mask/mask.h"
+#include "plan/subset.h"
 
 #include "catalog/namespace.h"
 #include "commands/extension.h"
@@ -771,16 +772,28 @@ pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts
 {
 	ListCell   *lc;
 	int			nest = pgc_plan_gucs();
+	/* a subset is planned, and its mistakes found, before anything is created */
+	PgcSubset  *subset = data ? pgc_subset_build(conn, plan->schemas, opts, true) : NULL;
+	List	   *loaded = NIL,
+			   *counts = NIL;
 
 	pgc_plan_pre_data(conn, plan, opts);
 	pgc_plan_check_masks(plan, opts);
 	foreach(lc, plan->tables)
 	{
 		PgcPlanTable *pt = lfirst(lc);
+		uint64	   *n;
 
-		if (data && pt->load)
-			plan->rows += pgc_copy_table(conn, pt->table, &pt->target, pt->opts, true);
+		if (!data || !pt->load)
+			continue;
+		pgc_subset_assign(subset, pt);
+		n = palloc(sizeof(uint64));
+		*n = pgc_copy_table(conn, pt->table, &pt->target, pt->opts, true);
+		plan->rows += *n;
+		loaded = lappend(loaded, pt);
+		counts = lappend(counts, n);
 	}
+	pgc_subset_report(subset, loaded, counts);
 	{
 		List	   *post = pgc_plan_post_data(conn, plan, opts);
 

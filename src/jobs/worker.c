@@ -19,6 +19,7 @@
 #include "jobs/jobs.h"
 #include "mask/mask.h"
 #include "clone/schema.h"
+#include "plan/subset.h"
 
 #include <ctype.h>
 #include <signal.h>
@@ -323,7 +324,12 @@ clone_pool_table(PGconn *conn, const char *nsp, const char *rel)
 
 	pgc_local_exec(psprintf("TRUNCATE ONLY %s", pgc_qname(nsp, rel)));
 	if (MySlot->include_data)
+	{
+		/* checked by the pre-data phase */
+		pgc_subset_assign(pgc_subset_build(conn, list_make1(pstrdup(MySlot->schema)),
+										   &MyOpts, false), pt);
 		rows = pgc_copy_table(conn, pt->table, &pt->target, pt->opts, true);
+	}
 	pgc_plan_exec(pgc_plan_table_post_data(pt, &MyOpts));
 	AtEOXact_GUC(true, nest);
 	return rows;
@@ -921,6 +927,8 @@ run_pre_data(PGconn *conn)
 				 errmsg("schema \"%s\" does not exist on the source", MySlot->schema)));
 	nest = pgc_plan_gucs();
 	plan = pgc_plan_read(conn, list_make1(pstrdup(MySlot->schema)), false, false, &MyOpts);
+	if (MySlot->include_data)
+		(void) pgc_subset_build(conn, plan->schemas, &MyOpts, true);
 	was_skipped = palloc0(sizeof(bool) * Max(1, plan->nobjects));
 	for (i = 0; i < plan->nobjects; i++)
 		was_skipped[i] = plan->objects[i].skip;

@@ -24,6 +24,10 @@ extern void ops_source_session(PGconn *conn);
 /* ERROR 3F000 unless the schema exists on the source */
 extern void ops_require_source_schema(PGconn *conn, const char *schema);
 
+/* integrity.c: verify's "integrity" mode, one row per target table */
+struct ReturnSetInfo;
+extern void ops_verify_integrity(struct ReturnSetInfo *rsinfo, const char *schema);
+
 /* JSON text helpers */
 extern void ops_json_str(StringInfo buf, const char *s);	/* null when s == NULL */
 

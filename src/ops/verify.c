@@ -26,7 +26,8 @@ typedef enum VerifyMode
 {
 	VERIFY_FAST,				/* reltuples (exact count when never analyzed) */
 	VERIFY_EXACT,				/* count(*) */
-	VERIFY_CHECKSUM				/* count(*) + content checksum */
+	VERIFY_CHECKSUM,			/* count(*) + content checksum */
+	VERIFY_INTEGRITY			/* the target's foreign keys, no source */
 } VerifyMode;
 
 /*
@@ -61,6 +62,7 @@ parse_verify_options(const char *json)
 	JsonbIteratorToken tok;
 	bool		exact = false;
 	bool		checksum = false;
+	bool		integrity = false;
 	char	   *key = NULL;
 
 	if (json == NULL || json[0] == '\0')
@@ -80,6 +82,23 @@ parse_verify_options(const char *json)
 		{
 			bool	   *dst;
 
+			if (strcmp(key, "mode") == 0)
+			{
+				char	   *m = v.type == jbvString ?
+					pnstrdup(v.val.string.val, v.val.string.len) : "";
+
+				if (strcmp(m, "integrity") == 0)
+					integrity = true;
+				else if (strcmp(m, "exact") == 0)
+					exact = true;
+				else if (strcmp(m, "checksum") == 0)
+					checksum = true;
+				else if (strcmp(m, "fast") != 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("verify option \"mode\" must be \"fast\", \"exact\", \"checksum\" or \"integrity\"")));
+				continue;
+			}
 			if (strcmp(key, "exact") == 0)
 				dst = &exact;
 			else if (strcmp(key, "checksum") == 0)
@@ -88,7 +107,7 @@ parse_verify_options(const char *json)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("unknown verify option \"%s\"", key),
-						 errhint("Valid options are \"exact\" and \"checksum\".")));
+						 errhint("Valid options are \"exact\", \"checksum\" and \"mode\".")));
 			if (v.type != jbvBool)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -96,6 +115,8 @@ parse_verify_options(const char *json)
 			*dst = v.val.boolean;
 		}
 	}
+	if (integrity)
+		return VERIFY_INTEGRITY;
 	if (checksum)
 		return VERIFY_CHECKSUM;
 	return exact ? VERIFY_EXACT : VERIFY_FAST;
@@ -151,7 +172,7 @@ pgclone_verify(PG_FUNCTION_ARGS)
 {
 	PGC_CHECK_SQL_VERSION();
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
+	char	   *conninfo;
 	char	   *schema = NULL;
 	VerifyMode	mode = VERIFY_FAST;
 	PGconn	   *conn;
@@ -162,6 +183,7 @@ pgclone_verify(PG_FUNCTION_ARGS)
 	int			i,
 				j = 0;
 
+	pgc_hide_statement();		/* the conninfo may hold a password */
 	/* verify(c, schema): schema required; verify(c, schema, opts): NULL = all */
 	if (PG_NARGS() >= 2)
 	{
@@ -172,6 +194,13 @@ pgclone_verify(PG_FUNCTION_ARGS)
 		mode = parse_verify_options(text_to_cstring(PG_GETARG_TEXT_PP(2)));
 
 	InitMaterializedSRF(fcinfo, 0);
+	/* the target alone: the conninfo is not used (NULL allowed) */
+	if (mode == VERIFY_INTEGRITY)
+	{
+		ops_verify_integrity(rsinfo, schema);
+		return (Datum) 0;
+	}
+	conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
 
 	conn = pgc_connect(conninfo);
 	pgc_begin_source_xact(conn, true, NULL);
