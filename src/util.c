@@ -9,6 +9,7 @@
 #include "executor/spi.h"
 #include "postmaster/bgworker.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 
 /* A name the source sent as NULL where PostgreSQL never has one */
@@ -76,8 +77,34 @@ pgc_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 }
 
 /*
+ * Every local statement pgclone runs goes through an SPI connection opened
+ * here: it runs under search_path = pg_catalog, pg_temp, so a function,
+ * operator or type that any user with CREATE on a schema of the caller's
+ * search_path made (CVE-2018-1058) can never capture a name pgclone uses.
+ * Returns the GUC nest level for pgc_spi_finish(); an error unwinds both.
+ */
+int
+pgc_spi_connect(void)
+{
+	int			nest;
+
+	SPI_connect();
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+void
+pgc_spi_finish(int nest)
+{
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+}
+
+/*
  * Run one utility or DML statement locally, in the caller's transaction.
- * The caller holds an SPI connection (pgc_local_begin).
+ * The caller holds an SPI connection (pgc_spi_connect).
  */
 void
 pgc_local_exec(const char *sql)

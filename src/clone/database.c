@@ -73,6 +73,7 @@ put_text(char *dst, Size size, const char *src)
 void
 pgclone_db_worker_main(Datum arg)
 {
+	int			spi;
 	dsm_segment *seg;
 	DbShared   *sh;
 
@@ -114,9 +115,9 @@ pgclone_db_worker_main(Datum arg)
 			char	   *res;
 
 			pgstat_report_activity(STATE_RUNNING, "pgclone: clone database");
-			SPI_connect();
+			spi = pgc_spi_connect();
 			pgc_local_exec("CREATE EXTENSION IF NOT EXISTS pgclone");
-			SPI_finish();
+			pgc_spi_finish(spi);
 			pgc_options_parse(&opts, options[0] ? options : NULL, PGC_OPTS_SCHEMA);
 			res = pgc_clone_schemas(conninfo, NIL, sh->data, false, &opts,
 									"cloning database");

@@ -54,7 +54,7 @@ pgc_plan_exec(List *stmts)
 		elog(DEBUG1, "pgclone: %s", sql);
 		if (list_length(raw_parser(sql, RAW_PARSE_DEFAULT)) != 1)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					(errcode(ERRCODE_INTERNAL_ERROR),
 					 errmsg("pgclone: a definition from the source is not a single statement"),
 					 errdetail_internal("%s", sql)));
 		pgc_local_exec(sql);
@@ -368,7 +368,7 @@ plan_table_new(PGconn *conn, const char *oid, char *nsp, char *rel, const PgcOpt
 	/* masks are named per table: {"customers": {"email": "email"}} */
 	pt->opts = palloc(sizeof(PgcOptions));
 	*pt->opts = *opts;
-	pt->opts->mask = pgc_mask_for_table(opts->mask, rel);
+	pt->opts->mask = pgc_mask_for_table(opts->mask, nsp, rel);
 	pt->table = pgc_fetch_table_oid(conn, oid, pt->opts);
 	if (pt->opts->mask)
 		pgc_mask_validate(pt->opts->mask, pt->table);
@@ -464,7 +464,10 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 		stmts = pgc_schema_header(conn, lfirst(lc));
 		/* an existing schema keeps itself; comment, owner, grants still apply */
 		if (OidIsValid(get_namespace_oid(lfirst(lc), true)))
+		{
+			pgc_require_trusted_schema(lfirst(lc));
 			stmts = list_delete_first(stmts);
+		}
 		pgc_plan_exec(stmts);
 	}
 	if (!plan->functions_only && !plan->tables_only)
@@ -537,6 +540,64 @@ read_sequence_values(PGconn *conn, PgcClonePlan *plan)
 	pgc_read_sequence_values(conn, qnames);
 }
 
+/* A table of the clone's schemas that the plan itself leaves out */
+static bool
+plan_leaves_out(PgcClonePlan *plan, const char *nsp, const char *rel)
+{
+	int			i;
+
+	for (i = 0; i < plan->nobjects; i++)
+	{
+		PgcObject  *o = &plan->objects[i];
+
+		if ((o->kind == 'R' || o->kind == 'E') && o->left_out &&
+			strcmp(o->name, rel) == 0 && strcmp(o->nspname, nsp) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The table with its foreign keys to tables the plan leaves out ("tables",
+ * "exclude_tables") removed, with a NOTICE each: even when such a table
+ * exists on the target, its rows are not the ones the key was made for.
+ */
+static PgcTable *
+fkeys_to_cloned(PgcClonePlan *plan, PgcPlanTable *pt)
+{
+	PgcRows    *k = pt->table->constraints;
+	PgcRows    *kept;
+	PgcTable   *t;
+	int			i,
+				n = 0;
+
+	kept = palloc(sizeof(PgcRows));
+	*kept = *k;
+	kept->values = palloc(sizeof(char *) * Max(k->nrows * k->ncols, 1));
+	for (i = 0; i < k->nrows; i++)
+	{
+		if (pgc_get_bool(k, i, "is_fkey") && !pgc_get_bool(k, i, "self_ref") &&
+			plan_leaves_out(plan, pgc_get(k, i, "ref_nsp"), pgc_get(k, i, "ref_rel")))
+		{
+			ereport(NOTICE,
+					(errmsg("skipping foreign key \"%s\" on %s: referenced table %s is not cloned",
+							pgc_get(k, i, "conname"),
+							pgc_qname(pt->target.nspname, pt->target.relname),
+							pgc_qname(pgc_get(k, i, "ref_nsp"), pgc_get(k, i, "ref_rel")))));
+			continue;
+		}
+		memcpy(&kept->values[n++ * k->ncols], &k->values[i * k->ncols],
+			   sizeof(char *) * k->ncols);
+	}
+	if (n == k->nrows)
+		return pt->table;
+	kept->nrows = n;
+	t = palloc(sizeof(PgcTable));
+	*t = *pt->table;
+	t->constraints = kept;
+	return t;
+}
+
 static List *
 sequence_value(PGconn *conn, PgcObject *o)
 {
@@ -590,7 +651,7 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 	{
 		PgcPlanTable *pt = lfirst(lc);
 
-		out = list_concat(out, pgc_table_fkeys(pt->table, &pt->target, opts));
+		out = list_concat(out, pgc_table_fkeys(fkeys_to_cloned(plan, pt), &pt->target, opts));
 	}
 	for (i = 0; i < plan->nobjects; i++)
 	{
@@ -759,6 +820,7 @@ char *
 pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 				  bool functions_only, const PgcOptions *opts, const char *label)
 {
+	int			spi;
 	MemoryContext outer = CurrentMemoryContext;
 	PGconn	   *conn;
 	char	   *snapshot;
@@ -783,7 +845,7 @@ pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 		prefix = psprintf("%d schemas, ", list_length(schemas));
 	}
 
-	SPI_connect();
+	spi = pgc_spi_connect();
 	plan = pgc_plan_read(conn, schemas, functions_only, whole, opts);
 	pgc_plan_run(conn, plan, data, opts);
 	if (whole)
@@ -793,7 +855,7 @@ pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 	else
 		result = psprintf("%s%s", prefix, pgc_plan_summary(plan));
 	result = MemoryContextStrdup(outer, result);
-	SPI_finish();
+	pgc_spi_finish(spi);
 
 	pgc_command(conn, "COMMIT");
 	pgc_disconnect(conn);
@@ -830,7 +892,11 @@ pgclone_schema(PG_FUNCTION_ARGS)
 	return schema_common(fcinfo, &opts);
 }
 
-/* pgclone.schema_ex(conninfo, schema, include_data, indexes, constraints, triggers) */
+/*
+ * pgclone.schema_ex(conninfo, schema, include_data, indexes, constraints,
+ * triggers [, options]): the flags are arguments, the other schema options
+ * ("tables", "masks", "conflict", ...) may follow as JSON.
+ */
 Datum
 pgclone_schema_ex(PG_FUNCTION_ARGS)
 {
@@ -842,7 +908,9 @@ pgclone_schema_ex(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("the data, index, constraint and trigger flags must not be NULL")));
-	pgc_options_init(&opts);
+	pgc_options_parse(&opts, PG_NARGS() > 6 && !PG_ARGISNULL(6) ?
+					  text_to_cstring(PG_GETARG_TEXT_PP(6)) : NULL,
+					  PGC_OPTS_SCHEMA & ~(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS));
 	opts.indexes = PG_GETARG_BOOL(3);
 	opts.constraints = PG_GETARG_BOOL(4);
 	opts.triggers = PG_GETARG_BOOL(5);

@@ -72,6 +72,7 @@ extern uint64 pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 /* ---------- table.c: one-table clone, shared by schema and async ---------- */
 
 extern void pgc_ensure_schema(const char *nsp);
+extern void pgc_require_trusted_schema(const char *nsp);
 extern bool pgc_resolve_conflict(const char *nsp, const char *rel, PgcConflict mode);
 /* Clone one table over an open source connection, in the current transaction. */
 extern char *pgc_clone_table(PGconn *conn, const char *nsp, const char *rel,

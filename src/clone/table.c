@@ -10,6 +10,8 @@
 #include "mask/mask.h"
 
 #include "executor/spi.h"
+#include "catalog/pg_type_d.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "catalog/namespace.h"
@@ -138,11 +140,62 @@ pgc_resolve_conflict(const char *nsp, const char *rel, PgcConflict mode)
 	return true;
 }
 
+/*
+ * A clone resolves names in the schemas it writes to and reuses what it
+ * finds there (a domain, a function overload, "conflict": "skip"), with the
+ * caller's rights.  So only the caller, superusers and the schema's owner
+ * may be able to create objects in an existing target schema (CVE-2018-1058
+ * class).  Objects already there are trusted.  The caller holds an SPI connection.
+ */
+#define SCHEMA_WRITERS_SQL \
+	"SELECT who FROM (" \
+	"SELECT NULL::pg_catalog.name AS who, 0 AS ord FROM pg_catalog.pg_namespace n," \
+	"   pg_catalog.aclexplode(n.nspacl) a" \
+	" WHERE n.oid = $1 AND a.grantee = 0 AND a.privilege_type = 'CREATE'" \
+	" UNION ALL " \
+	"SELECT r.rolname, 1 FROM pg_catalog.pg_roles r, pg_catalog.pg_namespace n" \
+	" WHERE n.oid = $1 AND NOT r.rolsuper AND r.rolname <> 'pg_database_owner'" \
+	"   AND NOT pg_catalog.pg_has_role(r.oid, n.nspowner, 'USAGE')" \
+	"   AND r.oid <> $2 AND NOT (pg_catalog.pg_has_role($2, r.oid, 'USAGE')" \
+	"        AND NOT (SELECT u.rolsuper FROM pg_catalog.pg_roles u WHERE u.oid = $2))" \
+	"   AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')" \
+	") w ORDER BY ord, who COLLATE \"C\" LIMIT 1"
+
+void
+pgc_require_trusted_schema(const char *nsp)
+{
+	Oid			nspoid = get_namespace_oid(nsp, true);
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		args[2];
+
+	if (!OidIsValid(nspoid))
+		return;
+	args[0] = ObjectIdGetDatum(nspoid);
+	args[1] = ObjectIdGetDatum(GetUserId());
+	if (SPI_execute_with_args(SCHEMA_WRITERS_SQL, 2, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pgclone: could not read the privileges of schema %s", quote_identifier(nsp));
+	if (SPI_processed > 0)
+	{
+		char	   *role = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		char	   *who = role ? psprintf("role \"%s\"", role) : "PUBLIC";
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("target schema \"%s\" is writable by %s", nsp, who),
+				 errdetail("Objects another role creates there (types, functions, operators) would be used by the clone with your privileges."),
+				 errhint("REVOKE CREATE ON SCHEMA %s FROM %s (and review what it owns there), or clone into a schema only you, its owner and superusers can create objects in.",
+						 quote_identifier(nsp), role ? quote_identifier(role) : "PUBLIC")));
+	}
+}
+
 void
 pgc_ensure_schema(const char *nsp)
 {
 	if (OidIsValid(get_namespace_oid(nsp, true)))
+	{
+		pgc_require_trusted_schema(nsp);
 		return;
+	}
 	ereport(NOTICE, (errmsg("creating schema %s on the target", quote_identifier(nsp))));
 	pgc_local_exec(psprintf("CREATE SCHEMA %s", quote_identifier(nsp)));
 }
@@ -155,14 +208,15 @@ char *
 pgc_clone_table(PGconn *conn, const char *nsp, const char *rel,
 				const char *tgtname, bool data, const PgcOptions *opts)
 {
+	int			spi;
 	MemoryContext outer = CurrentMemoryContext;
 	char	   *result;
 
 	/* SPI_finish frees what was palloc'd inside: copy the result out */
-	SPI_connect();
+	spi = pgc_spi_connect();
 	result = clone_table_spi(conn, nsp, rel, tgtname, data, opts);
 	result = MemoryContextStrdup(outer, result);
-	SPI_finish();
+	pgc_spi_finish(spi);
 	return result;
 }
 

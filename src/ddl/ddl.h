@@ -22,6 +22,10 @@ extern List *pgc_table_sequence_values(PGconn *conn, PgcTable *t, PgcTarget *tgt
 extern char *pgc_derive_name(const char *objname, const char *srcrel,
 							 const char *tgtrel);
 
+/* defcheck.c: sql when it is one statement of kind tag (on nsp.rel), else ERROR XX000 */
+extern char *pgc_check_def(char *sql, NodeTag tag, const char *what,
+						   const char *nsp, const char *rel);
+
 /* objects.c: DDL of non-table objects */
 /* ALTER kind what OWNER TO, then its grants (columns owner, acl, has_acl of row 0) */
 extern List *pgc_owner_acl(List *out, PgcRows *r, const char *kind, const char *what);

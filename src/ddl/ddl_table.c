@@ -322,9 +322,12 @@ constraint_sql(PgcTable *t, PgcTarget *tgt, int i)
 			def = psprintf("%.*s REFERENCES %s(%s", (int) (at - def), def,
 						   pgc_qname(tgt->nspname, tgt->relname), at + strlen(src));
 	}
-	return psprintf("ALTER TABLE %s %s ADD CONSTRAINT %s %s",
-					t->relkind == 'p' ? "" : "ONLY",
-					pgc_qname(tgt->nspname, tgt->relname), quote_identifier(name), def);
+	return pgc_check_def(psprintf("ALTER TABLE %s %s ADD CONSTRAINT %s %s",
+								  t->relkind == 'p' ? "" : "ONLY",
+								  pgc_qname(tgt->nspname, tgt->relname), quote_identifier(name), def),
+						 T_AlterTableStmt, psprintf("constraint \"%s\" of %s", pgc_get(k, i, "conname"),
+													pgc_qname(t->nspname, t->relname)),
+						 tgt->nspname, tgt->relname);
 }
 
 List *
@@ -365,10 +368,12 @@ index_sql(PgcTable *t, PgcTarget *tgt, int i)
 	char	   *rest = after_prefix(pgc_get(x, i, "def"), pgc_get(x, i, "def_prefix"),
 									"an index");
 
-	return psprintf("CREATE %sINDEX %s ON %s%s USING %s",
-					pgc_get_bool(x, i, "indisunique") ? "UNIQUE " : "",
-					quote_identifier(name), t->relkind == 'p' ? "ONLY " : "",
-					pgc_qname(tgt->nspname, tgt->relname), rest);
+	return pgc_check_def(psprintf("CREATE %sINDEX %s ON %s%s USING %s",
+								  pgc_get_bool(x, i, "indisunique") ? "UNIQUE " : "",
+								  quote_identifier(name), t->relkind == 'p' ? "ONLY " : "",
+								  pgc_qname(tgt->nspname, tgt->relname), rest),
+						 T_IndexStmt, psprintf("index %s", pgc_qname(t->nspname, pgc_get(x, i, "relname"))),
+						 tgt->nspname, tgt->relname);
 }
 
 static char *
@@ -471,7 +476,9 @@ policies_sql(List *out, PgcTable *t, PgcTarget *tgt)
 			appendStringInfo(&buf, " USING (%s)", pgc_get(p, i, "qual"));
 		if (pgc_get(p, i, "withcheck"))
 			appendStringInfo(&buf, " WITH CHECK (%s)", pgc_get(p, i, "withcheck"));
-		out = lappend(out, buf.data);
+		out = lappend(out, pgc_check_def(buf.data, T_CreatePolicyStmt,
+										 psprintf("policy \"%s\" on %s", pgc_get(p, i, "polname"), qt),
+										 NULL, NULL));
 		if (pgc_get(p, i, "comment"))
 			out = lappend(out, psprintf("COMMENT ON POLICY %s ON %s IS %s",
 										quote_identifier(pgc_get(p, i, "polname")), qt,
@@ -544,9 +551,12 @@ pgc_table_post_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts,
 			continue;
 		body = after_prefix(def, pgc_get(s, i, "def_prefix"), "statistics");
 		blen = strlen(body) - strlen(pgc_get(s, i, "def_suffix"));
-		out = lappend(out, psprintf("CREATE STATISTICS %s.%s%.*s FROM %s",
-									pgc_get(s, i, "qnsp"), quote_identifier(name),
-									(int) blen, body, qt));
+		out = lappend(out, pgc_check_def(psprintf("CREATE STATISTICS %s.%s%.*s FROM %s",
+												  pgc_get(s, i, "qnsp"), quote_identifier(name),
+												  (int) blen, body, qt),
+										 T_CreateStatsStmt,
+										 psprintf("statistics object %s", pgc_get(s, i, "stxname")),
+										 NULL, NULL));
 		if (atoi(pgc_get(s, i, "stxstattarget")) >= 0)
 			out = lappend(out, psprintf("ALTER STATISTICS %s.%s SET STATISTICS %s",
 										pgc_get(s, i, "qnsp"), quote_identifier(name),
@@ -564,7 +574,10 @@ pgc_table_post_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts,
 
 		if (!uses_only_selected(t, pgc_get(g, i, "deps")))
 			continue;
-		out = lappend(out, trigger_sql(t, tgt, i));
+		out = lappend(out, pgc_check_def(trigger_sql(t, tgt, i), T_CreateTrigStmt,
+										 psprintf("trigger \"%s\" on %s", pgc_get(g, i, "tgname"),
+												  pgc_qname(t->nspname, t->relname)),
+										 tgt->nspname, tgt->relname));
 		if (en == 'D')
 			out = lappend(out, psprintf("ALTER TABLE %s DISABLE TRIGGER %s", qt, qn));
 		else if (en == 'R')

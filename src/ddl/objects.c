@@ -95,9 +95,12 @@ pgc_add_constraints(List *out, const char *kind, const char *q, PgcRows *k)
 	int			i;
 
 	for (i = 0; i < k->nrows; i++)
-		out = lappend(out, psprintf("ALTER %s %s ADD CONSTRAINT %s %s", kind, q,
-									quote_identifier(pgc_get(k, i, "conname")),
-									pgc_get(k, i, "def")));
+		out = lappend(out, pgc_check_def(psprintf("ALTER %s %s ADD CONSTRAINT %s %s", kind, q,
+												  quote_identifier(pgc_get(k, i, "conname")),
+												  pgc_get(k, i, "def")),
+										 strcmp(kind, "DOMAIN") == 0 ? T_AlterDomainStmt : T_AlterTableStmt,
+										 psprintf("constraint \"%s\" of %s", pgc_get(k, i, "conname"), q),
+										 NULL, NULL));
 	return out;
 }
 
@@ -271,7 +274,10 @@ function_sql(PGconn *conn, PgcObject *o)
 	if (kind == 'a')
 		out = lappend(out, aggregate_sql(conn, o, r));
 	else
-		out = lappend(out, pgc_get(r, 0, "def"));
+		out = lappend(out, pgc_check_def(pgc_get(r, 0, "def"), T_CreateFunctionStmt,
+										 psprintf("%s %s", kind == 'p' ? "procedure" : "function",
+												  pgc_qname(o->nspname, o->name)),
+										 NULL, o->name));
 	out = pgc_comment_on(out, r, (char *) word, sig);
 	return pgc_owner_acl(out, r, (char *) word, sig);
 }
@@ -312,7 +318,9 @@ view_sql(PGconn *conn, PgcObject *o, bool post_data, const PgcOptions *opts)
 	appendStringInfo(&b, " AS\n%s", strip_semicolon(pgc_get(r, 0, "def")));
 	if (mat)
 		appendStringInfoString(&b, "\n  WITH NO DATA");
-	out = lappend(out, b.data);
+	out = lappend(out, pgc_check_def(b.data, mat ? T_CreateTableAsStmt : T_ViewStmt,
+									 psprintf("%s %s", mat ? "materialized view" : "view", q),
+									 o->nspname, o->name));
 
 	cols = pgc_read(conn, &pgc_q_relcols, o->oid);
 	for (i = 0; i < cols->nrows; i++)
@@ -424,7 +432,9 @@ pgc_relation_rules(PGconn *conn, PgcObject *o)
 		char		en = pgc_get(r, i, "ev_enabled")[0];
 		char	   *qr = pgc_qident(pgc_get(r, i, "rulename"));
 
-		out = lappend(out, strip_semicolon(pgc_get(r, i, "def")));
+		out = lappend(out, pgc_check_def(strip_semicolon(pgc_get(r, i, "def")), T_RuleStmt,
+										 psprintf("rule \"%s\" on %s", pgc_get(r, i, "rulename"), q),
+										 o->nspname, o->name));
 		if (en == 'D')
 			out = lappend(out, psprintf("ALTER TABLE %s DISABLE RULE %s", q, qr));
 		else if (en == 'A')
@@ -454,7 +464,8 @@ pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 		r = pgc_read(conn, &pgc_q_relindexes, o->oid);
 		for (i = 0; i < r->nrows; i++)
 		{
-			out = lappend(out, pgc_get(r, i, "def"));
+			out = lappend(out, pgc_check_def(pgc_get(r, i, "def"), T_IndexStmt,
+											 psprintf("an index of %s", q), o->nspname, o->name));
 			if (pgc_get_bool(r, i, "indisclustered"))
 				out = lappend(out, psprintf("ALTER MATERIALIZED VIEW %s CLUSTER ON %s", q,
 											pgc_get(r, i, "qidx")));
@@ -474,7 +485,8 @@ pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 			char		en = pgc_get(r, i, "tgenabled")[0];
 			char	   *qt = pgc_qident(pgc_get(r, i, "tgname"));
 
-			out = lappend(out, pgc_get(r, i, "def"));
+			out = lappend(out, pgc_check_def(pgc_get(r, i, "def"), T_CreateTrigStmt,
+											 psprintf("trigger %s on %s", qt, q), o->nspname, o->name));
 			if (en == 'D' || en == 'R' || en == 'A')
 				out = lappend(out, psprintf("%s %s %s TRIGGER %s", alter, q,
 											en == 'D' ? "DISABLE" : en == 'R' ? "ENABLE REPLICA" : "ENABLE ALWAYS",

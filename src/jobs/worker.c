@@ -372,6 +372,7 @@ static bool
 run_table(PGconn *conn, int ord, const char *nsp, const char *rel,
 		  const char *tgtname, bool table_job)
 {
+	int			spi;
 	volatile uint64 rows = 0;
 	volatile uint64 bytes = 0;
 	volatile bool ok = true;
@@ -392,10 +393,10 @@ run_table(PGconn *conn, int ord, const char *nsp, const char *rel,
 		xact_begin();
 		pgstat_report_activity(STATE_RUNNING,
 							   psprintf("pgclone job %s: cloning %s", MyJobId, qn));
-		SPI_connect();
+		spi = pgc_spi_connect();
 		rows = table_job ? clone_job_table(conn, nsp, rel, tgtname) :
 			clone_pool_table(conn, nsp, rel);
-		SPI_finish();
+		pgc_spi_finish(spi);
 		bytes = pg_atomic_read_u64(&MyEntry->bytes);
 		snprintf(ordtxt, sizeof(ordtxt), "%d", ord);
 		snprintf(rowstxt, sizeof(rowstxt), UINT64_FORMAT, (uint64) rows);
@@ -900,6 +901,7 @@ predata_record(const char *skipped)
 static void
 run_pre_data(PGconn *conn)
 {
+	int			spi;
 	const char *a[1] = {MySlot->schema};
 	PgcClonePlan *plan;
 	PgcRows    *sizes;
@@ -911,7 +913,7 @@ run_pre_data(PGconn *conn)
 	int			i;
 
 	xact_begin();
-	SPI_connect();
+	spi = pgc_spi_connect();
 	if (pgc_query_params(conn, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
 						 1, a)->nrows == 0)
 		ereport(ERROR,
@@ -960,7 +962,7 @@ run_pre_data(PGconn *conn)
 	}
 	plan_tables_insert(list);
 	predata_record(skipped.data);
-	SPI_finish();
+	pgc_spi_finish(spi);
 	xact_commit();
 	plan_counts(estimate);
 }
@@ -991,12 +993,13 @@ resume_pre_data(const char *from, const char *skipped)
 static void
 run_post_data(PGconn *conn, const char *skipped, bool resumed)
 {
+	int			spi;
 	PgcClonePlan *plan;
 	int			nest;
 	int			i;
 
 	xact_begin();
-	SPI_connect();
+	spi = pgc_spi_connect();
 	nest = pgc_plan_gucs();
 	plan = pgc_plan_read(conn, list_make1(pstrdup(MySlot->schema)), false, false, &MyOpts);
 	for (i = 0; i < plan->nobjects; i++)
@@ -1019,7 +1022,7 @@ run_post_data(PGconn *conn, const char *skipped, bool resumed)
 	pgc_plan_tables(conn, plan, &MyOpts);
 	pgc_plan_exec(pgc_plan_post_data_ex(conn, plan, &MyOpts, false));
 	AtEOXact_GUC(true, nest);
-	SPI_finish();
+	pgc_spi_finish(spi);
 	xact_commit();
 }
 

@@ -503,6 +503,7 @@ report_row(ReturnSetInfo *rsinfo, const char *schema, HeapTuple tup, TupleDesc t
 Datum
 pgclone_masking_report(PG_FUNCTION_ARGS)
 {
+	int			spi;
 	char	   *schema = pgc_text_arg(fcinfo, 0, "schema_name");
 	Oid			nsp = get_namespace_oid(schema, false);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -511,11 +512,11 @@ pgclone_masking_report(PG_FUNCTION_ARGS)
 	uint64		i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	SPI_connect();
+	spi = pgc_spi_connect();
 	if (SPI_execute_with_args(REPORT_SQL, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "pgclone: could not read the catalog of schema \"%s\"", schema);
 	for (i = 0; i < SPI_processed; i++)
 		report_row(rsinfo, schema, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
-	SPI_finish();
+	pgc_spi_finish(spi);
 	PG_RETURN_VOID();
 }

@@ -112,6 +112,7 @@ require_nonempty(Jsonb *mask)
 Datum
 pgclone_mask_in_place(PG_FUNCTION_ARGS)
 {
+	int			spi;
 	MemoryContext outer = CurrentMemoryContext;
 	char	   *schema = pgc_text_arg(fcinfo, 0, "schema_name");
 	char	   *table = pgc_text_arg(fcinfo, 1, "table_name");
@@ -125,7 +126,7 @@ pgclone_mask_in_place(PG_FUNCTION_ARGS)
 	char	   *result;
 
 	require_nonempty(mask);
-	SPI_connect();
+	spi = pgc_spi_connect();
 	t = local_table(schema, table, &relid);
 	pgc_mask_validate(mask, t);
 
@@ -146,7 +147,7 @@ pgclone_mask_in_place(PG_FUNCTION_ARGS)
 	result = psprintf("OK: masked " UINT64_FORMAT " rows in %s (%d column%s)",
 					  n, pgc_qname(schema, table), k, k == 1 ? "" : "s");
 	result = MemoryContextStrdup(outer, result);
-	SPI_finish();
+	pgc_spi_finish(spi);
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
 
@@ -292,6 +293,7 @@ notice_other_readers(Oid relid, PgcTable *t, Oid roleid)
 Datum
 pgclone_create_masking_policy(PG_FUNCTION_ARGS)
 {
+	int			spi;
 	MemoryContext outer = CurrentMemoryContext;
 	char	   *schema = pgc_text_arg(fcinfo, 0, "schema_name");
 	char	   *table = pgc_text_arg(fcinfo, 1, "table_name");
@@ -308,7 +310,7 @@ pgclone_create_masking_policy(PG_FUNCTION_ARGS)
 	char	   *result;
 
 	require_nonempty(mask);
-	SPI_connect();
+	spi = pgc_spi_connect();
 	t = local_table(schema, table, &relid);
 	require_owner(relid, t);
 	pgc_mask_validate(mask, t);
@@ -341,13 +343,14 @@ pgclone_create_masking_policy(PG_FUNCTION_ARGS)
 					  qtable, qview, pgc_mask_ncolumns(mask),
 					  pgc_mask_ncolumns(mask) == 1 ? "" : "s", quote_identifier(role));
 	result = MemoryContextStrdup(outer, result);
-	SPI_finish();
+	pgc_spi_finish(spi);
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
 
 Datum
 pgclone_drop_masking_policy(PG_FUNCTION_ARGS)
 {
+	int			spi;
 	MemoryContext outer = CurrentMemoryContext;
 	char	   *schema = pgc_text_arg(fcinfo, 0, "schema_name");
 	char	   *table = pgc_text_arg(fcinfo, 1, "table_name");
@@ -361,7 +364,7 @@ pgclone_drop_masking_policy(PG_FUNCTION_ARGS)
 	Datum		args[1];
 	char	   *result;
 
-	SPI_connect();
+	spi = pgc_spi_connect();
 	t = local_table(schema, table, &relid);
 	require_owner(relid, t);
 	qtable = pgc_qname(schema, table);
@@ -379,6 +382,6 @@ pgclone_drop_masking_policy(PG_FUNCTION_ARGS)
 							  1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "pgclone: could not delete the masking policy record");
 	result = MemoryContextStrdup(outer, psprintf("OK: dropped masking policy on %s", qtable));
-	SPI_finish();
+	pgc_spi_finish(spi);
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }

@@ -25,6 +25,7 @@ PG_FUNCTION_INFO_V1(pgclone_diff);
 PgcRows *
 ops_local_query(const char *sql, int nparams, const char *const *params)
 {
+	int			spi;
 	MemoryContext caller = CurrentMemoryContext;
 	Oid			types[4];
 	Datum		values[4];
@@ -41,7 +42,7 @@ ops_local_query(const char *sql, int nparams, const char *const *params)
 		values[i] = params[i] ? CStringGetTextDatum(params[i]) : (Datum) 0;
 		nulls[i] = params[i] ? ' ' : 'n';
 	}
-	SPI_connect();
+	spi = pgc_spi_connect();
 	rc = SPI_execute_with_args(sql, nparams, types, values, nulls, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pgclone: local catalog query failed: %s",
@@ -65,7 +66,7 @@ ops_local_query(const char *sql, int nparams, const char *const *params)
 					SPI_getvalue(SPI_tuptable->vals[i], desc, j + 1);
 		MemoryContextSwitchTo(spictx);
 	}
-	SPI_finish();
+	pgc_spi_finish(spi);
 	return r;
 }
 

@@ -474,6 +474,7 @@ require_superusers(PGconn *conn)
 Datum
 pgclone_clone_roles(PG_FUNCTION_ARGS)
 {
+	int			spi;
 	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
 	char	   *list = NULL;
 	RolesCtx	ctx;
@@ -501,11 +502,11 @@ pgclone_clone_roles(PG_FUNCTION_ARGS)
 			clone_one_role(&ctx, i);
 
 	level = ops_session_begin();
-	SPI_connect();
+	spi = pgc_spi_connect();
 	clone_memberships(&ctx, conn);
 	clone_settings(&ctx, conn);
 	clone_grants(&ctx, conn);
-	SPI_finish();
+	pgc_spi_finish(spi);
 	ops_session_end(level);
 	pgc_disconnect(conn);
 

@@ -221,6 +221,26 @@ pgc_conninfo_parse(const char *conninfo)
 }
 
 /*
+ * Options that make libpq, inside this server, read files of the server's
+ * account: the server's key or certificate would be lent out, and the
+ * contents or existence of its files probed.  Superuser only.
+ */
+static bool
+server_file_option(const char *keyword)
+{
+	static const char *const opts[] = {
+		"passfile", "sslkey", "sslcert", "sslrootcert", "sslcrl", "sslcrldir",
+		"sslpassword", "service", "servicefile"
+	};
+	int			i;
+
+	for (i = 0; i < lengthof(opts); i++)
+		if (strcmp(keyword, opts[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
  * Parse the conninfo ourselves first: a malformed string is the user's error
  * and must say so without echoing the string (it may hold a password).
  */
@@ -238,9 +258,16 @@ check_conninfo(const char *conninfo)
 	{
 		libpqsrv_check_proxy_conninfo_opts(opts);
 		for (opt = opts; opt->keyword != NULL; opt++)
+		{
 			if (strcmp(opt->keyword, "password") == 0 &&
 				opt->val != NULL && opt->val[0] != '\0')
 				has_password = true;
+			if (opt->val != NULL && !superuser() && server_file_option(opt->keyword))
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("permission denied to set connection option \"%s\"", opt->keyword),
+						 errdetail("Only superusers may name files the server's libpq reads (keys, certificates, password and service files).")));
+		}
 	}
 	PG_FINALLY();
 	{
