@@ -6,7 +6,6 @@
  * ERROR that names the problem, raised before anything is created.
  */
 #include "pgclone.h"
-#include "plan/subset.h"
 
 #include "catalog/pg_collation.h"
 #include "nodes/parsenodes.h"
@@ -14,6 +13,7 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/regproc.h"
 
 void
 pgc_options_init(PgcOptions *opts)
@@ -542,4 +542,65 @@ pgc_options_to_json(const PgcOptions *opts)
 	append_list(&buf, "exclude_tables", opts->exclude_tables);
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
+}
+
+Jsonb *
+pgc_subset_check_option(JsonbValue *v)
+{
+	Jsonb	   *jb;
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	e;
+	char	   *key = NULL;
+	int			n = 0;
+
+	if (v->type != jbvBinary || JsonContainerIsArray(v->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgclone option \"subset\" must be an object of table names and filters"),
+				 errhint("{\"subset\": {\"public.customers\": \"created_at > now() - interval '30 days'\"}}")));
+	jb = JsonbValueToJsonb(v);
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(e.val.string.val, e.val.string.len);
+			(void) stringToQualifiedNameList(key);	/* 42602 if malformed */
+			n++;
+		}
+		else if (tok == WJB_VALUE)
+		{
+			MemoryContext oldcxt = CurrentMemoryContext;
+			char	   *filter;
+
+			if (e.type != jbvString)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("subset filter of table \"%s\" must be a string", key)));
+			filter = pnstrdup(e.val.string.val, e.val.string.len);
+			PG_TRY();
+			{
+				pgc_check_where(filter);
+			}
+			PG_CATCH();
+			{
+				ErrorData  *ed;
+
+				MemoryContextSwitchTo(oldcxt);
+				ed = CopyErrorData();
+				FlushErrorState();
+				ereport(ERROR,
+						(errcode(ed->sqlerrcode),
+						 errmsg("subset filter of table \"%s\": %s", key, ed->message),
+						 ed->detail ? errdetail_internal("%s", ed->detail) : 0));
+			}
+			PG_END_TRY();
+		}
+	}
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgclone option \"subset\" must name at least one table")));
+	return jb;
 }

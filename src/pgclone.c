@@ -12,7 +12,6 @@
  * the update path work with the newest library.
  */
 #include "pgclone.h"
-#include "plan/subset.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"

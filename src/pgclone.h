@@ -162,6 +162,11 @@ extern bool pgc_table_selected(const PgcOptions *opts, const char *nsp, const ch
 extern bool pgc_table_excluded(const PgcOptions *opts, const char *nsp, const char *rel,
 							   bool *hits);
 
+/* "subset" option value: an object of table name -> filter; ERROR if bad */
+extern Jsonb *pgc_subset_check_option(JsonbValue *v);
+/* plan/subset.c: its GUCs (from _PG_init) */
+extern void pgc_init_subset(void);
+
 /* Check a WHERE filter is one boolean expression; ERROR if not. */
 extern void pgc_check_where(const char *where);
 

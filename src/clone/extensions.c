@@ -19,26 +19,6 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 
-List *
-pgc_extensions_read(PGconn *conn, List *schemas, bool all)
-{
-	PgcRows    *r = pgc_read_extensions(conn, schemas, all);
-	List	   *out = NIL;
-	int			i;
-
-	for (i = 0; i < r->nrows; i++)
-	{
-		PgcExtension *e = palloc0(sizeof(PgcExtension));
-
-		e->name = pgc_get(r, i, "extname");
-		e->nspname = pgc_get(r, i, "extnsp");
-		e->version = pgc_get(r, i, "extversion");
-		e->needed = pgc_get_bool(r, i, "needed");
-		out = lappend(out, e);
-	}
-	return out;
-}
-
 /* Is an extension (at this version, unless NULL) installable here?  SPI connected. */
 bool
 pgc_extension_available(const char *name, const char *version)

@@ -62,22 +62,6 @@ pgc_plan_exec(List *stmts)
 	}
 }
 
-PgcClonePlan *
-pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, bool whole_database,
-			  const PgcOptions *opts)
-{
-	PgcClonePlan *plan = palloc0(sizeof(PgcClonePlan));
-
-	plan->schemas = schemas;
-	plan->functions_only = functions_only;
-	plan->whole_database = whole_database;
-	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXEOYZKWPN" : opts->matviews ? "" : "M",
-					 functions_only ? NULL : opts);
-
-	plan->extensions = pgc_extensions_read(conn, schemas, whole_database);
-	return plan;
-}
-
 static const char *
 kind_word(PgcObject *o)
 {
@@ -483,6 +467,32 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 	}
 }
 
+/* Every sequence position post-data sets, in one statement on the source */
+static void
+read_sequence_values(PGconn *conn, PgcClonePlan *plan)
+{
+	List	   *qnames = NIL;
+	ListCell   *lc;
+	int			i;
+
+	foreach(lc, plan->tables)
+	{
+		PgcTable   *t = ((PgcPlanTable *) lfirst(lc))->table;
+
+		for (i = 0; i < t->sequences->nrows; i++)
+		{
+			PgcColumn  *c = pgc_table_column(t, pgc_get_int(t->sequences, i, "attnum"));
+
+			if (c && c->selected)
+				qnames = lappend(qnames, pgc_get(t->sequences, i, "qname"));
+		}
+	}
+	for (i = 0; i < plan->nobjects; i++)
+		if (!plan->objects[i].skip && plan->objects[i].kind == 'S')
+			qnames = lappend(qnames, pgc_qname(plan->objects[i].nspname, plan->objects[i].name));
+	pgc_read_sequence_values(conn, qnames);
+}
+
 /* A table of the clone's schemas that the plan itself leaves out */
 static bool
 plan_leaves_out(PgcClonePlan *plan, const char *nsp, const char *rel)
@@ -545,7 +555,7 @@ static List *
 sequence_value(PGconn *conn, PgcObject *o)
 {
 	char	   *q = pgc_qname(o->nspname, o->name);
-	PgcRows    *v = pgc_query(conn, psprintf("SELECT last_value, is_called FROM %s", q));
+	PgcRows    *v = pgc_read_sequence_value(conn, q);
 
 	return list_make1(psprintf("SELECT pg_catalog.setval(%s, %s, %s)",
 							   quote_literal_cstr(q), quote_literal_cstr(pgc_val(v, 0, 0)),
@@ -604,6 +614,7 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 			continue;
 		out = list_concat(out, pgc_relation_rules(conn, o));
 	}
+	read_sequence_values(conn, plan);
 	foreach(lc, plan->tables)
 	{
 		PgcPlanTable *pt = lfirst(lc);
@@ -661,95 +672,6 @@ pgc_plan_count_post(PgcClonePlan *plan, List *stmts)
 			plan->counts['s']++;
 		else if (strncmp(s, "CREATE EVENT TRIGGER ", 21) == 0)
 			plan->counts['e']++;
-	}
-}
-
-/* The kinds shown only when some were cloned, by kind letter. */
-static const struct
-{
-	char		kind;
-	const char *words;
-}			other_kinds[] =
-{
-	{'p', "policies"}, {'r', "rules"}, {'s', "statistics objects"},
-	{'E', "foreign tables"}, {'C', "collations"}, {'N', "conversions"},
-	{'W', "text search templates"}, {'P', "text search parsers"},
-	{'D', "text search dictionaries"}, {'X', "text search configurations"},
-	{'O', "operators"}, {'Y', "operator families"}, {'Z', "operator classes"},
-	{'K', "casts"}, {'e', "event triggers"}, {'x', "extensions"},
-};
-
-/*
- * "12 tables, 3 views, ..., 40 sequences, 30 indexes, 25 constraints, 4
- * triggers, 1 text search configurations, 2 extensions, 10 rows": the
- * first nine always, the others when any were created.  Sequences include
- * the ones serial and identity columns own; extensions are the ones created
- * here.
- */
-char *
-pgc_plan_summary(PgcClonePlan *plan)
-{
-	StringInfoData b;
-	int			i;
-
-	initStringInfo(&b);
-	appendStringInfo(&b, "%d tables, %d views, %d materialized views, %d functions, %d types, "
-					 "%d sequences, %d indexes, %d constraints, %d triggers",
-					 plan->counts['R'], plan->counts['V'], plan->counts['M'],
-					 plan->counts['F'] + plan->counts['A'], plan->counts['T'],
-					 plan->counts['S'], plan->counts['i'], plan->counts['k'], plan->counts['t']);
-	for (i = 0; i < lengthof(other_kinds); i++)
-		if (plan->counts[(int) other_kinds[i].kind] > 0)
-			appendStringInfo(&b, ", %d %s", plan->counts[(int) other_kinds[i].kind],
-							 other_kinds[i].words);
-	appendStringInfo(&b, ", " UINT64_FORMAT " rows", plan->rows);
-	return b.data;
-}
-
-/* Every table a mask names must be one the clone creates. */
-void
-pgc_plan_check_masks(PgcClonePlan *plan, const PgcOptions *opts)
-{
-	JsonbIterator *it;
-	JsonbIteratorToken tok;
-	JsonbValue	v;
-	int			i;
-
-	if (opts->mask == NULL || !JB_ROOT_IS_OBJECT(opts->mask))
-		return;
-	it = JsonbIteratorInit(&opts->mask->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		char	   *name;
-		bool		found = false;
-		ListCell   *lc;
-
-		if (tok != WJB_KEY)
-			continue;
-		name = pnstrdup(v.val.string.val, v.val.string.len);
-		foreach(lc, plan->tables)
-		{
-			PgcTarget  *tg = &((PgcPlanTable *) lfirst(lc))->target;
-
-			if (strcmp(tg->relname, name) == 0 ||
-				strcmp(psprintf("%s.%s", tg->nspname, tg->relname), name) == 0)
-				found = true;
-		}
-		/* a table "tables"/"exclude_tables" left out has no rows to mask */
-		for (i = 0; i < plan->nobjects && !found; i++)
-		{
-			PgcObject  *o = &plan->objects[i];
-
-			if (o->kind == 'R' && o->left_out &&
-				(strcmp(o->name, name) == 0 ||
-				 strcmp(psprintf("%s.%s", o->nspname, o->name), name) == 0))
-				found = true;
-		}
-		if (!found)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("mask names table \"%s\", which this clone does not create", name),
-					 errhint("Schema and database clones name masks per table: {\"employees\": {\"email\": \"email\"}} or {\"hr.employees\": ...}.")));
 	}
 }
 

@@ -25,9 +25,6 @@
 
 #include "ddl/ddl.h"
 
-/* Read the objects of the schemas and sort them by dependency. */
-extern PgcClonePlan *pgc_plan_read(PGconn *conn, List *schemas, bool functions_only,
-								   bool whole_database, const PgcOptions *opts);
 /* Create everything before the data on the target. */
 extern void pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts);
 /* Statements to run after the data is loaded. */
@@ -48,13 +45,9 @@ extern List *pgc_plan_table_post_data(PgcPlanTable *pt, const PgcOptions *opts);
 extern void pgc_plan_tables(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts);
 /* run statements, each checked to be a single statement */
 extern void pgc_plan_exec(List *stmts);
-/* a mask naming a table the clone does not create: ERROR 42P01 */
-extern void pgc_plan_check_masks(PgcClonePlan *plan, const PgcOptions *opts);
 /* check_function_bodies off, search_path pg_catalog; returns the GUC nest level */
 extern int	pgc_plan_gucs(void);
 
-/* "12 tables, 3 views, ..." */
-extern char *pgc_plan_summary(PgcClonePlan *plan);
 /* add what these post-data statements create to plan->counts */
 extern void pgc_plan_count_post(PgcClonePlan *plan, List *stmts);
 
@@ -80,9 +73,6 @@ extern uint64 pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 
 /* ---------- table.c: one-table clone, shared by schema and async ---------- */
 
-/* extensions.c: the extensions the objects of the schemas need (all = true:
- * every extension of the source too), in the source's creation order */
-extern List *pgc_extensions_read(PGconn *conn, List *schemas, bool all);
 /* installable here (version NULL: any version)?  SPI connected */
 extern bool pgc_extension_available(const char *name, const char *version);
 /* check: ERROR 42704 naming the ones neither installed nor available;

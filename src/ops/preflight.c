@@ -454,7 +454,7 @@ check_missing(Report *r, PGconn *conn, const char *name, const char *sql,
 static void
 check_extensions(Report *r, PGconn *conn)
 {
-	List	   *exts = pgc_extensions_read(conn, list_make1((char *) r->schema), true);
+	List	   *exts = pgc_plan_extensions(conn, list_make1((char *) r->schema), true);
 	List	   *missing = NIL,
 			   *unavailable = NIL,
 			   *create = NIL,

@@ -62,4 +62,14 @@ typedef struct PgcClonePlan
 extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds,
 							 const PgcOptions *opts);
 
+/* plan.c: read the objects of the schemas and sort them by dependency */
+extern PgcClonePlan *pgc_plan_read(PGconn *conn, List *schemas, bool functions_only,
+								   bool whole_database, const PgcOptions *opts);
+/* a mask naming a table the clone does not create: ERROR 42P01 */
+extern void pgc_plan_check_masks(PgcClonePlan *plan, const PgcOptions *opts);
+/* "12 tables, 3 views, ..." */
+extern char *pgc_plan_summary(PgcClonePlan *plan);
+/* the extensions the objects of these schemas need (all: every one) */
+extern List *pgc_plan_extensions(PGconn *conn, List *schemas, bool all);
+
 #endif							/* PGCLONE_PLAN_H */

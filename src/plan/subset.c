@@ -26,7 +26,7 @@
  * random() is not).
  */
 #include "plan/subset.h"
-#include "clone/schema.h"
+#include "plan/plan.h"
 
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -758,67 +758,6 @@ subset_rel(PgcSubset *s, int i, const char *ref)
 }
 
 /* ---------- entry points ---------- */
-
-Jsonb *
-pgc_subset_check_option(JsonbValue *v)
-{
-	Jsonb	   *jb;
-	JsonbIterator *it;
-	JsonbIteratorToken tok;
-	JsonbValue	e;
-	char	   *key = NULL;
-	int			n = 0;
-
-	if (v->type != jbvBinary || JsonContainerIsArray(v->val.binary.data))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("pgclone option \"subset\" must be an object of table names and filters"),
-				 errhint("{\"subset\": {\"public.customers\": \"created_at > now() - interval '30 days'\"}}")));
-	jb = JsonbValueToJsonb(v);
-	it = JsonbIteratorInit(&jb->root);
-	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
-	{
-		if (tok == WJB_KEY)
-		{
-			key = pnstrdup(e.val.string.val, e.val.string.len);
-			(void) stringToQualifiedNameList(key);	/* 42602 if malformed */
-			n++;
-		}
-		else if (tok == WJB_VALUE)
-		{
-			MemoryContext oldcxt = CurrentMemoryContext;
-			char	   *filter;
-
-			if (e.type != jbvString)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("subset filter of table \"%s\" must be a string", key)));
-			filter = pnstrdup(e.val.string.val, e.val.string.len);
-			PG_TRY();
-			{
-				pgc_check_where(filter);
-			}
-			PG_CATCH();
-			{
-				ErrorData  *ed;
-
-				MemoryContextSwitchTo(oldcxt);
-				ed = CopyErrorData();
-				FlushErrorState();
-				ereport(ERROR,
-						(errcode(ed->sqlerrcode),
-						 errmsg("subset filter of table \"%s\": %s", key, ed->message),
-						 ed->detail ? errdetail_internal("%s", ed->detail) : 0));
-			}
-			PG_END_TRY();
-		}
-	}
-	if (n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("pgclone option \"subset\" must name at least one table")));
-	return jb;
-}
 
 /* The closure rows must fit the limit; counted by the source, LIMIT-bounded */
 static void

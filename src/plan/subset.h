@@ -28,8 +28,6 @@ typedef struct PgcSubsetRel
 
 typedef struct PgcSubset PgcSubset;
 
-/* "subset" option value: an object of table name -> filter; ERROR if bad */
-extern Jsonb *pgc_subset_check_option(JsonbValue *v);
 /*
  * Read the FK graph of the schemas' tables and plan the subset (NULL = none);
  * check: also parse-analyse every filter and bound the cycles' closure on the
@@ -42,7 +40,5 @@ struct PgcPlanTable;
 extern void pgc_subset_assign(PgcSubset *s, struct PgcPlanTable *pt);
 /* After the copy: NOTICE of the rows kept per table */
 extern void pgc_subset_report(PgcSubset *s, List *tables, List *rows);
-/* GUCs (from _PG_init) */
-extern void pgc_init_subset(void);
 
 #endif							/* PGCLONE_SUBSET_H */
