@@ -11,6 +11,7 @@
  * sequence positions and finally REFRESH of the materialized views.
  */
 #include "clone/schema.h"
+#include "remote/srcver.h"
 #include "mask/mask.h"
 
 #include "catalog/namespace.h"
@@ -530,7 +531,13 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 {
 	ListCell   *lc;
 	int			i;
+	List	   *incompatible = pgc_srcver_incompatible(conn, plan->schemas);
 
+	/* what the target cannot create is refused before anything is created */
+	for (i = 0; i < plan->nobjects && incompatible; i++)
+		if (!plan->objects[i].skip)
+			pgc_srcver_check_object(incompatible, plan->objects[i].classid,
+									plan->objects[i].objid);
 	if (!plan->functions_only && !plan->tables_only)
 		create_extensions(plan, true);
 	foreach(lc, plan->schemas)

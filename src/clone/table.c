@@ -8,6 +8,8 @@
  */
 #include "pgclone.h"
 #include "clone/schema.h"
+#include "remote/srcver.h"
+#include "catalog/pg_class_d.h"
 
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -184,6 +186,8 @@ clone_table_spi(PGconn *conn, const char *nsp, const char *rel,
 	uint64		rows = 0;
 
 	t = pgc_fetch_table(conn, nsp, rel, opts);
+	pgc_srcver_check_object(pgc_srcver_incompatible(conn, list_make1(t->nspname)),
+							RelationRelationId, (Oid) strtoul(t->oid, NULL, 10));
 	if (t->relkind == 'p')
 		return pgc_clone_partition_tree(conn, t, tgtname, data, opts);
 	if (t->ispartition || t->parent)

@@ -9,6 +9,7 @@
  * indexes, constraints and sequences, so two clones can share a schema.
  */
 #include "pgclone.h"
+#include "remote/srcver.h"
 
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
@@ -230,7 +231,8 @@ fetch_columns(PGconn *conn, PgcTable *t, const PgcOptions *opts)
 									  s[0] == 'p' ? "PLAIN" : s[0] == 'e' ? "EXTERNAL" :
 									  s[0] == 'm' ? "MAIN" : "EXTENDED");
 		c->compression = pgc_get(r, i, "compression");
-		c->stattarget = pgc_get_int(r, i, "attstattarget");
+		/* NULL from 17 on, -1 before: the default */
+		c->stattarget = pgc_get(r, i, "attstattarget") ? pgc_get_int(r, i, "attstattarget") : -1;
 		c->attoptions = pgc_get(r, i, "attoptions");
 		c->comment = pgc_get(r, i, "comment");
 		c->binary_ok = pgc_get_bool(r, i, "binary_ok");
@@ -590,9 +592,10 @@ pgc_table_pre_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts)
 	for (i = 0; i < t->acl->nrows; i++)
 	{
 		char	   *grantee = pgc_get(t->acl, i, "grantee");
+		char	   *privs = pgc_srcver_privilege_list(pgc_get(t->acl, i, "privs"));
 
-		if (role_usable(grantee, psprintf("grant on %s", qt)))
-			out = lappend(out, grant_sql(pgc_get(t->acl, i, "privs"),
+		if (privs && role_usable(grantee, psprintf("grant on %s", qt)))
+			out = lappend(out, grant_sql(privs,
 										 psprintf("TABLE %s", qt), grantee,
 										 pgc_get_bool(t->acl, i, "is_grantable")));
 	}
@@ -885,7 +888,8 @@ pgc_table_post_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts,
 		out = lappend(out, psprintf("CREATE STATISTICS %s.%s%.*s FROM %s",
 									pgc_get(s, i, "qnsp"), quote_identifier(name),
 									(int) blen, body, qt));
-		if (atoi(pgc_get(s, i, "stxstattarget")) >= 0)
+		/* NULL (17 on) or -1: the default */
+		if (pgc_get(s, i, "stxstattarget") && atoi(pgc_get(s, i, "stxstattarget")) >= 0)
 			out = lappend(out, psprintf("ALTER STATISTICS %s.%s SET STATISTICS %s",
 										pgc_get(s, i, "qnsp"), quote_identifier(name),
 										pgc_get(s, i, "stxstattarget")));

@@ -1,0 +1,251 @@
+# The version matrix: sources of every supported PostgreSQL major (12 to 18)
+# cloned into the PostgreSQL 15 target.  The server binaries of the other
+# majors come from scripts/pg-versions.sh (npm's @embedded-postgres); they have
+# no client programs, so each runs from an install directory whose bin/ joins
+# that version's server with PostgreSQL 15's clients.
+#
+# For each source: the schema fixture and Pagila-like objects, database_create
+# into the target, then the oracle: for sources up to 15, pg_dump -s (15's) of
+# source and clone; for newer ones (pg_dump 15 refuses them), the clone
+# against the clone of the same SQL from the PostgreSQL 15 source.  Data by
+# checksums; then verify (every mode), diff (in sync), preflight, clone_roles,
+# discover_sensitive, table/schema/functions and schema_async (parallel 2).
+# PGCLONE_VERSIONS="12 17" runs a part of the matrix.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use JSON::PP;
+use Time::HiRes qw(time);
+use PgcloneTest;
+
+my $cache = $ENV{PGCLONE_VERSIONS_CACHE} // '/var/cache/pgclone-versions';
+my @majors = split ' ', ($ENV{PGCLONE_VERSIONS} // '12 13 14 15 16 17 18');
+my $t0 = time;
+
+my ($src15, $tgt) = start_pair();
+my $bindir = `pg_config --bindir`;
+chomp $bindir;
+my $tmp = PostgreSQL::Test::Utils::tempdir();
+my $fixdir = -d 'test/fixtures' ? 'test/fixtures' : "$ENV{PWD}/test/fixtures";
+
+# An install directory for a major fetched by scripts/pg-versions.sh: its
+# server binaries and libraries, and 15's clients run without those libraries.
+sub install_dir
+{
+	my ($major) = @_;
+	my $native = "$cache/pg$major/package/native";
+	return undef unless -x "$native/bin/postgres";
+	my $inst = "$tmp/inst$major";
+	mkdir $inst;
+	mkdir "$inst/bin";
+	symlink("$native/lib", "$inst/lib") or die "symlink: $!";
+	symlink("$native/bin/$_", "$inst/bin/$_") or die "symlink: $!" for qw(postgres initdb pg_ctl);
+	for my $c (qw(psql pg_dump pg_isready))
+	{
+		PostgreSQL::Test::Utils::append_to_file("$inst/bin/$c",
+			"#!/bin/sh\nunset LD_LIBRARY_PATH\nexec '$bindir/$c' \"\$\@\"\n");
+		chmod 0755, "$inst/bin/$c";
+	}
+	my ($ver) = `LD_LIBRARY_PATH='$native/lib' '$native/bin/postgres' --version` =~ /(\d+\.\d+)/;
+	PostgreSQL::Test::Utils::append_to_file("$inst/bin/pg_config", "#!/bin/sh\necho 'PostgreSQL $ver'\n");
+	chmod 0755, "$inst/bin/pg_config";
+	return $inst;
+}
+
+# psql -f with 15's psql, outside the version's library path
+sub load_file
+{
+	my ($node, $file, $name, $edit) = @_;
+	my $sql = PostgreSQL::Test::Utils::slurp_file($file);
+	$sql = $edit->($sql) if $edit;
+	my $f = "$tmp/load.sql";
+	unlink $f;
+	PostgreSQL::Test::Utils::append_to_file($f, $sql);
+	local $ENV{LD_LIBRARY_PATH};
+	delete $ENV{LD_LIBRARY_PATH};
+	my ($out, $err);
+	my $ok = IPC::Run::run([ "$bindir/psql", '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-f', $f ],
+		'>', \$out, '2>', \$err);
+	ok($ok, $name) or diag($err);
+}
+
+# What an old server cannot create, rewritten the way that server can.
+sub fixture_for
+{
+	my ($major) = @_;
+	return undef if $major >= 14;
+	return sub {
+		my $s = shift;
+		# SQL-standard function bodies (BEGIN ATOMIC) are PostgreSQL 14's:
+		# older sources get the same functions with string bodies
+		$s =~ s/\nBEGIN ATOMIC (.*?); END;/\n  AS \$\$ $1 \$\$;/g;
+		# 12 cannot insert into an identity column that also owns another
+		# sequence ("more than one owned sequence found"): another owner
+		$s =~ s/OWNED BY sales\.orders\.id;/OWNED BY sales.orders.note;/ if $major < 13;
+		return $s;
+	};
+}
+
+sub dump_diff
+{
+	my ($a, $b, $name) = @_;
+	ok($a eq $b, $name) and return;
+	PostgreSQL::Test::Utils::append_to_file("$tmp/a.sql", $a);
+	PostgreSQL::Test::Utils::append_to_file("$tmp/b.sql", $b);
+	my ($out, $err);
+	IPC::Run::run([ 'diff', '-u', "$tmp/a.sql", "$tmp/b.sql" ], '>', \$out, '2>', \$err);
+	diag($out);
+	unlink "$tmp/a.sql", "$tmp/b.sql";
+}
+
+my @dump = ('--no-owner', '--no-privileges', '-n', 'sales', '-n', 'pagila', '-n', 'public');
+my @tables = (schema_fixture_tables(),
+	qw(pagila.language pagila.actor pagila.film pagila.film_actor pagila.inventory pagila.customer
+	  pagila.payment pagila.payment_p2022_01 pagila.payment_other pagila.payment_log pagila.rental
+	  pagila.sales_by_customer));
+my %base;    # the clone of the PostgreSQL 15 source, for newer sources
+
+sub wait_db
+{
+	my ($db, $id) = @_;
+	my $state = '';
+	for (my $i = 0; $i < 1200; $i++)
+	{
+		$state = q_target($tgt, "SELECT pgclone.progress($id)->>'state'", $db);
+		return $state if $state !~ /^(pending|running)$/;
+		select(undef, undef, undef, 0.1);
+	}
+	return $state;
+}
+
+sub matrix_version
+{
+	my ($major) = @_;
+	my $v0 = time;
+	my $src;
+	if ($major == 15)
+	{
+		$src = $src15;
+	}
+	else
+	{
+		my $inst = install_dir($major);
+		if (!defined $inst)
+		{
+		  SKIP: { skip("PostgreSQL $major not fetched (scripts/pg-versions.sh)", 1); }
+			return;
+		}
+		$src = PostgreSQL::Test::Cluster->new("pg$major", install_path => $inst);
+		$src->init;
+		$src->append_conf('postgresql.conf', "max_connections = 40\n");
+		$src->start;
+	}
+	my $v = "[$major]";
+	is(q_source($src, 'SHOW server_version_num') / 10000 | 0, $major, "$v source server runs");
+
+	load_file($src, "$fixdir/schema_fixture.sql", "$v schema fixture loaded", fixture_for($major));
+	load_file($src, "$fixdir/versions_fixture.sql", "$v Pagila-like objects loaded");
+	q_source($src, q{CREATE ROLE mx_reader LOGIN PASSWORD 'reader pw';
+	  CREATE ROLE mx_owner NOLOGIN; GRANT mx_owner TO mx_reader;
+	  GRANT USAGE ON SCHEMA pagila TO mx_reader; GRANT SELECT ON pagila.film TO mx_reader;
+	  GRANT SELECT (first_name) ON pagila.actor TO mx_reader});
+	my $c = src_conninfo($src);
+	my $db = "v$major";
+
+	# the whole database, into a new one
+	my ($rc, $res, $err) = $tgt->psql('postgres', "SELECT pgclone.database_create('$c', '$db')");
+	like($res, qr/^OK: database $db created and cloned/, "$v database_create") or diag($err);
+
+	if ($major <= 15)
+	{
+		dump_diff(dump_schema($src, 'postgres', @dump), dump_schema($tgt, $db, @dump),
+			"$v pg_dump -s of source and clone identical");
+	}
+	else
+	{
+		dump_diff($base{dump}, dump_schema($tgt, $db, @dump),
+			"$v clone identical (pg_dump -s) to the clone of the same SQL from PostgreSQL 15");
+	}
+	$base{dump} = dump_schema($tgt, $db, @dump) if $major == 15;
+	my @bad = grep { checksum($tgt, $db, $_) ne checksum($src, 'postgres', $_) } @tables;
+	is("@bad", '', "$v data of every table identical (checksums)");
+	if ($major >= 14)
+	{
+		is(checksum($tgt, $db, 'pagila.store_hours'), checksum($src, 'postgres', 'pagila.store_hours'),
+			"$v multirange data");
+	}
+	is(q_target($tgt, "SELECT last_value || ',' || is_called FROM pagila.film_film_id_seq", $db),
+		q_source($src, "SELECT last_value || ',' || is_called FROM pagila.film_film_id_seq"), "$v identity sequence position");
+
+	# verify, every mode
+	q_source($src, 'ANALYZE');
+	q_target($tgt, 'ANALYZE', $db);
+	for my $mode ('', ', \'{"exact": true}\'', ', \'{"checksum": true}\'')
+	{
+		my $sql = "SELECT count(*) || '/' || count(*) FILTER (WHERE match = '\x{2713}') FROM pgclone.verify('$c', NULL"
+		  . ($mode || ", '{}'") . ")";
+		my $r = q_target($tgt, $sql, $db);
+		my ($n, $okn) = split m{/}, $r;
+		ok($n > 20 && $n == $okn, "$v verify$mode: every table matches ($r)");
+	}
+
+	# diff: in sync, schema by schema
+	for my $nsp (qw(sales pagila))
+	{
+		my $d = decode_json(q_target($tgt, "SELECT pgclone.diff('$c', '$nsp')", $db));
+		is($d->{in_sync}, JSON::PP::true, "$v diff $nsp: in sync")
+		  or diag(JSON::PP->new->canonical->pretty->encode($d));
+	}
+
+	# preflight into a fresh database
+	q_target($tgt, "CREATE DATABASE pf$major");
+	q_target($tgt, 'CREATE EXTENSION pgclone', "pf$major");
+	my $pf = decode_json(q_target($tgt, "SELECT pgclone.preflight('$c', 'pagila')", "pf$major"));
+	is($pf->{ready}, JSON::PP::true, "$v preflight: ready") or diag(JSON::PP->new->canonical->pretty->encode($pf));
+	is($pf->{checks}{source_version}{major}, $major, "$v preflight: source major");
+	is($pf->{checks}{version_compat}{status}, $major > 15 ? 'warn' : 'pass', "$v preflight: version_compat");
+
+	# roles
+	like(q_target($tgt, "SELECT pgclone.clone_roles('$c', 'mx_reader, mx_owner')", $db),
+		qr/^OK: 2 roles created/, "$v clone_roles");
+	is(q_target($tgt, q{SELECT has_table_privilege('mx_reader', 'pagila.film', 'SELECT')
+	  AND has_column_privilege('mx_reader', 'pagila.actor', 'first_name', 'SELECT')
+	  AND pg_has_role('mx_reader', 'mx_owner', 'MEMBER')}, $db), 't', "$v clone_roles: grants and membership");
+	q_target($tgt, 'DROP OWNED BY mx_reader, mx_owner CASCADE', $db);
+	q_target($tgt, 'DROP ROLE mx_reader, mx_owner');
+
+	# discover_sensitive
+	like(q_target($tgt, "SELECT pgclone.discover_sensitive('$c', 'pagila')", $db), qr/email/,
+		"$v discover_sensitive finds the email column");
+
+	# table, schema, functions into the fresh database
+	like(q_target($tgt, "SELECT pgclone.table('$c', 'sales', 'events')", "pf$major"),
+		qr/^OK/, "$v table() of a partitioned table");
+	is(checksum($tgt, "pf$major", 'sales.events'), checksum($src, 'postgres', 'sales.events'), "$v table(): data");
+	like(q_target($tgt, "SELECT pgclone.functions('$c', 'pagila')", "pf$major"), qr/^OK: \d+ functions/,
+		"$v functions()");
+
+	# schema_async with a pool of 2
+	q_target($tgt, "CREATE DATABASE a$major");
+	q_target($tgt, 'CREATE EXTENSION pgclone', "a$major");
+	my $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'pagila', true, '{\"parallel\": 2}')", "a$major");
+	is(wait_db("a$major", $id), 'completed', "$v schema_async parallel 2: completed")
+	  or diag(q_target($tgt, "SELECT pgclone.progress($id)", "a$major"));
+	dump_diff(dump_schema($tgt, $db, '--no-owner', '--no-privileges', '-n', 'pagila'),
+		dump_schema($tgt, "a$major", '--no-owner', '--no-privileges', '-n', 'pagila'),
+		"$v schema_async: same schema as database_create");
+	@bad = grep { /^pagila/ && checksum($tgt, "a$major", $_) ne checksum($src, 'postgres', $_) } @tables;
+	is("@bad", '', "$v schema_async: data");
+
+	q_target($tgt, "DROP DATABASE $_") for ($db, "pf$major", "a$major");
+	$src->stop unless $major == 15;
+	note(sprintf("%s %.1f s", $v, time - $v0));
+}
+
+# 15 first: newer sources are compared with its clone
+eval { matrix_version($_); 1 } or fail("[$_] died: $@") for sort { ($a == 15 ? 0 : 1) <=> ($b == 15 ? 0 : 1) || $a <=> $b } @majors;
+note(sprintf("matrix: %.1f s", time - $t0));
+
+done_testing();
