@@ -6,8 +6,8 @@
  * just created), then constraints, indexes, foreign keys and triggers, so the
  * load neither fires triggers nor maintains indexes row by row.
  */
-#include "pgclone.h"
 #include "clone/schema.h"
+#include "mask/mask.h"
 #include "remote/srcver.h"
 #include "catalog/pg_class_d.h"
 
@@ -30,15 +30,6 @@ clone_error_context(void *arg)
 	CloneCtx   *c = arg;
 
 	errcontext("pgclone: %s", c->what);
-}
-
-void
-pgc_exec_list(List *stmts)
-{
-	ListCell   *lc;
-
-	foreach(lc, stmts)
-		pgc_local_exec((char *) lfirst(lc));
 }
 
 /* Rename a table and the objects named after it: orders_pkey -> orders_old_pkey */
@@ -188,6 +179,8 @@ clone_table_spi(PGconn *conn, const char *nsp, const char *rel,
 	t = pgc_fetch_table(conn, nsp, rel, opts);
 	pgc_srcver_check_object(pgc_srcver_incompatible(conn, list_make1(t->nspname)),
 							RelationRelationId, (Oid) strtoul(t->oid, NULL, 10));
+	if (opts && opts->mask)
+		pgc_mask_validate(opts->mask, t);
 	if (t->relkind == 'p')
 		return pgc_clone_partition_tree(conn, t, tgtname, data, opts);
 	if (t->ispartition || t->parent)
