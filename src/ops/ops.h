@@ -24,6 +24,12 @@ extern void ops_source_session(PGconn *conn);
 /* ERROR 3F000 unless the schema exists on the source */
 extern void ops_require_source_schema(PGconn *conn, const char *schema);
 
+/*
+ * diff_norm.c: a view's query ('v') or a function's definition ('f') as the
+ * target parses and deparses it, copied into cxt; NULL if the target cannot.
+ */
+extern char *diff_normalize(char kind, const char *def, MemoryContext cxt);
+
 /* JSON text helpers */
 extern void ops_json_str(StringInfo buf, const char *s);	/* null when s == NULL */
 
