@@ -115,6 +115,7 @@ pgc_srcver_sql(PGconn *conn, const char *sql)
 	int			v = PQserverVersion(conn);
 	StringInfoData with;
 	const char *body = sql;
+	bool		has_with = false;
 	bool		recursive = false;
 	int			i;
 
@@ -123,6 +124,7 @@ pgc_srcver_sql(PGconn *conn, const char *sql)
 		body++;
 	if (pg_strncasecmp(body, "WITH", 4) == 0 && isspace((unsigned char) body[4]))
 	{
+		has_with = true;
 		body += 5;
 		while (isspace((unsigned char) *body))
 			body++;
@@ -148,7 +150,8 @@ pgc_srcver_sql(PGconn *conn, const char *sql)
 		pfree(with.data);
 		return sql;
 	}
-	if (body != sql && pg_strncasecmp(sql + strspn(sql, " \t\r\n"), "WITH", 4) == 0)
+	/* our items first: the query's own may use them */
+	if (has_with)
 		return psprintf("WITH %s%s, %s", recursive ? "RECURSIVE " : "", with.data, body);
 	return psprintf("WITH %s %s", with.data, body);
 }
