@@ -267,6 +267,11 @@ sub matrix_version
 		dump_schema($tgt, "a$major", '--no-owner', '--no-privileges', '-n', 'pagila'),
 		"$v schema_async: same schema as database_create");
 	is(tables_differ("a$major", $src, grep { /^pagila/ } @tables), '', "$v schema_async: data");
+	# table_async, a partitioned table through a worker
+	my $tid = q_target($tgt, "SELECT pgclone.table_async('$c', 'sales', 'events', true, NULL, '{\"conflict\": \"replace\"}')", $pf);
+	is(wait_db($pf, $tid), 'completed', "$v table_async: completed");
+	is(tables_differ($pf, $src, 'sales.events'), '', "$v table_async: data");
+
 	# a mask evaluated by the source (its expression depends on the version)
 	like(q_target($tgt, "SELECT pgclone.table('$c', 'pagila', 'customer', true, 'customer_masked',"
 		  . " '{\"mask\": {\"email\": \"email\"}, \"constraints\": false, \"indexes\": false}')", $pf),
