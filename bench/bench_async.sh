@@ -33,7 +33,7 @@ run_async() {
 	tpsql -Atc "DO \$\$DECLARE id int; s text; BEGIN
 	  id := pgclone.schema_async('$SRC_CONNINFO', 'public', true, '{\"parallel\": $par}');
 	  LOOP
-	    s := pgclone.progress(id)->>'state';
+	    s := pgclone.progress(id)->>'status';
 	    EXIT WHEN s NOT IN ('pending', 'running');
 	    PERFORM pg_sleep(0.02);
 	  END LOOP;

@@ -49,11 +49,11 @@ srun "SELECT pgclone.preflight('$C', 'shop')::jsonb -> 'summary' AS preflight"
 echo; echo "== an async clone in a background worker"
 run "SELECT pgclone.table_async('$C', 'shop', 'orders', true, 'orders_async') AS job_id"
 for i in $(seq 1 50); do
-	st=$(tgt -Atc "SELECT state FROM pgclone.jobs_view ORDER BY job_id DESC LIMIT 1")
+	st=$(tgt -Atc "SELECT status FROM pgclone.jobs_view ORDER BY job_id DESC LIMIT 1")
 	case "$st" in completed|failed|cancelled) break;; esac
 	sleep 0.2
 done
-run "SELECT job_id, state, progress, tables, elapsed FROM pgclone.jobs_view"
+run "SELECT job_id, status, op_type, pct_complete, progress_bar, elapsed_time, error_message FROM pgclone.jobs_view"
 run "\\d+ shop.customers"
 echo
 echo "== checksums (source vs target) of shop.customers:"

@@ -59,16 +59,19 @@ CREATE FUNCTION pgclone.schema_async(source_conninfo text, schema_name text,
                                      include_data boolean DEFAULT true, options text DEFAULT NULL)
 RETURNS int AS 'MODULE_PATHNAME', 'pgclone_schema_async' LANGUAGE C VOLATILE;
 
+-- The original pgclone's eighteen columns first (by name, type and order),
+-- then ours; progress() and jobs() carry the same keys.
 CREATE FUNCTION pgclone.progress_detail(
-    OUT job_id int, OUT kind text, OUT state text, OUT phase text,
-    OUT source text, OUT schema_name text, OUT table_name text, OUT target_name text,
-    OUT parallel int, OUT resumed_from int,
-    OUT tables_total int, OUT tables_done int, OUT tables_failed int,
-    OUT rows_copied bigint, OUT bytes_copied bigint, OUT percent numeric,
-    OUT current_table text, OUT workers text,
-    OUT started_at timestamptz, OUT finished_at timestamptz,
-    OUT elapsed interval, OUT eta interval,
-    OUT sqlstate text, OUT error text, OUT note text)
+    OUT job_id int, OUT status text, OUT op_type text,
+    OUT schema_name text, OUT table_name text,
+    OUT current_phase text, OUT current_table text,
+    OUT tables_total bigint, OUT tables_completed bigint,
+    OUT rows_copied bigint, OUT bytes_copied bigint, OUT elapsed_ms bigint,
+    OUT start_time timestamptz, OUT end_time timestamptz, OUT error_message text,
+    OUT pct_complete double precision, OUT progress_bar text, OUT elapsed_time text,
+    OUT target_name text, OUT source text, OUT parallel int, OUT resumed_from int,
+    OUT tables_failed bigint, OUT workers text, OUT eta_ms bigint, OUT eta_time text,
+    OUT sqlstate text)
 RETURNS SETOF record AS 'MODULE_PATHNAME', 'pgclone_progress_detail' LANGUAGE C VOLATILE;
 
 CREATE FUNCTION pgclone.progress(job_id int) RETURNS json
@@ -87,20 +90,7 @@ CREATE FUNCTION pgclone.clear_jobs() RETURNS int
 AS 'MODULE_PATHNAME', 'pgclone_clear_jobs' LANGUAGE C VOLATILE;
 
 CREATE VIEW pgclone.jobs_view AS
-SELECT d.job_id, d.kind, d.state, d.phase,
-       CASE WHEN d.kind = 'table' THEN d.schema_name || '.' || d.table_name
-            ELSE d.schema_name END AS object,
-       '[' || repeat('#', (coalesce(d.percent, 0) / 5)::int)
-           || repeat('-', 20 - (coalesce(d.percent, 0) / 5)::int) || '] '
-           || to_char(coalesce(d.percent, 0), 'FM990.0') || '%' AS progress,
-       d.tables_done || '/' || d.tables_total AS tables,
-       d.rows_copied, pg_catalog.pg_size_pretty(d.bytes_copied) AS copied,
-       date_trunc('second', d.elapsed) AS elapsed,
-       date_trunc('second', d.eta) AS eta,
-       d.current_table, d.workers, d.parallel, d.resumed_from, d.source,
-       d.started_at, d.finished_at, d.sqlstate, d.error, d.note
-FROM pgclone.progress_detail() d
-ORDER BY d.job_id;
+SELECT * FROM pgclone.progress_detail() ORDER BY job_id;
 
 REVOKE ALL ON FUNCTION pgclone.table_async(text, text, text, boolean, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgclone.schema_async(text, text, boolean, text) FROM PUBLIC;

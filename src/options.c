@@ -7,6 +7,7 @@
  */
 #include "pgclone.h"
 
+#include "catalog/pg_collation.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
@@ -124,6 +125,131 @@ want_string_array(const char *key, JsonbValue *v)
 	return result;
 }
 
+/* Does subject match the regular expression re (PostgreSQL's engine, C collation)? */
+static bool
+re_match(const char *re, const char *subject)
+{
+	return DatumGetBool(DirectFunctionCall2Coll(textregexeq, C_COLLATION_OID,
+												CStringGetTextDatum(subject),
+												CStringGetTextDatum(re)));
+}
+
+static char *
+anchored(const char *pattern)
+{
+	return psprintf("^(?:%s)$", pattern);
+}
+
+/*
+ * Compile a table pattern with PostgreSQL's regex engine, alone and then
+ * anchored: alone first, so that a pattern such as "a)|(b" cannot undo the
+ * anchoring.  A bad pattern is ERROR 2201B naming the option.
+ */
+static void
+check_pattern(const char *key, const char *pattern)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		(void) re_match(pattern, "");
+		(void) re_match(anchored(pattern), "");
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		const char *msg;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		msg = edata->message;
+		if (strncmp(msg, "invalid regular expression: ", 28) == 0)
+			msg += 28;
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+				 errmsg("invalid regular expression \"%s\" in pgclone option \"%s\": %s",
+						pattern, key, msg),
+				 errhint("\"%s\" takes POSIX regular expressions matched against whole table names.",
+						 key)));
+	}
+	PG_END_TRY();
+}
+
+/* "tables", "exclude_tables": a non-empty array of valid patterns */
+static List *
+want_patterns(const char *key, JsonbValue *v)
+{
+	JsonbIterator *it;
+	JsonbValue	elem;
+	JsonbIteratorToken tok;
+	List	   *result = NIL;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		wrong_type(key, "an array of strings", v);
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
+	{
+		char	   *s;
+
+		if (tok != WJB_ELEM)
+			continue;
+		if (elem.type != jbvString)
+			wrong_type(key, "an array of strings", &elem);
+		s = pnstrdup(elem.val.string.val, elem.val.string.len);
+		if (s[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("pgclone option \"%s\" must not contain an empty pattern", key)));
+		check_pattern(key, s);
+		result = lappend(result, s);
+	}
+	if (result == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgclone option \"%s\" must list at least one pattern", key)));
+	return result;
+}
+
+/* Does any pattern match rel or nsp.rel?  Marks every pattern that does. */
+static bool
+patterns_match(List *patterns, const char *nsp, const char *rel, bool *hits)
+{
+	char	   *qualified = psprintf("%s.%s", nsp, rel);
+	bool		any = false;
+	ListCell   *lc;
+
+	foreach(lc, patterns)
+	{
+		char	   *re = anchored(lfirst(lc));
+
+		if (re_match(re, rel) || re_match(re, qualified))
+		{
+			any = true;
+			if (hits == NULL)
+				break;
+			hits[foreach_current_index(lc)] = true;
+		}
+	}
+	return any;
+}
+
+bool
+pgc_table_excluded(const PgcOptions *opts, const char *nsp, const char *rel, bool *hits)
+{
+	return patterns_match(opts->exclude_tables, nsp, rel,
+						  hits ? hits + list_length(opts->tables) : NULL);
+}
+
+bool
+pgc_table_selected(const PgcOptions *opts, const char *nsp, const char *rel, bool *hits)
+{
+	bool		in = opts->tables == NIL || patterns_match(opts->tables, nsp, rel, hits);
+	bool		out = pgc_table_excluded(opts, nsp, rel, hits);
+
+	return in && !out;
+}
+
 static PgcConflict
 want_conflict(JsonbValue *v)
 {
@@ -204,12 +330,16 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 		{"where", PGC_OPT_WHERE},
 		{"mask", PGC_OPT_MASK},
 		{"parallel", PGC_OPT_PARALLEL},
+		{"tables", PGC_OPT_TABLES},
+		{"exclude_tables", PGC_OPT_TABLES},
+		{"masks", PGC_OPT_MASKS},
 	};
 	Jsonb	   *jb;
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
 	char	   *key = NULL;
+	const char *mask_key = NULL;
 
 	pgc_options_init(opts);
 	if (json == NULL)
@@ -237,7 +367,7 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("unknown pgclone option \"%s\"", key),
-						 errhint("Valid options are: indexes, constraints, triggers, matviews, consistent, conflict, columns, where, mask, parallel.")));
+						 errhint("Valid options are: indexes, constraints, triggers, matviews, consistent, conflict, columns, where, mask, masks, tables, exclude_tables, parallel.")));
 			if (!(allowed & flag))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -267,12 +397,22 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 			opts->where = want_string(key, &v);
 			pgc_check_where(opts->where);
 		}
-		else if (strcmp(key, "mask") == 0)
+		else if (strcmp(key, "mask") == 0 || strcmp(key, "masks") == 0)
 		{
+			/* "masks" is the original pgclone's name for per-table masks */
+			if (mask_key)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("pgclone options \"mask\" and \"masks\" are the same option: give only one")));
+			mask_key = key;
 			if (v.type != jbvBinary || JsonContainerIsArray(v.val.binary.data))
 				wrong_type(key, "an object", &v);
 			opts->mask = JsonbValueToJsonb(&v);
 		}
+		else if (strcmp(key, "tables") == 0)
+			opts->tables = want_patterns(key, &v);
+		else if (strcmp(key, "exclude_tables") == 0)
+			opts->exclude_tables = want_patterns(key, &v);
 		else if (strcmp(key, "parallel") == 0)
 			opts->parallel = want_parallel(&v);
 	}
@@ -337,6 +477,23 @@ bad:
 			 errdetail("The filter may not add clauses, set operations or statements.")));
 }
 
+static void
+append_list(StringInfo buf, const char *key, List *l)
+{
+	ListCell   *lc;
+
+	if (l == NIL)
+		return;
+	appendStringInfo(buf, ", \"%s\": [", key);
+	foreach(lc, l)
+	{
+		if (lc != list_head(l))
+			appendStringInfoString(buf, ", ");
+		escape_json(buf, (char *) lfirst(lc));
+	}
+	appendStringInfoChar(buf, ']');
+}
+
 char *
 pgc_options_to_json(const PgcOptions *opts)
 {
@@ -374,6 +531,8 @@ pgc_options_to_json(const PgcOptions *opts)
 						 JsonbToCString(NULL, &opts->mask->root, VARSIZE(opts->mask)));
 	if (opts->parallel != 1)
 		appendStringInfo(&buf, ", \"parallel\": %d", opts->parallel);
+	append_list(&buf, "tables", opts->tables);
+	append_list(&buf, "exclude_tables", opts->exclude_tables);
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }

@@ -107,6 +107,8 @@ typedef struct PgcOptions
 	char	   *where;			/* NULL = none; validated by the parser */
 	Jsonb	   *mask;			/* NULL = none; validated by mask.c */
 	int			parallel;		/* async only */
+	List	   *tables;			/* anchored regexes selecting tables, NIL = all */
+	List	   *exclude_tables; /* anchored regexes leaving tables out */
 } PgcOptions;
 
 /* Which keys a function accepts: any other key is an error, never ignored. */
@@ -120,12 +122,14 @@ typedef struct PgcOptions
 #define PGC_OPT_WHERE		0x0080
 #define PGC_OPT_MASK		0x0100
 #define PGC_OPT_PARALLEL	0x0200
+#define PGC_OPT_TABLES		0x0400	/* "tables" and "exclude_tables" */
+#define PGC_OPT_MASKS		0x0800	/* "masks", the original's spelling of "mask" */
 #define PGC_OPTS_TABLE	(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS | \
 						 PGC_OPT_CONSISTENT | PGC_OPT_CONFLICT | PGC_OPT_COLUMNS | \
 						 PGC_OPT_WHERE | PGC_OPT_MASK)
 #define PGC_OPTS_SCHEMA	(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS | \
 						 PGC_OPT_MATVIEWS | PGC_OPT_CONSISTENT | PGC_OPT_CONFLICT | \
-						 PGC_OPT_MASK)
+						 PGC_OPT_MASK | PGC_OPT_MASKS | PGC_OPT_TABLES)
 
 extern void pgc_options_init(PgcOptions *opts);
 /* Parse and strictly validate options text (NULL/empty = defaults). */
@@ -133,6 +137,16 @@ extern void pgc_options_parse(PgcOptions *opts, const char *json, int allowed);
 /* Options as canonical JSON text (for job records and workers). */
 extern char *pgc_options_to_json(const PgcOptions *opts);
 extern const char *pgc_conflict_name(PgcConflict c);
+
+/*
+ * Is table nsp.rel selected by "tables" / "exclude_tables"?  Each pattern is
+ * matched against rel and against "nsp.rel"; hits (NULL, or one bool per
+ * pattern, "tables" first) records which patterns matched.
+ */
+extern bool pgc_table_selected(const PgcOptions *opts, const char *nsp, const char *rel,
+							   bool *hits);
+extern bool pgc_table_excluded(const PgcOptions *opts, const char *nsp, const char *rel,
+							   bool *hits);
 
 /* Check a WHERE filter is one boolean expression; ERROR if not. */
 extern void pgc_check_where(const char *where);

@@ -92,6 +92,7 @@ typedef struct PgcObject
 	char	   *name;
 	char		sub;			/* relkind, typtype or prokind */
 	bool		skip;			/* left out (option, or depends on a skipped one) */
+	bool		left_out;		/* ... by the plan itself, not by the conflict option */
 	/* depsort.c */
 	int			rank;
 	int			nrefs;			/* objects this one depends on (indexes) */
@@ -105,6 +106,8 @@ extern char *pgc_names_literal(List *names);
 /* The nodes (objects) of the schemas, and the pg_depend edges between them */
 extern PgcRows *pgc_read_nodes(PGconn *conn, List *schemas, bool whole_database);
 extern PgcRows *pgc_read_edges(PGconn *conn, List *schemas, bool whole_database);
+/* (inhrelid, inhparent) of the partitions in the schemas */
+extern PgcRows *pgc_read_partition_parents(PGconn *conn, List *schemas);
 /* Extensions (extname, extnsp) that objects of the schemas use */
 extern PgcRows *pgc_read_extension_deps(PGconn *conn, List *schemas);
 /* Non-constraint partition indexes to attach (table_oids: oid[] literal or NULL) */

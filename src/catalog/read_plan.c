@@ -199,6 +199,20 @@ pgc_read_nodes(PGconn *conn, List *schemas, bool whole_database)
 	return pgc_query_params(conn, NODES_SQL, 2, params);
 }
 
+/* Partitions of the schemas and their parents: a partition follows its parent. */
+#define PARTITION_PARENTS_SQL \
+	"SELECT i.inhrelid, i.inhparent FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid" \
+	" JOIN pg_namespace n ON n.oid = c.relnamespace" \
+	" WHERE c.relispartition AND n.nspname = ANY($1::text[])"
+
+PgcRows *
+pgc_read_partition_parents(PGconn *conn, List *schemas)
+{
+	const char *params[1] = {pgc_names_literal(schemas)};
+
+	return pgc_query_params(conn, PARTITION_PARENTS_SQL, 1, params);
+}
+
 PgcRows *
 pgc_read_edges(PGconn *conn, List *schemas, bool whole_database)
 {

@@ -369,7 +369,7 @@ plan_table_new(PGconn *conn, const char *oid, char *nsp, char *rel, const PgcOpt
 	/* masks are named per table: {"customers": {"email": "email"}} */
 	pt->opts = palloc(sizeof(PgcOptions));
 	*pt->opts = *opts;
-	pt->opts->mask = pgc_mask_for_table(opts->mask, rel);
+	pt->opts->mask = pgc_mask_for_table(opts->mask, nsp, rel);
 	pt->table = pgc_fetch_table_oid(conn, oid, pt->opts);
 	if (pt->opts->mask)
 		pgc_mask_validate(pt->opts->mask, pt->table);
@@ -544,6 +544,64 @@ read_sequence_values(PGconn *conn, PgcClonePlan *plan)
 	pgc_read_sequence_values(conn, qnames);
 }
 
+/* A table of the clone's schemas that the plan itself leaves out */
+static bool
+plan_leaves_out(PgcClonePlan *plan, const char *nsp, const char *rel)
+{
+	int			i;
+
+	for (i = 0; i < plan->nobjects; i++)
+	{
+		PgcObject  *o = &plan->objects[i];
+
+		if ((o->kind == 'R' || o->kind == 'E') && o->left_out &&
+			strcmp(o->name, rel) == 0 && strcmp(o->nspname, nsp) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The table with its foreign keys to tables the plan leaves out ("tables",
+ * "exclude_tables") removed, with a NOTICE each: even when such a table
+ * exists on the target, its rows are not the ones the key was made for.
+ */
+static PgcTable *
+fkeys_to_cloned(PgcClonePlan *plan, PgcPlanTable *pt)
+{
+	PgcRows    *k = pt->table->constraints;
+	PgcRows    *kept;
+	PgcTable   *t;
+	int			i,
+				n = 0;
+
+	kept = palloc(sizeof(PgcRows));
+	*kept = *k;
+	kept->values = palloc(sizeof(char *) * Max(k->nrows * k->ncols, 1));
+	for (i = 0; i < k->nrows; i++)
+	{
+		if (pgc_get_bool(k, i, "is_fkey") && !pgc_get_bool(k, i, "self_ref") &&
+			plan_leaves_out(plan, pgc_get(k, i, "ref_nsp"), pgc_get(k, i, "ref_rel")))
+		{
+			ereport(NOTICE,
+					(errmsg("skipping foreign key \"%s\" on %s: referenced table %s is not cloned",
+							pgc_get(k, i, "conname"),
+							pgc_qname(pt->target.nspname, pt->target.relname),
+							pgc_qname(pgc_get(k, i, "ref_nsp"), pgc_get(k, i, "ref_rel")))));
+			continue;
+		}
+		memcpy(&kept->values[n++ * k->ncols], &k->values[i * k->ncols],
+			   sizeof(char *) * k->ncols);
+	}
+	if (n == k->nrows)
+		return pt->table;
+	kept->nrows = n;
+	t = palloc(sizeof(PgcTable));
+	*t = *pt->table;
+	t->constraints = kept;
+	return t;
+}
+
 static List *
 sequence_value(PGconn *conn, PgcObject *o)
 {
@@ -597,7 +655,7 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 	{
 		PgcPlanTable *pt = lfirst(lc);
 
-		out = list_concat(out, pgc_table_fkeys(pt->table, &pt->target, opts));
+		out = list_concat(out, pgc_table_fkeys(fkeys_to_cloned(plan, pt), &pt->target, opts));
 	}
 	for (i = 0; i < plan->nobjects; i++)
 	{
@@ -837,7 +895,11 @@ pgclone_schema(PG_FUNCTION_ARGS)
 	return schema_common(fcinfo, &opts);
 }
 
-/* pgclone.schema_ex(conninfo, schema, include_data, indexes, constraints, triggers) */
+/*
+ * pgclone.schema_ex(conninfo, schema, include_data, indexes, constraints,
+ * triggers [, options]): the flags are arguments, the other schema options
+ * ("tables", "masks", "conflict", ...) may follow as JSON.
+ */
 Datum
 pgclone_schema_ex(PG_FUNCTION_ARGS)
 {
@@ -849,7 +911,9 @@ pgclone_schema_ex(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("the data, index, constraint and trigger flags must not be NULL")));
-	pgc_options_init(&opts);
+	pgc_options_parse(&opts, PG_NARGS() > 6 && !PG_ARGISNULL(6) ?
+					  text_to_cstring(PG_GETARG_TEXT_PP(6)) : NULL,
+					  PGC_OPTS_SCHEMA & ~(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS));
 	opts.indexes = PG_GETARG_BOOL(3);
 	opts.constraints = PG_GETARG_BOOL(4);
 	opts.triggers = PG_GETARG_BOOL(5);

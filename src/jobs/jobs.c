@@ -11,12 +11,14 @@
  */
 #include "jobs/jobs.h"
 
+#include <math.h>
 #include <signal.h>
 
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
@@ -475,7 +477,6 @@ typedef struct JobInfo
 	TimestampTz finished;		/* 0 = running */
 	char	   *sqlstate;
 	char	   *error;
-	char	   *note;
 	bool		live;			/* found in shared memory */
 	bool		stale;			/* the table says running, nothing runs it */
 	Oid			owner;
@@ -550,7 +551,6 @@ info_from_slot(JobInfo *ji, PgcJobSlot *s)
 	ji->started = s->started;
 	ji->finished = PGC_JOB_TERMINAL(s->state) ? s->finished : 0;
 	ji->sqlstate = nz(s->sqlstate);
-	ji->note = nz(s->note);
 	ji->error = leader_alive ? nz(s->error) :
 		pstrdup("interrupted: the job's worker exited unexpectedly");
 	ji->owner = s->useroid;
@@ -602,7 +602,6 @@ info_from_row(JobInfo *ji, PgcRows *r, int i)
 	ji->finished = ts_or_zero(pgc_get(r, i, "finished_at"));
 	ji->sqlstate = pgc_get(r, i, "sqlstate");
 	ji->error = pgc_get(r, i, "error");
-	ji->note = pgc_get(r, i, "note");
 	ji->owner = (Oid) strtoul(pgc_get(r, i, "owner_oid"), NULL, 10);
 	ji->phase = pstrdup("done");
 	if (strcmp(ji->state, "running") == 0 || strcmp(ji->state, "pending") == 0)
@@ -686,15 +685,6 @@ collect_jobs(int64 only_job)
 	return out;
 }
 
-static Interval *
-usecs_interval(int64 usecs)
-{
-	Interval   *iv = palloc0(sizeof(Interval));
-
-	iv->time = usecs;
-	return iv;
-}
-
 static int64
 elapsed_usecs(JobInfo *ji)
 {
@@ -712,6 +702,147 @@ eta_usecs(JobInfo *ji)
 	return (int64) (elapsed_usecs(ji) * (100.0 - ji->percent) / ji->percent);
 }
 
+/*
+ * The columns of progress_detail() / jobs_view and the keys of progress()
+ * and jobs(), in one list so that they cannot drift apart: the original
+ * pgclone's eighteen first, by name, type and order, then ours.
+ */
+typedef struct JobColumn
+{
+	const char *name;
+	Oid			type;
+} JobColumn;
+
+static const JobColumn job_columns[] = {
+	{"job_id", INT4OID},
+	{"status", TEXTOID},
+	{"op_type", TEXTOID},
+	{"schema_name", TEXTOID},
+	{"table_name", TEXTOID},
+	{"current_phase", TEXTOID},
+	{"current_table", TEXTOID},
+	{"tables_total", INT8OID},
+	{"tables_completed", INT8OID},
+	{"rows_copied", INT8OID},
+	{"bytes_copied", INT8OID},
+	{"elapsed_ms", INT8OID},
+	{"start_time", TIMESTAMPTZOID},
+	{"end_time", TIMESTAMPTZOID},
+	{"error_message", TEXTOID},
+	{"pct_complete", FLOAT8OID},
+	{"progress_bar", TEXTOID},
+	{"elapsed_time", TEXTOID},
+	/* ours */
+	{"target_name", TEXTOID},
+	{"source", TEXTOID},
+	{"parallel", INT4OID},
+	{"resumed_from", INT4OID},
+	{"tables_failed", INT8OID},
+	{"workers", TEXTOID},
+	{"eta_ms", INT8OID},
+	{"eta_time", TEXTOID},
+	{"sqlstate", TEXTOID},
+};
+
+#define JOB_NCOLS lengthof(job_columns)
+
+static TupleDesc
+job_tupdesc(void)
+{
+	TupleDesc	td = CreateTemplateTupleDesc(JOB_NCOLS);
+	int			i;
+
+	for (i = 0; i < JOB_NCOLS; i++)
+		TupleDescInitEntry(td, i + 1, job_columns[i].name, job_columns[i].type, -1, 0);
+	return BlessTupleDesc(td);
+}
+
+/* HH:MM:SS, hours unbounded */
+static char *
+hms(int64 usecs)
+{
+	int64		s = usecs / USECS_PER_SEC;
+
+	return psprintf("%02d:%02d:%02d", (int) (s / 3600), (int) (s % 3600 / 60), (int) (s % 60));
+}
+
+/* "[####----] 42.5% | 1234 rows | 00:01:02 elapsed", the original's layout */
+static char *
+progress_bar(double pct, int64 rows, int64 elapsed)
+{
+	StringInfoData buf;
+	int			filled = (int) (pct / 5.0);
+	int			i;
+
+	filled = Min(Max(filled, 0), 20);
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (i = 0; i < 20; i++)
+	{
+		/* block characters when the database can store them */
+		if (GetDatabaseEncoding() == PG_UTF8)
+			appendStringInfoString(&buf, i < filled ? "\xe2\x96\x88" : "\xe2\x96\x91");
+		else
+			appendStringInfoChar(&buf, i < filled ? '#' : '-');
+	}
+	appendStringInfo(&buf, "] %.1f%% | " INT64_FORMAT " rows | %s elapsed",
+					 pct, rows, hms(elapsed));
+	return buf.data;
+}
+
+/* One job as a row of job_columns */
+static void
+job_values(JobInfo *ji, Datum *v, bool *n)
+{
+	int64		elapsed = elapsed_usecs(ji);
+	int64		eta = eta_usecs(ji);
+	double		pct = rint(ji->percent * 10.0) / 10.0;
+	int			k = 0;
+
+	memset(n, 0, sizeof(bool) * JOB_NCOLS);
+#define PUT_TEXT(s) do { if (s) v[k] = CStringGetTextDatum(s); else n[k] = true; k++; } while (0)
+#define PUT_TS(t) do { if (t) v[k] = TimestampTzGetDatum(t); else n[k] = true; k++; } while (0)
+	v[k++] = Int32GetDatum((int32) ji->job_id);
+	PUT_TEXT(ji->state);
+	PUT_TEXT(ji->kind);
+	PUT_TEXT(ji->schema);
+	PUT_TEXT(ji->table);
+	PUT_TEXT(ji->phase);
+	PUT_TEXT(ji->current);
+	v[k++] = Int64GetDatum(ji->tables_total);
+	v[k++] = Int64GetDatum(ji->tables_done);
+	v[k++] = Int64GetDatum(ji->rows);
+	v[k++] = Int64GetDatum(ji->bytes);
+	v[k++] = Int64GetDatum(elapsed / 1000);
+	PUT_TS(ji->started);
+	PUT_TS(ji->finished);
+	PUT_TEXT(ji->error);
+	v[k++] = Float8GetDatum(pct);
+	PUT_TEXT(progress_bar(pct, ji->rows, elapsed));
+	PUT_TEXT(hms(elapsed));
+	/* ours */
+	PUT_TEXT(ji->target);
+	PUT_TEXT(ji->source);
+	v[k++] = Int32GetDatum(ji->parallel);
+	if (ji->resumed_from)
+		v[k] = Int32GetDatum((int32) ji->resumed_from);
+	else
+		n[k] = true;
+	k++;
+	v[k++] = Int64GetDatum(ji->tables_failed);
+	PUT_TEXT(ji->workers);
+	if (eta >= 0)
+		v[k] = Int64GetDatum(eta / 1000);
+	else
+		n[k] = true;
+	k++;
+	PUT_TEXT(eta >= 0 ? hms(eta) : NULL);
+	PUT_TEXT(ji->sqlstate);
+#undef PUT_TEXT
+#undef PUT_TS
+	Assert(k == JOB_NCOLS);
+}
+
 Datum
 pgclone_progress_detail(PG_FUNCTION_ARGS)
 {
@@ -720,63 +851,35 @@ pgclone_progress_detail(PG_FUNCTION_ARGS)
 
 	pgc_jobs_require();
 	InitMaterializedSRF(fcinfo, 0);
+	if (rsinfo->setDesc->natts != JOB_NCOLS)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pgclone.progress_detail() returns %d columns, the library %d",
+						rsinfo->setDesc->natts, (int) JOB_NCOLS),
+				 errhint("Run ALTER EXTENSION pgclone UPDATE.")));
 	foreach(lc, collect_jobs(0))
 	{
-		JobInfo    *ji = lfirst(lc);
-		Datum		v[25];
-		bool		n[25];
-		int64		eta = eta_usecs(ji);
-		int			k = 0;
+		Datum		v[JOB_NCOLS];
+		bool		n[JOB_NCOLS];
 
-		memset(n, 0, sizeof(n));
-#define PUT_TEXT(s) do { if (s) v[k] = CStringGetTextDatum(s); else n[k] = true; k++; } while (0)
-		v[k++] = Int32GetDatum((int32) ji->job_id);
-		PUT_TEXT(ji->kind);
-		PUT_TEXT(ji->state);
-		PUT_TEXT(ji->phase);
-		PUT_TEXT(ji->source);
-		PUT_TEXT(ji->schema);
-		PUT_TEXT(ji->table);
-		PUT_TEXT(ji->target);
-		v[k++] = Int32GetDatum(ji->parallel);
-		if (ji->resumed_from)
-			v[k] = Int32GetDatum((int32) ji->resumed_from);
-		else
-			n[k] = true;
-		k++;
-		v[k++] = Int32GetDatum(ji->tables_total);
-		v[k++] = Int32GetDatum(ji->tables_done);
-		v[k++] = Int32GetDatum(ji->tables_failed);
-		v[k++] = Int64GetDatum(ji->rows);
-		v[k++] = Int64GetDatum(ji->bytes);
-		v[k++] = DirectFunctionCall3(numeric_in,
-									 CStringGetDatum(psprintf("%.1f", ji->percent)),
-									 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-		PUT_TEXT(ji->current);
-		PUT_TEXT(ji->workers);
-		if (ji->started)
-			v[k] = TimestampTzGetDatum(ji->started);
-		else
-			n[k] = true;
-		k++;
-		if (ji->finished)
-			v[k] = TimestampTzGetDatum(ji->finished);
-		else
-			n[k] = true;
-		k++;
-		v[k++] = IntervalPGetDatum(usecs_interval(elapsed_usecs(ji)));
-		if (eta >= 0)
-			v[k] = IntervalPGetDatum(usecs_interval(eta));
-		else
-			n[k] = true;
-		k++;
-		PUT_TEXT(ji->sqlstate);
-		PUT_TEXT(ji->error);
-		PUT_TEXT(ji->note);
-#undef PUT_TEXT
+		job_values(lfirst(lc), v, n);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	}
 	return (Datum) 0;
+}
+
+/* One job as a JSON object with the same keys as the view's columns */
+static void
+job_json(StringInfo buf, TupleDesc td, JobInfo *ji)
+{
+	Datum		v[JOB_NCOLS];
+	bool		n[JOB_NCOLS];
+	HeapTuple	tup;
+
+	job_values(ji, v, n);
+	tup = heap_form_tuple(td, v, n);
+	appendStringInfoString(buf, TextDatumGetCString(
+		DirectFunctionCall1(row_to_json, HeapTupleGetDatum(tup))));
 }
 
 static void
@@ -794,41 +897,6 @@ json_num(StringInfo buf, const char *key, const char *val)
 {
 	appendStringInfo(buf, "%s\"%s\": %s", buf->data[buf->len - 1] == '{' ? "" : ", ",
 					 key, val);
-}
-
-static void
-job_json(StringInfo buf, JobInfo *ji)
-{
-	int64		eta = eta_usecs(ji);
-
-	appendStringInfoChar(buf, '{');
-	json_num(buf, "job_id", psprintf(INT64_FORMAT, ji->job_id));
-	json_str(buf, "kind", ji->kind);
-	json_str(buf, "state", ji->state);
-	json_str(buf, "phase", ji->phase);
-	json_str(buf, "source", ji->source);
-	json_str(buf, "schema", ji->schema);
-	json_str(buf, "table", ji->table);
-	json_str(buf, "target", ji->target);
-	json_num(buf, "parallel", psprintf("%d", ji->parallel));
-	json_num(buf, "resumed_from", ji->resumed_from ?
-			 psprintf(INT64_FORMAT, ji->resumed_from) : "null");
-	json_num(buf, "tables_total", psprintf("%d", ji->tables_total));
-	json_num(buf, "tables_done", psprintf("%d", ji->tables_done));
-	json_num(buf, "tables_failed", psprintf("%d", ji->tables_failed));
-	json_num(buf, "rows", psprintf(INT64_FORMAT, ji->rows));
-	json_num(buf, "bytes", psprintf(INT64_FORMAT, ji->bytes));
-	json_num(buf, "percent", psprintf("%.1f", ji->percent));
-	json_str(buf, "current_table", ji->current);
-	json_str(buf, "workers", ji->workers);
-	json_str(buf, "started_at", ji->started ? timestamptz_to_str(ji->started) : NULL);
-	json_str(buf, "finished_at", ji->finished ? timestamptz_to_str(ji->finished) : NULL);
-	json_num(buf, "elapsed_seconds", psprintf("%.3f", elapsed_usecs(ji) / 1000000.0));
-	json_num(buf, "eta_seconds", eta >= 0 ? psprintf("%.1f", eta / 1000000.0) : "null");
-	json_str(buf, "sqlstate", ji->sqlstate);
-	json_str(buf, "error", ji->error);
-	json_str(buf, "note", ji->note);
-	appendStringInfoChar(buf, '}');
 }
 
 static int64
@@ -868,7 +936,7 @@ pgclone_progress(PG_FUNCTION_ARGS)
 	pgc_jobs_require();
 	ji = find_job(job_id);
 	initStringInfo(&buf);
-	job_json(&buf, ji);
+	job_json(&buf, job_tupdesc(), ji);
 	buf.len--;					/* reopen the object for "tables" */
 	snprintf(idbuf, sizeof(idbuf), INT64_FORMAT, job_id);
 	r = pgc_job_query("SELECT schema_name, table_name, state, rows_copied, bytes_copied,"
@@ -878,13 +946,13 @@ pgclone_progress(PG_FUNCTION_ARGS)
 	for (i = 0; i < r->nrows; i++)
 	{
 		appendStringInfoString(&buf, i ? ", {" : "{");
-		json_str(&buf, "schema", pgc_val(r, i, 0));
-		json_str(&buf, "table", pgc_val(r, i, 1));
-		json_str(&buf, "state", pgc_val(r, i, 2));
-		json_num(&buf, "rows", pgc_val(r, i, 3) ? pgc_val(r, i, 3) : "null");
-		json_num(&buf, "bytes", pgc_val(r, i, 4) ? pgc_val(r, i, 4) : "null");
+		json_str(&buf, "schema_name", pgc_val(r, i, 0));
+		json_str(&buf, "table_name", pgc_val(r, i, 1));
+		json_str(&buf, "status", pgc_val(r, i, 2));
+		json_num(&buf, "rows_copied", pgc_val(r, i, 3) ? pgc_val(r, i, 3) : "null");
+		json_num(&buf, "bytes_copied", pgc_val(r, i, 4) ? pgc_val(r, i, 4) : "null");
+		json_str(&buf, "error_message", pgc_val(r, i, 6));
 		json_str(&buf, "sqlstate", pgc_val(r, i, 5));
-		json_str(&buf, "error", pgc_val(r, i, 6));
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoString(&buf, "]}");
@@ -896,16 +964,18 @@ Datum
 pgclone_jobs(PG_FUNCTION_ARGS)
 {
 	StringInfoData buf;
+	TupleDesc	td;
 	ListCell   *lc;
 
 	pgc_jobs_require();
+	td = job_tupdesc();
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '[');
 	foreach(lc, collect_jobs(0))
 	{
 		if (buf.len > 1)
 			appendStringInfoString(&buf, ", ");
-		job_json(&buf, lfirst(lc));
+		job_json(&buf, td, lfirst(lc));
 	}
 	appendStringInfoChar(&buf, ']');
 	PG_RETURN_DATUM(DirectFunctionCall1(json_in, CStringGetDatum(buf.data)));

@@ -583,13 +583,19 @@ pgc_mask_expr(Jsonb *mask, PgcColumn *c, int srcver)
 }
 
 Jsonb *
-pgc_mask_for_table(Jsonb *mask, const char *relname)
+pgc_mask_for_table(Jsonb *mask, const char *nspname, const char *relname)
 {
 	JsonbValue *v;
+	char	   *qualified = psprintf("%s.%s", nspname, relname);
 
 	if (mask == NULL || !JB_ROOT_IS_OBJECT(mask) || JB_ROOT_IS_SCALAR(mask))
 		return NULL;
-	v = getKeyJsonValueFromContainer(&mask->root, relname, strlen(relname), NULL);
+	/* "schema.table" first: it tells apart same-named tables of a database */
+	v = getKeyJsonValueFromContainer(&mask->root, qualified, strlen(qualified), NULL);
+	if (v == NULL)
+		v = getKeyJsonValueFromContainer(&mask->root, relname, strlen(relname), NULL);
+	else
+		relname = qualified;
 	if (v == NULL)
 		return NULL;
 	if (v->type != jbvBinary || JsonContainerIsArray(v->val.binary.data))

@@ -8,11 +8,12 @@
 #include "catalog/pgc_model.h"
 
 /*
- * Schema/database clones name masks per table: {"employees": {"email": "email"}}.
+ * Schema/database clones name masks per table: {"employees": {"email": "email"}},
+ * or {"hr.employees": ...} ("schema.table" wins over the bare name).
  * The per-table object (as accepted by pgc_mask_validate), or NULL if the
- * table has none; ERROR if the value for relname is not an object.
+ * table has none; ERROR if the value for the table is not an object.
  */
-extern Jsonb *pgc_mask_for_table(Jsonb *mask, const char *relname);
+extern Jsonb *pgc_mask_for_table(Jsonb *mask, const char *nspname, const char *relname);
 
 /* Parse mask text given to a local function: ERROR unless a JSON object. */
 extern Jsonb *pgc_mask_parse_text(const char *json, const char *argname);

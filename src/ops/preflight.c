@@ -8,6 +8,7 @@
  * cannot be reached is a failed check in the report, not an ERROR.
  */
 #include "ops/ops.h"
+#include "clone/schema.h"
 #include "remote/srcver.h"
 
 #include "access/xact.h"
@@ -15,6 +16,7 @@
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "commands/tablespace.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -319,6 +321,58 @@ check_object_counts(Report *r, PGconn *conn)
 					   pgc_get_int(p, 0, "sequences"), pgc_get_int(p, 0, "indexes")));
 }
 
+/* The kind of a conflicting object, as "items" shows it */
+static const char *
+conflict_kind(PgcObject *o)
+{
+	switch (o->kind)
+	{
+		case 'T':
+			return o->sub == 'd' ? "domain" : o->sub == 'e' ? "enum" : o->sub == 'r' ? "range" : "type";
+		case 'F':
+			return o->sub == 'p' ? "procedure" : "function";
+		case 'A':
+			return "aggregate";
+		case 'O':
+			return "operator";
+		case 'C':
+			return "collation";
+		case 'N':
+			return "conversion";
+		case 'W':
+			return "text search template";
+		case 'P':
+			return "text search parser";
+		case 'D':
+			return "text search dictionary";
+		case 'X':
+			return "text search configuration";
+		case 'Y':
+			return "operator family";
+		case 'Z':
+			return "operator class";
+		default:
+			return "object";
+	}
+}
+
+static void
+add_conflict(StringInfo items, int *n, const char *name, const char *kind)
+{
+	appendStringInfo(items, "%s{\"name\": ", *n > 0 ? ", " : "");
+	ops_json_str(items, name);
+	appendStringInfoString(items, ", \"kind\": ");
+	ops_json_str(items, kind);
+	appendStringInfoChar(items, '}');
+	(*n)++;
+}
+
+/*
+ * Every name the clone would create that the target schema already has:
+ * relations (with their indexes and owned sequences) by name and relkind,
+ * then the other objects of the clone's own plan, found as the clone's
+ * conflict option finds them (functions by name and argument types).
+ */
 static void
 check_name_conflicts(Report *r, PGconn *conn, Oid nspoid)
 {
@@ -326,7 +380,7 @@ check_name_conflicts(Report *r, PGconn *conn, Oid nspoid)
 	PgcRows    *p = pgc_query_params(conn,
 									 "SELECT c.relname, c.relkind::text AS relkind FROM pg_catalog.pg_class c"
 									 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-									 " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')"
+									 " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c', 'i', 'I')"
 									 " ORDER BY c.relname COLLATE \"C\"",
 									 1, params);
 	StringInfoData items;
@@ -335,15 +389,38 @@ check_name_conflicts(Report *r, PGconn *conn, Oid nspoid)
 
 	initStringInfo(&items);
 	for (i = 0; OidIsValid(nspoid) && i < p->nrows; i++)
+		if (OidIsValid(get_relname_relid(pgc_val(p, i, 0), nspoid)))
+			add_conflict(&items, &n, pgc_val(p, i, 0), pgc_val(p, i, 1));
+	if (OidIsValid(nspoid))
 	{
-		if (!OidIsValid(get_relname_relid(pgc_val(p, i, 0), nspoid)))
-			continue;
-		appendStringInfo(&items, "%s{\"name\": ", n > 0 ? ", " : "");
-		ops_json_str(&items, pgc_val(p, i, 0));
-		appendStringInfoString(&items, ", \"kind\": ");
-		ops_json_str(&items, pgc_val(p, i, 1));
-		appendStringInfoChar(&items, '}');
-		n++;
+		PgcOptions	opts;
+		PgcClonePlan *plan;
+
+		pgc_options_init(&opts);
+		SPI_connect();
+		plan = pgc_plan_read(conn, list_make1(pstrdup(r->schema)), false, false, &opts);
+		for (i = 0; i < plan->nobjects; i++)
+		{
+			PgcObject  *o = &plan->objects[i];
+			char	   *name = o->name;
+
+			/* relations and composite types: found above */
+			if (strchr("REVMS", o->kind) || (o->kind == 'T' && o->sub == 'c') ||
+				!pgc_object_exists_locally(conn, o))
+				continue;
+			if (o->kind == 'F' || o->kind == 'A')
+			{
+				const char *a[1] = {o->oid};
+				PgcRows    *f = pgc_query_params(conn,
+												 "SELECT pg_catalog.pg_get_function_identity_arguments(p.oid)"
+												 " FROM pg_catalog.pg_proc p WHERE p.oid = $1::oid", 1, a);
+
+				if (f->nrows == 1)
+					name = psprintf("%s(%s)", o->name, pgc_val(f, 0, 0));
+			}
+			add_conflict(&items, &n, name, conflict_kind(o));
+		}
+		SPI_finish();
 	}
 	add_check(r, "name_conflicts", n > 0 ? "warn" : "pass",
 			  psprintf(", \"count\": %d, \"items\": [%s]", n, items.data));

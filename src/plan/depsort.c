@@ -17,6 +17,7 @@
  */
 #include "plan/plan.h"
 
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -91,9 +92,122 @@ text_oid(const char *s)
 	return (Oid) strtoul(s, NULL, 10);
 }
 
-void
-pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
+/* "view", "function", ... for NOTICEs */
+static const char *
+kind_noun(PgcObject *o)
 {
+	switch (o->kind)
+	{
+		case 'R':
+		case 'E':
+			return "table";
+		case 'V':
+			return "view";
+		case 'M':
+			return "materialized view";
+		case 'F':
+			return o->sub == 'p' ? "procedure" : "function";
+		case 'A':
+			return "aggregate";
+		case 'T':
+			return "type";
+		case 'S':
+			return "sequence";
+		default:
+			return "object";
+	}
+}
+
+/*
+ * The "tables" / "exclude_tables" selection.  A table is kept when its name
+ * (or schema.name) matches a "tables" pattern (or there is none) and no
+ * "exclude_tables" pattern; a partition follows its parent, which the sort
+ * emits first, unless "exclude_tables" names it.  Whatever depends on a
+ * table left out is then left out by the caller, with a NOTICE.
+ */
+typedef struct Selection
+{
+	const PgcOptions *opts;
+	HTAB	   *parents;		/* partition oid -> index of its parent */
+	bool	   *hits;			/* per pattern */
+} Selection;
+
+static void
+selection_init(Selection *sel, PGconn *conn, List *schemas, HTAB *nodes,
+			   const PgcOptions *opts)
+{
+	HASHCTL		ctl;
+	PgcRows    *r;
+	int			i;
+
+	memset(sel, 0, sizeof(Selection));
+	if (opts == NULL || (opts->tables == NIL && opts->exclude_tables == NIL))
+		return;
+	sel->opts = opts;
+	sel->hits = palloc0(sizeof(bool) *
+						(list_length(opts->tables) + list_length(opts->exclude_tables) + 1));
+	r = pgc_read_partition_parents(conn, schemas);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(NodeEnt);
+	ctl.hcxt = CurrentMemoryContext;
+	sel->parents = hash_create("pgclone partitions", Max(r->nrows, 16), &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < r->nrows; i++)
+	{
+		NodeKey		pk = {RelationRelationId, text_oid(pgc_val(r, i, 1))};
+		NodeEnt    *parent = hash_search(nodes, &pk, HASH_FIND, NULL);
+		Oid			child = text_oid(pgc_val(r, i, 0));
+		NodeEnt    *e;
+
+		if (parent == NULL)
+			continue;
+		e = hash_search(sel->parents, &child, HASH_ENTER, NULL);
+		e->index = parent->index;
+	}
+}
+
+/* Is object o (a table) left out by the selection? */
+static bool
+selection_leaves_out(Selection *sel, PgcObject *objs, PgcObject *o)
+{
+	NodeEnt    *parent;
+
+	if (sel->opts == NULL || (o->kind != 'R' && o->kind != 'E'))
+		return false;
+	parent = hash_search(sel->parents, &o->objid, HASH_FIND, NULL);
+	if (parent)
+		return objs[parent->index].left_out ||
+			pgc_table_excluded(sel->opts, o->nspname, o->name, sel->hits);
+	return !pgc_table_selected(sel->opts, o->nspname, o->name, sel->hits);
+}
+
+/* A pattern that matched nothing is probably a mistake: say so. */
+static void
+selection_report(Selection *sel)
+{
+	ListCell   *lc;
+	int			k = 0;
+
+	if (sel->opts == NULL)
+		return;
+	foreach(lc, sel->opts->tables)
+		if (!sel->hits[k++])
+			ereport(NOTICE,
+					(errmsg("pgclone option \"tables\": pattern \"%s\" matches no table",
+							(char *) lfirst(lc))));
+	foreach(lc, sel->opts->exclude_tables)
+		if (!sel->hits[k++])
+			ereport(NOTICE,
+					(errmsg("pgclone option \"exclude_tables\": pattern \"%s\" matches no table",
+							(char *) lfirst(lc))));
+}
+
+void
+pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds,
+				 const PgcOptions *opts)
+{
+	Selection	sel;
 	PgcRows    *nodes = pgc_read_nodes(conn, plan->schemas, plan->whole_database);
 	PgcRows    *edges;
 	HASHCTL		ctl;
@@ -140,6 +254,7 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
 	}
 
 	/* edges: count, then fill */
+	selection_init(&sel, conn, plan->schemas, h, opts);
 	edges = pgc_read_edges(conn, plan->schemas, plan->whole_database);
 	from = palloc(sizeof(int) * Max(edges->nrows, 1));
 	to = palloc(sizeof(int) * Max(edges->nrows, 1));
@@ -207,7 +322,8 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
 		for (j = start[best]; j < start[best + 1]; j++)
 			objs[dependents[j]].npending--;
 		/* left out, or built on something left out */
-		objs[best].skip = strchr(skip_kinds, objs[best].kind) != NULL;
+		objs[best].skip = strchr(skip_kinds, objs[best].kind) != NULL ||
+			selection_leaves_out(&sel, objs, &objs[best]);
 		for (j = 0; j < objs[best].nrefs && !objs[best].skip; j++)
 			if (objs[objs[best].refs[j]].skip)
 			{
@@ -215,14 +331,17 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
 
 				objs[best].skip = true;
 				ereport(NOTICE,
-						(errmsg("skipping %s: it depends on %s, which is not cloned",
+						(errmsg("skipping %s %s: it depends on %s %s, which is not cloned",
+								kind_noun(&objs[best]),
 								pgc_qname(objs[best].nspname, objs[best].name),
-								pgc_qname(r->nspname, r->name))));
+								kind_noun(r), pgc_qname(r->nspname, r->name))));
 			}
+		objs[best].left_out = objs[best].skip;
 		sorted[k] = objs[best];
 		sorted[k].refs = NULL;
 		sorted[k].nrefs = 0;
 	}
+	selection_report(&sel);
 	plan->objects = sorted;
 	plan->nobjects = n;
 	hash_destroy(h);

@@ -19,7 +19,8 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, bool whole_datab
 	plan->schemas = schemas;
 	plan->functions_only = functions_only;
 	plan->whole_database = whole_database;
-	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXEOYZKWPN" : opts->matviews ? "" : "M");
+	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXEOYZKWPN" : opts->matviews ? "" : "M",
+					 functions_only ? NULL : opts);
 	/* from here on, a query asked for one object reads every object of its kind */
 	pgc_catalog_begin(conn, plan->objects, plan->nobjects, schemas);
 
@@ -53,6 +54,7 @@ pgc_plan_check_masks(PgcClonePlan *plan, const PgcOptions *opts)
 	JsonbIterator *it;
 	JsonbIteratorToken tok;
 	JsonbValue	v;
+	int			i;
 
 	if (opts->mask == NULL || !JB_ROOT_IS_OBJECT(opts->mask))
 		return;
@@ -67,12 +69,27 @@ pgc_plan_check_masks(PgcClonePlan *plan, const PgcOptions *opts)
 			continue;
 		name = pnstrdup(v.val.string.val, v.val.string.len);
 		foreach(lc, plan->tables)
-			if (strcmp(((PgcPlanTable *) lfirst(lc))->target.relname, name) == 0)
+		{
+			PgcTarget  *tg = &((PgcPlanTable *) lfirst(lc))->target;
+
+			if (strcmp(tg->relname, name) == 0 ||
+				strcmp(psprintf("%s.%s", tg->nspname, tg->relname), name) == 0)
 				found = true;
+		}
+		/* a table "tables"/"exclude_tables" left out has no rows to mask */
+		for (i = 0; i < plan->nobjects && !found; i++)
+		{
+			PgcObject  *o = &plan->objects[i];
+
+			if (o->kind == 'R' && o->left_out &&
+				(strcmp(o->name, name) == 0 ||
+				 strcmp(psprintf("%s.%s", o->nspname, o->name), name) == 0))
+				found = true;
+		}
 		if (!found)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_TABLE),
 					 errmsg("mask names table \"%s\", which this clone does not create", name),
-					 errhint("Schema and database clones name masks per table: {\"employees\": {\"email\": \"email\"}}.")));
+					 errhint("Schema and database clones name masks per table: {\"employees\": {\"email\": \"email\"}} or {\"hr.employees\": ...}.")));
 	}
 }

@@ -45,8 +45,12 @@ typedef struct PgcClonePlan
 } PgcClonePlan;
 
 /* depsort.c: fill plan->objects from the source and sort them */
-/* skip_kinds: kind letters left out, with everything that depends on them */
-extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds);
+/*
+ * skip_kinds: kind letters left out, with everything that depends on them;
+ * opts (may be NULL): tables its "tables"/"exclude_tables" leave out, too
+ */
+extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds,
+							 const PgcOptions *opts);
 
 /* plan.c: read the objects of the schemas and sort them by dependency */
 extern PgcClonePlan *pgc_plan_read(PGconn *conn, List *schemas, bool functions_only,

@@ -83,7 +83,7 @@ sub wait_job
 	for (my $i = 0; $i < $timeout * 10; $i++)
 	{
 		$state = $tgt->safe_psql('postgres',
-			"SELECT pgclone.progress($id)->>'state'");
+			"SELECT pgclone.progress($id)->>'status'");
 		return $state if $state !~ /^(pending|running)$/;
 		select(undef, undef, undef, 0.1);
 	}

@@ -10,6 +10,18 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 SELECT pgclone.jobs()::text AS no_jobs;
 SELECT count(*) FROM pgclone.jobs_view;
+-- the original pgclone's columns, by name, type and order, then ours
+SELECT attnum, attname, format_type(atttypid, atttypmod) FROM pg_attribute
+WHERE attrelid = 'pgclone.jobs_view'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT pg_get_function_result('pgclone.progress_detail()'::regprocedure)
+     = 'SETOF record' AS srf,
+       (SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
+        WHERE attrelid = 'pgclone.jobs_view'::regclass AND attnum > 0)
+     = (SELECT proargnames FROM pg_proc WHERE oid = 'pgclone.progress_detail()'::regprocedure)
+       AS same_names;
+-- the monitoring query of issue 12 works unchanged
+SELECT job_id, status, op_type, pct_complete, progress_bar, elapsed_time, error_message
+FROM pgclone.jobs_view;
 -- NULL and bad arguments
 SELECT pg_temp.err($q$SELECT pgclone.table_async(NULL, 'public', 't')$q$);
 SELECT pg_temp.err($q$SELECT pgclone.table_async('host=127.0.0.1 port=1', NULL, 't')$q$);
@@ -36,18 +48,31 @@ DECLARE id int; s text;
 BEGIN
   id := pgclone.table_async('host=127.0.0.1 port=1 dbname=x connect_timeout=5 password=hunter2 sslpassword=sslhunter2', 'public', 't');
   FOR i IN 1..600 LOOP
-    s := pgclone.progress(id)->>'state';
+    s := pgclone.progress(id)->>'status';
     EXIT WHEN s NOT IN ('pending', 'running');
     PERFORM pg_sleep(0.05);
   END LOOP;
 END $$;
-SELECT kind, state, sqlstate, tables, source FROM pgclone.jobs_view;
+SELECT op_type, status, current_phase, sqlstate, tables_total, tables_completed, tables_failed,
+       pct_complete, progress_bar ~ '^\[[^]]+\] 0\.0% \| 0 rows \| \d\d:\d\d:\d\d elapsed$' AS bar,
+       elapsed_time ~ '^\d\d:\d\d:\d\d$' AS elapsed, end_time >= start_time AS ended,
+       error_message ~ 'connect' AS error, source
+FROM pgclone.jobs_view;
+-- jobs() and progress() carry the view's columns as keys, in its order
+SELECT (SELECT array_agg(k) FROM json_object_keys(pgclone.jobs()->0) k)
+     = (SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
+        WHERE attrelid = 'pgclone.jobs_view'::regclass AND attnum > 0) AS jobs_keys,
+       (SELECT array_agg(k) FROM json_object_keys(pgclone.progress(max(job_id)::int)) k)
+     = (SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
+        WHERE attrelid = 'pgclone.jobs_view'::regclass AND attnum > 0) || '{tables}'
+       AS progress_keys
+FROM pgclone.job_history;
 -- no secret anywhere at rest
 SELECT count(*) AS secrets_stored FROM pgclone.job_history h
 WHERE h::text ~ 'hunter' OR pgclone.jobs()::text ~ 'hunter'
    OR pgclone.progress(h.job_id::int)::text ~ 'hunter';
-SELECT p->>'state' AS state, p->>'percent' AS percent, json_array_length(p->'tables') AS tables,
-       p->'tables'->0->>'state' AS table_state
+SELECT p->>'status' AS status, p->>'pct_complete' AS pct, json_array_length(p->'tables') AS tables,
+       p->'tables'->0->>'status' AS table_status, p->'tables'->0->>'sqlstate' AS table_sqlstate
 FROM pgclone.progress((SELECT max(job_id)::int FROM pgclone.job_history)) p;
 SELECT pgclone.cancel((SELECT max(job_id)::int FROM pgclone.job_history)) AS cancel_finished;
 SELECT pgclone.clear_jobs();

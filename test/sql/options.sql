@@ -57,3 +57,29 @@ SELECT pg_temp.err($q$SELECT pgclone.table('host=127.0.0.1 port=1 dbname=x user=
 RESET ROLE;
 DROP OWNED BY pgc_user;
 DROP ROLE pgc_user;
+-- "tables" / "exclude_tables" (issue 12): regexes compiled before any connection
+SELECT pg_temp.err($q$SELECT pgclone.schema('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"tables": ["order_("]}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"exclude_tables": ["a)|(b"]}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"tables": ["ok", "x{2,1}"]}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"tables": ["a\\"]}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.database('host=127.0.0.1 port=1 dbname=x user=postgres', true, '{"tables": ["[z-a]"]}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema_async('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"tables": ["("]}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema_ex('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, true, true, true, '{"tables": ["*"]}')$q$);
+-- wrong JSON types
+SELECT pg_temp.err($q$SELECT pgclone.schema('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"tables": "order_.*"}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"tables": [1]}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"exclude_tables": {"a": 1}}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"tables": []}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"tables": [""]}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"tables": [null]}')$q$);
+-- not options of a table clone
+SELECT pg_temp.err($q$SELECT pgclone.table('host=127.0.0.1 port=1 dbname=x user=postgres', 'public', 't', true, NULL, '{"tables": ["t"]}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.table('host=127.0.0.1 port=1 dbname=x user=postgres', 'public', 't', true, NULL, '{"masks": {"t": {"a": "null"}}}')$q$);
+-- "masks": the original's spelling of "mask"; both at once is an error
+SELECT pg_temp.err($q$SELECT pgclone.schema('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"mask": {"t": {"a": "null"}}, "masks": {"t": {"a": "null"}}}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.schema('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"masks": ["t"]}')$q$);
+SELECT pg_temp.err($q$SELECT pgclone.database('host=127.0.0.1 port=1 dbname=x user=postgres', true, '{"masks": "email"}')$q$);
+-- schema_ex takes its flags as arguments, not in the options
+SELECT pg_temp.err($q$SELECT pgclone.schema_ex('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, true, true, true, '{"indexes": false}')$q$);
+-- valid options reach the connection (and fail there)
+SELECT pg_temp.err($q$SELECT pgclone.schema('host=127.0.0.1 port=1 dbname=x user=postgres', 's', true, '{"tables": ["order_.*", "hr\\.emp.*"], "exclude_tables": [".*_old"], "masks": {"users": {"email": "email"}}}')$q$) ~ '^08001' AS reached_connect;

@@ -63,6 +63,59 @@ like(join("\n", @{ $r->{warnings} }), qr/2 object name\(s\) already exist on tar
 like(join("\n", @{ $r->{warnings} }), qr/2 role\(s\) referenced by source schema do not exist on target/, 'roles warning text');
 is($r->{checks}{schema_exists_target}{value}, JSON::PP::true, 'schema exists on target');
 
+# issue 12: a schema of functions only, already on the target, is a conflict;
+# every object kind the clone creates is checked, functions by signature
+q_source($src, q{
+CREATE SCHEMA fn;
+CREATE FUNCTION fn.f(int) RETURNS int LANGUAGE sql AS 'SELECT $1';
+CREATE FUNCTION fn.f(text) RETURNS text LANGUAGE sql AS 'SELECT $1';
+CREATE PROCEDURE fn.p() LANGUAGE sql AS 'SELECT 1';
+});
+q_target($tgt, q{
+CREATE SCHEMA fn;
+CREATE FUNCTION fn.f(int) RETURNS int LANGUAGE sql AS 'SELECT 2';
+CREATE PROCEDURE fn.p() LANGUAGE sql AS 'SELECT 2';
+});
+$r = pf('fn');
+is_deeply($r->{checks}{name_conflicts}, { status => 'warn', count => 2,
+	items => [ { name => 'f(integer)', kind => 'function' }, { name => 'p()', kind => 'procedure' } ] },
+	'functions by signature: f(text) is no conflict') or diag explain $r->{checks}{name_conflicts};
+like(target_error($tgt, "SELECT pgclone.schema('$c', 'fn')"), qr/42710/, 'and the clone does fail on them');
+q_source($src, q{
+CREATE SCHEMA kinds;
+CREATE TYPE kinds.mood AS ENUM ('ok');
+CREATE DOMAIN kinds.pos AS int CHECK (VALUE > 0);
+CREATE TYPE kinds.pair AS (a int, b int);
+CREATE SEQUENCE kinds.seq;
+CREATE TABLE kinds.t (id serial PRIMARY KEY);
+CREATE FUNCTION kinds.eq(kinds.pos, kinds.pos) RETURNS bool LANGUAGE sql AS 'SELECT $1::int = $2::int';
+CREATE OPERATOR kinds.=== (FUNCTION = kinds.eq, LEFTARG = kinds.pos, RIGHTARG = kinds.pos);
+CREATE TEXT SEARCH DICTIONARY kinds.dict (TEMPLATE = simple);
+CREATE MATERIALIZED VIEW kinds.mv AS SELECT 1 AS one;
+});
+q_target($tgt, q{
+CREATE SCHEMA kinds;
+CREATE TYPE kinds.mood AS ENUM ('other');
+CREATE DOMAIN kinds.pos AS int;
+CREATE TYPE kinds.pair AS (x text);
+CREATE TABLE kinds.seq (a int);
+CREATE SEQUENCE kinds.t_id_seq;
+CREATE FUNCTION kinds.eq(kinds.pos, kinds.pos) RETURNS bool LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR kinds.=== (FUNCTION = kinds.eq, LEFTARG = kinds.pos, RIGHTARG = kinds.pos);
+CREATE TEXT SEARCH DICTIONARY kinds.dict (TEMPLATE = simple);
+CREATE VIEW kinds.mv AS SELECT 2 AS two;
+CREATE TABLE kinds.other (a int); CREATE INDEX t_pkey ON kinds.other (a);
+});
+$r = pf('kinds');
+my %got = map { ("$_->{kind} $_->{name}" => 1) } @{ $r->{checks}{name_conflicts}{items} };
+is_deeply([ sort keys %got ], [ sort('c pair', 'S seq', 'S t_id_seq', 'm mv', 'i t_pkey', 'enum mood',
+	'domain pos', 'function eq(kinds.pos, kinds.pos)', 'operator ===', 'text search dictionary dict') ],
+	'every kind the clone creates, with the kind it has on the source') or diag explain $r->{checks}{name_conflicts};
+is($r->{checks}{name_conflicts}{count}, 10, 'count');
+q_target($tgt, 'DROP SCHEMA kinds CASCADE; DROP SCHEMA fn CASCADE');
+$r = pf('kinds');
+is_deeply($r->{checks}{name_conflicts}, { status => 'pass', count => 0, items => [] }, 'no conflict once gone');
+
 # missing schema on the source
 $r = pf('nope');
 is($r->{ready}, JSON::PP::false, 'missing schema: not ready');

@@ -34,12 +34,13 @@ like($id, qr/^\d+$/, 'table_async returns a job id');
 is(wait_job($tgt, $id), 'completed', 'table job completed');
 is(checksum($tgt, 'postgres', 't'), checksum($src, 'postgres', 't'), 'table data identical');
 my $p = decode_json(q_target($tgt, "SELECT pgclone.progress($id)"));
-is($p->{rows}, 100, 'progress counts rows');
-ok($p->{bytes} > 0, 'progress counts bytes');
-is($p->{percent}, 100, 'percent 100 when completed');
-is($p->{tables}[0]{state}, 'done', 'per-table state');
-is($p->{kind}, 'table', 'kind');
-ok(defined $p->{elapsed_seconds}, 'elapsed reported');
+is($p->{rows_copied}, 100, 'progress counts rows');
+ok($p->{bytes_copied} > 0, 'progress counts bytes');
+is($p->{pct_complete}, 100, 'percent 100 when completed');
+is($p->{tables}[0]{status}, 'done', 'per-table status');
+is($p->{op_type}, 'table', 'op_type');
+ok($p->{elapsed_ms} >= 0 && $p->{elapsed_time} =~ /^\d\d:\d\d:\d\d$/, 'elapsed reported');
+ok($p->{end_time} ge $p->{start_time}, 'start and end time');
 
 # a partitioned table: the job clones the tree
 $id = q_target($tgt, "SELECT pgclone.table_async('$c', 'public', 'pt')");
@@ -67,14 +68,13 @@ q_source($src, "CREATE SCHEMA m; CREATE TABLE m.a (id int PRIMARY KEY, email tex
 # schema clones name masks per table, as pgclone.schema() does
 $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'm', true, '{\"parallel\": 2, \"mask\": {\"zz\": {\"email\": \"null\"}}}')");
 is(wait_job($tgt, $id), 'failed', 'a mask naming a table the clone does not create: failed');
-like(q_target($tgt, "SELECT sqlstate || ' ' || error FROM pgclone.jobs_view WHERE job_id = $id"),
+like(q_target($tgt, "SELECT sqlstate || ' ' || error_message FROM pgclone.jobs_view WHERE job_id = $id"),
 	qr/^42P01 mask names table "zz"/, 'the mask error');
 $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'm', true,"
 	. " '{\"parallel\": 2, \"mask\": {\"a\": {\"email\": \"null\"}, \"b\": {\"email\": \"null\"}}}')");
 is(wait_job($tgt, $id), 'completed', 'parallel schema job with per-table masks completed');
 is(q_target($tgt, "SELECT (SELECT count(email) FROM m.a) + (SELECT count(email) FROM m.b), (SELECT count(*) FROM m.a)"),
 	'0|30', 'mask applied in every pool worker');
-is(q_target($tgt, "SELECT note IS NULL FROM pgclone.jobs_view WHERE job_id = $id"), 't', 'nothing left out');
 is(q_target($tgt, "SELECT m.f(), (SELECT count(*) FROM m.v)"), '1|30', 'the view and the function are cloned too');
 
 # structure only
@@ -94,10 +94,9 @@ is(dump_schema($tgt, 'postgres', '-n', 's1'), dump_schema($src, 'postgres', '-n'
 is(q_target($tgt, "SELECT nextval('s1.child_id_seq')"), '3001', 'sequence position restored');
 $p = decode_json(q_target($tgt, "SELECT pgclone.progress($id)"));
 is($p->{tables_total}, 4, 'four tables');
-is($p->{tables_done}, 4, 'four done');
-is($p->{rows}, 200 + 3000 + 50 + 20000, 'rows summed');
+is($p->{tables_completed}, 4, 'four done');
+is($p->{rows_copied}, 200 + 3000 + 50 + 20000, 'rows summed');
 is($p->{parallel}, 3, 'parallel recorded');
-is($p->{note}, undef, 'nothing left out of s1');
 q_target($tgt, "CREATE EXTENSION pg_visibility");
 is(q_target($tgt, "SELECT bool_and(all_frozen) FROM pg_visibility_map('s1.big')"), 't',
 	'pool worker loaded with COPY FREEZE (created in the same transaction)');
@@ -111,12 +110,20 @@ is(checksum($tgt, 'postgres', 's1.child'), checksum($src, 'postgres', 's1.child'
 # ---- jobs(), jobs_view, progress_detail ----
 my $jobs = decode_json(q_target($tgt, "SELECT pgclone.jobs()"));
 is(scalar(@$jobs), 9, 'jobs() lists every job');
-is(q_target($tgt, "SELECT count(*) FROM pgclone.progress_detail() WHERE state = 'completed'"), '8',
+is(q_target($tgt, "SELECT count(*) FROM pgclone.progress_detail() WHERE status = 'completed'"), '8',
 	'progress_detail rows');
-like(q_target($tgt, "SELECT progress FROM pgclone.jobs_view WHERE job_id = $id"),
-	qr/^\[#{20}\] 100\.0%$/, 'jobs_view progress bar');
-like(q_target($tgt, "SELECT elapsed FROM pgclone.jobs_view WHERE job_id = $id"),
+like(q_target($tgt, "SELECT progress_bar FROM pgclone.jobs_view WHERE job_id = $id"),
+	qr/^\[[^\]]+\] 100\.0% \| 23250 rows \| \d\d:\d\d:\d\d elapsed$/, 'jobs_view progress bar');
+like(q_target($tgt, "SELECT elapsed_time FROM pgclone.jobs_view WHERE job_id = $id"),
 	qr/^\d\d:\d\d:\d\d$/, 'jobs_view elapsed');
+# the monitoring query of issue 12, unchanged
+like(q_target($tgt, "SELECT job_id, status, op_type, pct_complete, progress_bar, elapsed_time, error_message"
+	. " FROM pgclone.jobs_view WHERE job_id = $id"),
+	qr/^$id\|completed\|schema\|100\|\[[^\]]+\] 100\.0% [^|]*\|[^|]*\|[^|]*\|\d\d:\d\d:\d\d\|$/, 'the original\'s monitoring query');
+is(q_target($tgt, "SELECT count(*) FROM pgclone.jobs_view v JOIN json_array_elements(pgclone.jobs()) j"
+	. " ON (j->>'job_id')::int = v.job_id WHERE j->>'status' = v.status AND j->>'op_type' = v.op_type"
+	. " AND (j->>'tables_completed')::bigint = v.tables_completed AND j->>'progress_bar' = v.progress_bar"),
+	'9', 'jobs() and jobs_view agree');
 
 # ---- honest failure: one table fails, the others finish; resume redoes it ----
 q_target($tgt, "CREATE SCHEMA s2");
@@ -137,11 +144,11 @@ $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 's2', true, '{\"parallel
 is(wait_job($tgt, $id), 'failed', 'a job with a failed table is failed, not completed');
 $p = decode_json(q_target($tgt, "SELECT pgclone.progress($id)"));
 is($p->{sqlstate}, '55006', 'job carries the SQLSTATE');
-like($p->{error}, qr/table s2\.b: injected failure/, 'job error names the table');
-my ($b) = grep { $_->{table} eq 'b' } @{ $p->{tables} };
-is($b->{state}, 'failed', 'table b failed');
+like($p->{error_message}, qr/table s2\.b: injected failure/, 'job error names the table');
+my ($b) = grep { $_->{table_name} eq 'b' } @{ $p->{tables} };
+is($b->{status}, 'failed', 'table b failed');
 is($b->{sqlstate}, '55006', 'table b SQLSTATE');
-is($p->{tables_done}, 2, 'the other tables finished');
+is($p->{tables_completed}, 2, 'the other tables finished');
 is(q_target($tgt, "SELECT count(*) FROM s2.a"), '2', 'a loaded');
 is(q_target($tgt, "SELECT count(*) FROM s2.b"), '0', 'b rolled back to empty, never half-loaded');
 q_target($tgt, "DROP EVENT TRIGGER fail_b");
@@ -150,7 +157,7 @@ isnt($rid, $id, 'resume starts a new job');
 is(wait_job($tgt, $rid), 'completed', 'resumed job completed');
 $p = decode_json(q_target($tgt, "SELECT pgclone.progress($rid)"));
 is($p->{resumed_from}, $id, 'resumed_from');
-is($p->{tables_done}, 3, 'all tables done after resume');
+is($p->{tables_completed}, 3, 'all tables done after resume');
 is(dump_schema($tgt, 'postgres', '-n', 's2'), dump_schema($src, 'postgres', '-n', 's2'),
 	'resumed schema identical, FK added');
 is(checksum($tgt, 'postgres', 's2.b'), checksum($src, 'postgres', 's2.b'), 'b identical');
@@ -174,7 +181,7 @@ my $tlog = slurp_file($tgt->logfile);
 like($tlog, qr/pgclone job $j3: snapshot coordinator released snapshot \S+ after 3 importers/,
 	'consistent pool: coordinator served the leader and two workers');
 unlike($tlog, qr/pgclone job $j4: snapshot coordinator/, 'no coordinator with "consistent": false');
-is(q_target($tgt, "SELECT string_agg(tables_done::text, ',') FROM pgclone.progress_detail() WHERE job_id IN ($j3, $j4)"),
+is(q_target($tgt, "SELECT string_agg(tables_completed::text, ',') FROM pgclone.progress_detail() WHERE job_id IN ($j3, $j4)"),
 	'15,15', 'fifteen tables each');
 
 # partitioned tables and their partitions: created by the pre-data phase, loaded by the pool
@@ -206,7 +213,7 @@ $id = q_target($tgt, "SELECT pgclone.schema_async('host=/nonexistent dbname=x', 
 is(wait_job($tgt, $id), 'failed', 'unreachable source, parallel: failed');
 $p = decode_json(q_target($tgt, "SELECT pgclone.progress($id)"));
 is($p->{sqlstate}, '08001', 'the coordinator\'s SQLSTATE');
-like($p->{error}, qr/^snapshot coordinator: could not connect to source server/, 'the coordinator\'s error');
+like($p->{error_message}, qr/^snapshot coordinator: could not connect to source server/, 'the coordinator\'s error');
 
 # ---- bad input ----
 like(target_error($tgt, "SELECT pgclone.table_async(NULL, 'public', 't')"), qr/22004/, 'NULL conninfo');

