@@ -22,6 +22,8 @@ use PgcloneTest;
 
 my $cache = $ENV{PGCLONE_VERSIONS_CACHE} // '/var/cache/pgclone-versions';
 my @majors = split ' ', ($ENV{PGCLONE_VERSIONS} // '12 13 14 15 16 17 18');
+# newer sources are compared with the clone from 15
+push @majors, 15 if !grep({ $_ == 15 } @majors) && grep({ $_ > 15 } @majors);
 my $t0 = time;
 
 my ($src15, $tgt) = start_pair();
@@ -132,7 +134,7 @@ sub wait_db
 	my $state = '';
 	for (my $i = 0; $i < 1200; $i++)
 	{
-		$state = q_target($tgt, "SELECT pgclone.progress($id)->>'state'", $db);
+		$state = q_target($tgt, "SELECT pgclone.progress($id)->>'status'", $db);
 		return $state if $state !~ /^(pending|running)$/;
 		select(undef, undef, undef, 0.1);
 	}
