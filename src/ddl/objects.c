@@ -9,6 +9,7 @@
  * source or quote_identifier() here.
  */
 #include "ddl/ddl.h"
+#include "remote/srcver.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -73,6 +74,11 @@ pgc_owner_acl(List *out, PgcRows *r, const char *kind, const char *what)
 			elog(ERROR, "pgclone: malformed ACL from the source");
 		grantee = pnstrdup(acl, f1 - acl);
 		priv = pnstrdup(f1 + 1, f2 - f1 - 1);
+		if (!pgc_srcver_privilege_kept(priv))
+		{
+			acl = end + 1;
+			continue;
+		}
 		pgc_check_privilege(priv);
 		if (strcmp(kind, "VIEW") == 0 || strcmp(kind, "MATERIALIZED VIEW") == 0 ||
 			strcmp(kind, "FOREIGN TABLE") == 0)
@@ -681,6 +687,8 @@ pgc_default_privileges(PGconn *conn, const char *nspname)
 						 errmsg("source returned an unknown default privilege object type \"%s\"",
 								pgc_get(r, i, "objtype"))));
 		}
+		if (!pgc_srcver_privilege_kept(priv))
+			continue;
 		pgc_check_privilege(priv);
 		label = nspname ?
 			psprintf("default privileges of role \"%s\" in schema %s", role, quote_identifier(nspname)) :

@@ -162,6 +162,13 @@ static const char *columns_sql =
 NOT_EXT("pg_catalog.pg_class", "c.oid")
 " ORDER BY" C_ORDER("c.relname") "," C_ORDER("a.attname");
 
+/*
+ * A function's identity arguments: a procedure's IN is written by 14 and
+ * later only, and is the default anyway
+ */
+#define FN_ARGS \
+	"pg_catalog.regexp_replace(pg_catalog.pg_get_function_identity_arguments(p.oid), '(^|, )IN ', '\\1', 'g')"
+
 /* Each category query returns key(s), the definition shown, what is compared */
 typedef struct Category
 {
@@ -169,6 +176,7 @@ typedef struct Category
 	int			nkeys;			/* 1: name; 2: table, name */
 	bool		modified;		/* has a definition to compare */
 	const char *sql;
+	char		norm;			/* diff_normalize() kind for another major, or 0 */
 } Category;
 
 static const Category categories[] = {
@@ -186,20 +194,24 @@ static const Category categories[] = {
 		"SELECT c.relname AS table, co.conname AS name,"
 		" pg_catalog.pg_get_constraintdef(co.oid) AS def,"
 		" pg_catalog.pg_get_constraintdef(co.oid) AS cmp"
-		" FROM pg_catalog.pg_constraint co"
+		/* unqualified: 15's shape on every source (srcver.c) */
+		" FROM pg_constraint co"
 		" JOIN pg_catalog.pg_class c ON c.oid = co.conrelid"
 		" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 		" WHERE n.nspname = $1"
+		/* a partition's copy of its parent's constraint is the parent's */
+		" AND co.conparentid = 0"
 		NOT_EXT("pg_catalog.pg_class", "c.oid")
 	" ORDER BY" C_ORDER("c.relname") "," C_ORDER("co.conname")},
 	{"triggers", 2, true,
 		"SELECT c.relname AS table, t.tgname AS name,"
 		" pg_catalog.pg_get_triggerdef(t.oid) AS def,"
 		" pg_catalog.pg_get_triggerdef(t.oid) AS cmp"
-		" FROM pg_catalog.pg_trigger t"
+		" FROM pg_trigger t"
 		" JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid"
 		" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-		" WHERE n.nspname = $1 AND NOT t.tgisinternal"
+		/* a partition's clone of its parent's trigger is the parent's */
+		" WHERE n.nspname = $1 AND NOT t.tgisinternal AND t.tgparentid = 0"
 		NOT_EXT("pg_catalog.pg_class", "c.oid")
 	" ORDER BY" C_ORDER("c.relname") "," C_ORDER("t.tgname")},
 	{"views", 1, true,
@@ -207,14 +219,14 @@ static const Category categories[] = {
 		" c.relkind::text || ':' || pg_catalog.pg_get_viewdef(c.oid) AS cmp"
 		FROM_REL " AND c.relkind IN ('v', 'm')"
 		NOT_EXT("pg_catalog.pg_class", "c.oid")
-	" ORDER BY" C_ORDER("c.relname")},
+	" ORDER BY" C_ORDER("c.relname"), 'v'},
 	{"sequences", 1, false,
 		"SELECT c.relname AS name, NULL::text AS def, NULL::text AS cmp"
 		FROM_REL " AND c.relkind = 'S'"
 		NOT_EXT("pg_catalog.pg_class", "c.oid")
 	" ORDER BY" C_ORDER("c.relname")},
 	{"functions", 1, true,
-		"SELECT p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' AS name,"
+		"SELECT p.proname || '(' || " FN_ARGS " || ')' AS name,"
 		" CASE WHEN p.prokind = 'a' THEN"
 		"   'AGGREGATE ' || p.oid::pg_catalog.regprocedure::text"
 		"   || ' RETURNS ' || pg_catalog.pg_get_function_result(p.oid)"
@@ -227,8 +239,11 @@ static const Category categories[] = {
 		" LEFT JOIN pg_catalog.pg_aggregate ag ON ag.aggfnoid = p.oid"
 		" WHERE n.nspname = $1"
 		NOT_EXT("pg_catalog.pg_proc", "p.oid")
-	" ORDER BY (p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid)"
-	" || ')') COLLATE \"C\""},
+		/* made with a type (a multirange's constructors): part of the type */
+		" AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+		" WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid"
+		" AND d.deptype = 'i')"
+	" ORDER BY (p.proname || '(' || " FN_ARGS " || ')') COLLATE \"C\"", 'f'},
 	{"types", 1, true,
 		"SELECT t.typname AS name, CASE t.typtype"
 		" WHEN 'e' THEN 'ENUM (' || coalesce((SELECT string_agg(pg_catalog.quote_literal(e.enumlabel), ', '"
@@ -238,7 +253,7 @@ static const Category categories[] = {
 		"   || coalesce(' DEFAULT ' || t.typdefault, '')"
 		"   || coalesce((SELECT string_agg(' CONSTRAINT ' || pg_catalog.quote_ident(co.conname) || ' '"
 		"        || pg_catalog.pg_get_constraintdef(co.oid), '' ORDER BY co.conname COLLATE \"C\")"
-		"      FROM pg_catalog.pg_constraint co WHERE co.contypid = t.oid), '')"
+		"      FROM pg_constraint co WHERE co.contypid = t.oid), '')"
 		" WHEN 'c' THEN 'COMPOSITE (' || coalesce((SELECT string_agg(pg_catalog.quote_ident(a.attname)"
 		"     || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)"
 		"     FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0"
@@ -347,8 +362,27 @@ emit_modified(DiffOut *d, PgcRows *s, int i, PgcRows *t, int j, int nkeys)
 }
 
 /* Merge two key-sorted result sets; the compared text is cmp, else def. */
+/*
+ * Texts of one definition from two servers of different majors: the same
+ * when the target parses and deparses them to the same text (a view's
+ * "relkind:query" or a function's definition).
+ */
+static bool
+same_meaning(char norm, const char *a, const char *b)
+{
+	int			skip = norm == 'v' ? 2 : 0;
+	char	   *na,
+			   *nb;
+
+	if (a == NULL || b == NULL || strncmp(a, b, skip) != 0)
+		return false;
+	na = diff_normalize(norm, a + skip, CurrentMemoryContext);
+	nb = na ? diff_normalize(norm, b + skip, CurrentMemoryContext) : NULL;
+	return na && nb && strcmp(na, nb) == 0;
+}
+
 static void
-merge_category(DiffOut *d, PgcRows *s, PgcRows *t, int nkeys, bool modified)
+merge_category(DiffOut *d, PgcRows *s, PgcRows *t, int nkeys, bool modified, char norm)
 {
 	int			i = 0,
 				j = 0;
@@ -382,7 +416,7 @@ merge_category(DiffOut *d, PgcRows *s, PgcRows *t, int nkeys, bool modified)
 			const char *a = pgc_val(s, i, cmpcol) ? pgc_val(s, i, cmpcol) : pgc_val(s, i, nkeys);
 			const char *b = pgc_val(t, j, cmpcol) ? pgc_val(t, j, cmpcol) : pgc_val(t, j, nkeys);
 
-			if (modified && !str_eq(a, b))
+			if (modified && !str_eq(a, b) && !(norm && same_meaning(norm, a, b)))
 				emit_modified(d, s, i, t, j, nkeys);
 			i++;
 			j++;
@@ -558,10 +592,12 @@ pgclone_diff(PG_FUNCTION_ARGS)
 	int			level,
 				k,
 				total;
+	bool		cross_version;
 
 	conn = pgc_connect(conninfo);
 	pgc_begin_source_xact(conn, true, NULL);
 	ops_source_session(conn);
+	cross_version = pgc_server_version(conn) / 10000 != PG_VERSION_NUM / 10000;
 	ops_require_source_schema(conn, schema);
 	level = ops_session_begin();
 
@@ -577,7 +613,8 @@ pgclone_diff(PG_FUNCTION_ARGS)
 		merge_category(&cat[k],
 					   pgc_query_params(conn, categories[k].sql, 1, params),
 					   ops_local_query(categories[k].sql, 1, params),
-					   categories[k].nkeys, categories[k].modified);
+					   categories[k].nkeys, categories[k].modified,
+					   cross_version ? categories[k].norm : 0);
 	}
 	ops_session_end(level);
 	pgc_disconnect(conn);

@@ -27,6 +27,11 @@ extern void ops_require_source_schema(PGconn *conn, const char *schema);
 /* integrity.c: verify's "integrity" mode, one row per target table */
 struct ReturnSetInfo;
 extern void ops_verify_integrity(struct ReturnSetInfo *rsinfo, const char *schema);
+/*
+ * diff_norm.c: a view's query ('v') or a function's definition ('f') as the
+ * target parses and deparses it, copied into cxt; NULL if the target cannot.
+ */
+extern char *diff_normalize(char kind, const char *def, MemoryContext cxt);
 
 /* JSON text helpers */
 extern void ops_json_str(StringInfo buf, const char *s);	/* null when s == NULL */

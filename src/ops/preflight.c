@@ -9,6 +9,7 @@
  */
 #include "ops/ops.h"
 #include "clone/schema.h"
+#include "remote/srcver.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -162,11 +163,19 @@ check_version(Report *r, const char *name, PgcRows *v)
 	return pgc_get_int(v, 0, "major");
 }
 
+/*
+ * version_compat: objects of the schema that the target cannot create (a
+ * clone refuses them, 0A000), else a warning for a newer source.
+ */
 static void
 check_versions(Report *r, PGconn *conn)
 {
 	int			smajor = -1;
 	int			tmajor;
+	List	   *items;
+	StringInfoData extra;
+	char	   *msg;
+	ListCell   *lc;
 
 	if (conn)
 		smajor = check_version(r, "source_version", pgc_query(conn, version_sql));
@@ -175,14 +184,41 @@ check_versions(Report *r, PGconn *conn)
 	tmajor = check_version(r, "target_version", ops_local_query(version_sql, 0, NULL));
 
 	if (!conn)
+	{
 		skip(r, "version_compat", "source connection failed");
+		return;
+	}
+	items = pgc_srcver_incompatible(conn, list_make1(pstrdup(r->schema)));
+	initStringInfo(&extra);
+	if (items != NIL)
+	{
+		PgcCompatItem *first = linitial(items);
+
+		appendStringInfo(&extra, ", \"count\": %d, \"items\": [", list_length(items));
+		foreach(lc, items)
+		{
+			PgcCompatItem *it = lfirst(lc);
+
+			appendStringInfoString(&extra, foreach_current_index(lc) ? ", {\"object\": " : "{\"object\": ");
+			ops_json_str(&extra, it->object);
+			appendStringInfoString(&extra, ", \"feature\": ");
+			ops_json_str(&extra, it->feature);
+			appendStringInfoChar(&extra, '}');
+		}
+		appendStringInfoChar(&extra, ']');
+		msg = psprintf("%d source objects use features target major version %d does not have, first %s: %s",
+					   list_length(items), tmajor, first->object, first->feature);
+		appendStringInfoString(&extra, ", \"message\": ");
+		ops_json_str(&extra, msg);
+		add_check(r, "version_compat", "fail", extra.data);
+		add_msg(&r->errors, &r->nerr, msg);
+	}
 	else if (smajor > tmajor)
 	{
-		char	   *msg = psprintf("source major version %d is newer than target major version %d; its DDL may not load here",
-								   smajor, tmajor);
-		StringInfoData extra;
-
-		initStringInfo(&extra);
+		msg = psprintf("source major version %d is newer than target major version %d:"
+					   " no object of the schema needs a feature the target does not have,"
+					   " but definitions are written in the source's dialect",
+					   smajor, tmajor);
 		appendStringInfoString(&extra, ", \"message\": ");
 		ops_json_str(&extra, msg);
 		add_check(r, "version_compat", "warn", extra.data);

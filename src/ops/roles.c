@@ -9,6 +9,7 @@
  * here; they are added, never revoked.
  */
 #include "ops/ops.h"
+#include "remote/srcver.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -442,6 +443,8 @@ clone_grants(RolesCtx *ctx, PGconn *conn)
 		char	   *sql;
 
 		if (!role_selected(ctx, grantee) || !OidIsValid(get_role_oid(grantee, true)))
+			continue;
+		if (!pgc_srcver_privilege_kept(priv))
 			continue;
 		pgc_check_privilege(priv);
 		what = grant_object(g, i);

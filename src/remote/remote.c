@@ -7,6 +7,7 @@
  * backend helpers, which sleep on the latch and so stay interruptible.
  */
 #include "pgclone.h"
+#include "remote/srcver.h"
 
 #include "access/xact.h"
 #include "libpq/libpq-be-fe-helpers.h"
@@ -414,8 +415,11 @@ PgcRows *
 pgc_query_params(PGconn *conn, const char *sql, int nparams,
 				 const char *const *params)
 {
-	PGresult   *res = exec_checked(conn, sql, nparams, params, PGRES_TUPLES_OK);
+	PGresult   *res;
 	PgcRows    *r;
+
+	/* written against 15's catalogs: adapted to the source's version */
+	res = exec_checked(conn, pgc_srcver_sql(conn, sql), nparams, params, PGRES_TUPLES_OK);
 
 	/* copy_rows only pallocs; an OOM there would leak res, which is fine */
 	r = copy_rows(res);
@@ -472,6 +476,7 @@ pgc_server_version(PGconn *conn)
 void
 pgc_begin_source_xact(PGconn *conn, bool consistent, const char *snapshot)
 {
+	(void) pgc_srcver(conn);	/* a major we cannot read: say so first */
 	/* pg_dump's session setup: stable output whatever the server's defaults */
 	pgc_command(conn,
 				"SET search_path = pg_catalog; "
