@@ -79,6 +79,12 @@ extern void pgc_report_remote(int elevel, PGresult *res, PGconn *conn,
 /* Source-server version, e.g. 150020 */
 extern int	pgc_server_version(PGconn *conn);
 
+/* snapshot.c: one point-in-time view of the source */
+extern PGconn *pgc_snapshot_keeper(const char *conninfo, bool consistent,
+								   char **snapshot);
+extern PGconn *pgc_snapshot_attach(const char *conninfo, bool consistent,
+								   const char *snapshot);
+
 /* ---------- options.c: the JSON options ---------- */
 
 typedef enum PgcConflict
@@ -134,6 +140,8 @@ extern void pgc_check_where(const char *where);
 /* ---------- local.c: local SPI execution ---------- */
 
 extern void pgc_local_exec(const char *sql);
+/* each statement of a list, in order (util.c) */
+extern void pgc_exec_list(List *stmts);
 extern bool pgc_local_relation_exists(const char *nspname, const char *relname);
 
 /* ---------- generic helpers (util.c) ---------- */
@@ -152,115 +160,8 @@ extern char *pgc_text_arg(FunctionCallInfo fcinfo, int argno, const char *argnam
 extern ErrorData *pgc_try_subxact(void (*fn) (void *arg), void *arg);
 
 
-/* ---------- ddl_table.c: one table's definition, read from the source ---------- */
-
-typedef struct PgcColumn
-{
-	int			attnum;
-	char	   *name;
-	char	   *type;			/* format_type(), schema-qualified */
-	bool		notnull;
-	char	   *defexpr;		/* pg_get_expr of the default, or NULL */
-	char		identity;		/* attidentity: '\0', 'a' or 'd' */
-	char		generated;		/* attgenerated: '\0' or 's' */
-	char	   *collation;		/* qualified, only when not the type's */
-	char	   *storage_sql;	/* "SET STORAGE x" when not the type's */
-	char	   *compression;	/* "lz4"/"pglz" or NULL */
-	int			stattarget;		/* -1 = default */
-	char	   *attoptions;		/* "n_distinct='5'" or NULL */
-	char	   *comment;
-	char	   *acl_sql;		/* column GRANTs, target name substituted */
-	bool		binary_ok;		/* built-in type: binary COPY is safe */
-	bool		selected;		/* kept by the "columns" option */
-	int		   *deps;			/* attnums a generated column reads */
-	int			ndeps;
-} PgcColumn;
-
-typedef struct PgcTable
-{
-	char	   *oid;			/* source OID, as text */
-	char	   *nspname;
-	char	   *relname;
-	char		relkind;
-	char		relpersistence;
-	char		replident;
-	bool		rowsecurity;
-	bool		forcerowsecurity;
-	bool		ispartition;
-	char	   *partkey;		/* PARTITION BY clause body, or NULL */
-	char	   *partbound;		/* FOR VALUES ..., or NULL */
-	char	   *parent;			/* qualified parent for partitions/inheritance */
-	char	   *reloptions;		/* "fillfactor='70'" or NULL */
-	char	   *comment;
-	char	   *owner;
-	int			ncols;
-	PgcColumn  *cols;
-	PgcRows    *sequences;		/* owned (serial) and identity sequences */
-	PgcRows    *constraints;
-	PgcRows    *indexes;
-	PgcRows    *triggers;
-	PgcRows    *policies;
-	PgcRows    *acl;			/* table-level grants */
-	PgcRows    *statistics;
-} PgcTable;
-
-/* Where a table goes on the target, and what gets renamed with it. */
-typedef struct PgcTarget
-{
-	char	   *nspname;
-	char	   *relname;
-} PgcTarget;
-
-/* Read a table's definition; ERROR (42P01) if it does not exist. */
-extern PgcTable *pgc_fetch_table(PGconn *conn, const char *nspname,
-								 const char *relname, const PgcOptions *opts);
-/* Read by OID text (schema clone). */
-extern PgcTable *pgc_fetch_table_oid(PGconn *conn, const char *oid,
-									 const PgcOptions *opts);
-
-/* Statements, in order, for each phase of a table's creation. */
-extern List *pgc_table_pre_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts);
-extern List *pgc_table_post_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts,
-								 bool include_fkeys);
-/* FOREIGN KEY constraints alone (schema clone adds them after every table) */
-extern List *pgc_table_fkeys(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts);
-/* Statements restoring sequence positions (after data) */
-extern List *pgc_table_sequence_values(PGconn *conn, PgcTable *t, PgcTarget *tgt);
-
-/* Name of a derived object (index, constraint, sequence) for a renamed table */
-extern char *pgc_derive_name(const char *objname, const char *srcrel,
-							 const char *tgtrel);
-
-/* ---------- copy.c: the data path ---------- */
-
-/* SELECT list text (masks applied for a source of version srcver), whether
- * binary COPY is safe and whether any column is masked */
-extern char *pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, int srcver,
-								  bool *binary, bool *masked);
-/* GUCs of the data path (from _PG_init) */
+/* copy.c: GUCs of the data path (from _PG_init) */
 extern void pgc_init_copy(void);
-/* Stream source rows into the local table; returns rows loaded. */
-extern uint64 pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
-							 const PgcOptions *opts, bool try_freeze);
-
-/* ---------- mask.c: masking expressions ---------- */
-
-/* Check a mask object against a table's selected columns; ERROR if bad. */
-extern void pgc_mask_validate(Jsonb *mask, PgcTable *t);
-/* The source-side SQL expression masking column c, or NULL if unmasked. */
-extern char *pgc_mask_expr(Jsonb *mask, PgcColumn *c, int srcver);
-
-/* ---------- table.c: one-table clone, shared by schema and async ---------- */
-
-extern void pgc_exec_list(List *stmts);
-extern void pgc_ensure_schema(const char *nsp);
-extern bool pgc_resolve_conflict(const char *nsp, const char *rel, PgcConflict mode);
-/* Clone one table over an open source connection, in the current transaction. */
-extern char *pgc_clone_table(PGconn *conn, const char *nsp, const char *rel,
-							 const char *tgtname, bool data, const PgcOptions *opts);
-
-/* copy.c: progress hook, called with the bytes received so far */
-extern void (*pgc_copy_progress_hook) (uint64 bytes);
 
 /* jobs.c: GUCs, shared memory and background workers (from _PG_init) */
 extern void pgc_init_jobs(void);

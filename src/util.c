@@ -145,3 +145,13 @@ pgc_bgworker_init(BackgroundWorker *w, const char *function, const char *type)
 	strlcpy(w->bgw_function_name, function, BGW_MAXLEN);
 	strlcpy(w->bgw_type, type, BGW_MAXLEN);
 }
+
+/* Run local statements in order */
+void
+pgc_exec_list(List *stmts)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmts)
+		pgc_local_exec((char *) lfirst(lc));
+}

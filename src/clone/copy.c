@@ -4,7 +4,8 @@
  * does.  Nothing is buffered beyond one CopyData message; memory stays flat
  * whatever the table size.
  */
-#include "pgclone.h"
+#include "clone/schema.h"
+#include "mask/mask.h"
 
 #include "access/table.h"
 #include "access/xact.h"

@@ -27,50 +27,6 @@ PG_FUNCTION_INFO_V1(pgclone_schema);
 PG_FUNCTION_INFO_V1(pgclone_schema_ex);
 PG_FUNCTION_INFO_V1(pgclone_functions);
 
-/* Extensions that objects of the schemas use, and where they live. */
-#define EXT_DEPS_SQL \
-	"WITH nsp AS (SELECT oid FROM pg_namespace WHERE nspname = ANY($1::text[]))," \
-	" objs AS (" \
-	"  SELECT 'pg_class'::regclass AS classid, c.oid AS objid FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM nsp)" \
-	"  UNION ALL SELECT 'pg_type'::regclass, t.oid FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM nsp)" \
-	"  UNION ALL SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p WHERE p.pronamespace IN (SELECT oid FROM nsp)" \
-	"  UNION ALL SELECT 'pg_constraint'::regclass, k.oid FROM pg_constraint k WHERE k.connamespace IN (SELECT oid FROM nsp)" \
-	"  UNION ALL SELECT 'pg_attrdef'::regclass, ad.oid FROM pg_attrdef ad JOIN pg_class c ON c.oid = ad.adrelid" \
-	"   WHERE c.relnamespace IN (SELECT oid FROM nsp)" \
-	"  UNION ALL SELECT 'pg_trigger'::regclass, tg.oid FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid" \
-	"   WHERE c.relnamespace IN (SELECT oid FROM nsp)" \
-	"  UNION ALL SELECT 'pg_rewrite'::regclass, rw.oid FROM pg_rewrite rw JOIN pg_class c ON c.oid = rw.ev_class" \
-	"   WHERE c.relnamespace IN (SELECT oid FROM nsp))" \
-	" SELECT DISTINCT e.extname, en.nspname AS extnsp FROM objs o" \
-	" JOIN pg_depend d ON d.classid = o.classid AND d.objid = o.objid AND d.deptype IN ('n', 'a')" \
-	" JOIN pg_depend x ON x.classid = d.refclassid AND x.objid = d.refobjid AND x.deptype = 'e'" \
-	" JOIN pg_extension e ON e.oid = x.refobjid JOIN pg_namespace en ON en.oid = e.extnamespace" \
-	" WHERE NOT EXISTS (SELECT 1 FROM pg_depend y WHERE y.classid = o.classid AND y.objid = o.objid" \
-	"                   AND y.deptype = 'e')" \
-	" ORDER BY 1"
-
-/* How a table attaches to its parents (partitions, inheritance). */
-#define TABLE_LINKS_SQL \
-	"SELECT (SELECT string_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname), ', '" \
-	"         ORDER BY i.inhseqno) FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent" \
-	"         JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid) AS parents," \
-	" EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid) AS has_children," \
-	" ARRAY(SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0" \
-	"       AND NOT a.attisdropped AND a.attislocal ORDER BY a.attnum)::text AS local_cols" \
-	" FROM pg_class c WHERE c.oid = $1::oid"
-
-/* Non-constraint partition indexes to attach to their parent index. */
-#define INDEX_ATTACH_SQL \
-	"SELECT quote_ident(pn.nspname) || '.' || quote_ident(pi.relname) AS parent_idx," \
-	" quote_ident(cn.nspname) || '.' || quote_ident(ci.relname) AS child_idx" \
-	" FROM pg_inherits i JOIN pg_class ci ON ci.oid = i.inhrelid JOIN pg_class pi ON pi.oid = i.inhparent" \
-	" JOIN pg_namespace cn ON cn.oid = ci.relnamespace JOIN pg_namespace pn ON pn.oid = pi.relnamespace" \
-	" WHERE ci.relkind IN ('i', 'I') AND cn.nspname = ANY($1::text[]) AND pn.nspname = ANY($1::text[])" \
-	"   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = pi.oid)" \
-	"   AND ($2::oid[] IS NULL OR ((SELECT indrelid FROM pg_index WHERE indexrelid = ci.oid) = ANY($2::oid[])" \
-	"        AND (SELECT indrelid FROM pg_index WHERE indexrelid = pi.oid) = ANY($2::oid[])))" \
-	" ORDER BY 1, 2"
-
 typedef struct CloneCtx
 {
 	const char *what;
@@ -111,7 +67,6 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, bool whole_datab
 			  const PgcOptions *opts)
 {
 	PgcClonePlan *plan = palloc0(sizeof(PgcClonePlan));
-	const char *params[1];
 	PgcRows    *r;
 	int			i;
 
@@ -120,8 +75,7 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, bool whole_datab
 	plan->whole_database = whole_database;
 	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXEOYZKWPN" : opts->matviews ? "" : "M");
 
-	params[0] = pgc_names_literal(schemas);
-	r = pgc_query_params(conn, EXT_DEPS_SQL, 1, params);
+	r = pgc_read_extension_deps(conn, schemas);
 	for (i = 0; i < r->nrows; i++)
 	{
 		char	   *name = pgc_get(r, i, "extname");
@@ -275,10 +229,7 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 										quote_identifier(psprintf("%s_old", o->name))));
 			else if (o->kind == 'F' || o->kind == 'A')
 			{
-				const char *params[1] = {o->oid};
-				PgcRows    *r = pgc_query_params(conn,
-												 "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.oid = $1::oid",
-												 1, params);
+				PgcRows    *r = pgc_read(conn, &pgc_q_regprocedure, o->oid);
 
 				pgc_local_exec(psprintf("ALTER %s %s RENAME TO %s", kind_word(o), pgc_val(r, 0, 0),
 										quote_identifier(psprintf("%s_old", o->name))));
@@ -323,8 +274,7 @@ table_pre_data(PGconn *conn, PgcPlanTable *pt, const PgcOptions *opts)
 {
 	PgcTable   *t = pt->table;
 	List	   *stmts = pgc_table_pre_data(t, &pt->target, opts);
-	const char *params[1] = {t->oid};
-	PgcRows    *l = pgc_query_params(conn, TABLE_LINKS_SQL, 1, params);
+	PgcRows    *l = pgc_read(conn, &pgc_q_table_links, t->oid);
 	char	   *parents = pgc_get(l, 0, "parents");
 	char	   *qt = pgc_qname(pt->target.nspname, pt->target.relname);
 	StringInfoData b;
@@ -425,10 +375,7 @@ drop_existing(PGconn *conn, PgcClonePlan *plan)
 			continue;
 		if (o->kind == 'F' || o->kind == 'A')
 		{
-			const char *params[1] = {o->oid};
-			PgcRows    *r = pgc_query_params(conn,
-											 "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.oid = $1::oid",
-											 1, params);
+			PgcRows    *r = pgc_read(conn, &pgc_q_regprocedure, o->oid);
 
 			pgc_plan_exec(list_make1(psprintf("DROP %s IF EXISTS %s CASCADE", kind_word(o), pgc_val(r, 0, 0))));
 		}
@@ -450,6 +397,8 @@ plan_table_new(PGconn *conn, const char *oid, char *nsp, char *rel, const PgcOpt
 	*pt->opts = *opts;
 	pt->opts->mask = pgc_mask_for_table(opts->mask, rel);
 	pt->table = pgc_fetch_table_oid(conn, oid, pt->opts);
+	if (pt->opts->mask)
+		pgc_mask_validate(pt->opts->mask, pt->table);
 	pt->target.nspname = nsp;
 	pt->target.relname = rel;
 	pt->load = pt->table->relkind == 'r';
@@ -460,8 +409,7 @@ plan_table_new(PGconn *conn, const char *oid, char *nsp, char *rel, const PgcOpt
 static void
 plan_table_links(PGconn *conn, PgcPlanTable *pt)
 {
-	const char *params[1] = {pt->table->oid};
-	PgcRows    *l = pgc_query_params(conn, TABLE_LINKS_SQL, 1, params);
+	PgcRows    *l = pgc_read(conn, &pgc_q_table_links, pt->table->oid);
 
 	pt->has_children = pgc_get_bool(l, 0, "has_children");
 }
@@ -474,18 +422,14 @@ plan_table_links(PGconn *conn, PgcPlanTable *pt)
 PgcPlanTable *
 pgc_plan_table_fetch(PGconn *conn, const char *nsp, const char *rel, const PgcOptions *opts)
 {
-	const char *params[2] = {nsp, rel};
-	PgcRows    *r = pgc_query_params(conn,
-									 "SELECT c.oid FROM pg_catalog.pg_class c"
-									 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-									 " WHERE n.nspname = $1 AND c.relname = $2", 2, params);
+	char	   *oid = pgc_read_table_oid(conn, nsp, rel);
 	PgcPlanTable *pt;
 
-	if (r->nrows != 1)
+	if (oid == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("table %s does not exist on the source", pgc_qname(nsp, rel))));
-	pt = plan_table_new(conn, pgc_val(r, 0, 0), pstrdup(nsp), pstrdup(rel), opts);
+	pt = plan_table_new(conn, oid, pstrdup(nsp), pstrdup(rel), opts);
 	plan_table_links(conn, pt);
 	return pt;
 }
@@ -638,8 +582,7 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 
 	if (opts->indexes && plan->tables != NIL)
 	{
-		const char *params[2] = {pgc_names_literal(plan->schemas), plan->table_oids};
-		PgcRows    *r = pgc_query_params(conn, INDEX_ATTACH_SQL, 2, params);
+		PgcRows    *r = pgc_read_index_attachments(conn, plan->schemas, plan->table_oids);
 
 		for (i = 0; i < r->nrows; i++)
 			out = lappend(out, psprintf("ALTER INDEX %s ATTACH PARTITION %s",
@@ -671,9 +614,7 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 	foreach(lc, plan->matviews)
 	{
 		PgcObject  *o = lfirst(lc);
-		const char *params[1] = {o->oid};
-		PgcRows    *r = pgc_query_params(conn, "SELECT relispopulated FROM pg_class WHERE oid = $1::oid",
-										 1, params);
+		PgcRows    *r = pgc_read(conn, &pgc_q_relispopulated, o->oid);
 
 		if (r->nrows == 1 && pgc_get_bool(r, 0, "relispopulated"))
 			out = lappend(out, psprintf("REFRESH MATERIALIZED VIEW %s",
@@ -774,11 +715,6 @@ list_member_name(List *names, const char *name)
 	return false;
 }
 
-#define TREE_SQL \
-	"SELECT c.oid, n.nspname, c.relname, c.relkind FROM pg_partition_tree($1::oid::regclass) p" \
-	" JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace" \
-	" ORDER BY p.level, n.nspname, c.relname"
-
 /*
  * table() of a partitioned table: the table and its whole partition tree
  * (sub-partitions too, in whatever schema), through a plan of the trees'
@@ -789,8 +725,7 @@ char *
 pgc_clone_partition_tree(PGconn *conn, PgcTable *t, const char *tgtname,
 						 bool data, const PgcOptions *opts)
 {
-	const char *params[1] = {t->oid};
-	PgcRows    *r = pgc_query_params(conn, TREE_SQL, 1, params);
+	PgcRows    *r = pgc_read_partition_tree(conn, t->oid);
 	char	   *q = pgc_qname(t->nspname, t->relname);
 	PgcOptions	o = *opts;
 	PgcClonePlan *plan;
@@ -857,32 +792,6 @@ pgc_clone_partition_tree(PGconn *conn, PgcTable *t, const char *tgtname,
 			(errmsg("cloned %s with its %d partitions", q, plan->counts['R'] - 1)));
 	return psprintf("OK: cloned %s to %s (%s)", q, q,
 					data ? psprintf(UINT64_FORMAT " rows", plan->rows) : "structure only");
-}
-
-/* Schemas of the source that hold user objects. */
-List *
-pgc_source_user_schemas(PGconn *conn)
-{
-	/*
-	 * System schemas have OIDs below FirstNormalObjectId, except public;
-	 * temporary and temporary-toast schemas are "other" temp schemas to a
-	 * session that has none of its own.
-	 */
-	PgcRows    *r = pgc_query(conn,
-							  "SELECT n.nspname FROM pg_namespace n"
-							  " WHERE (n.oid >= 16384 OR n.nspname = 'public')"
-							  "   AND NOT pg_is_other_temp_schema(n.oid) AND n.oid <> pg_my_temp_schema()"
-							  "   AND n.nspname <> 'pgclone'"
-							  "   AND NOT EXISTS (SELECT 1 FROM pg_depend d"
-							  "        WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid"
-							  "          AND d.deptype = 'e')"
-							  " ORDER BY n.nspname");
-	List	   *out = NIL;
-	int			i;
-
-	for (i = 0; i < r->nrows; i++)
-		out = lappend(out, pgc_val(r, i, 0));
-	return out;
 }
 
 /*

@@ -1,5 +1,6 @@
 /*
- * schema.h — schema and database cloning: the plan of a clone.
+ * schema.h — the clone stage (remote -> catalog -> plan -> ddl -> clone):
+ * running a plan on the target, the data path, one-table clones.
  *
  * A clone runs in four steps, all in the caller's transaction:
  *
@@ -22,59 +23,7 @@
 #ifndef PGCLONE_SCHEMA_H
 #define PGCLONE_SCHEMA_H
 
-#include "pgclone.h"
-
-/* One object a schema holds, as found on the source. */
-typedef struct PgcObject
-{
-	char		kind;			/* C collation, N conversion, W/P/D/X text search template,
-								 * parser, dictionary, configuration, T type, S sequence, F
-								 * function/procedure, A aggregate, O operator, Y
-								 * operator family, Z operator class, K cast, R
-								 * table, E foreign table, V view, M matview */
-	Oid			classid;		/* source catalog and OID */
-	Oid			objid;
-	char	   *oid;			/* objid as text */
-	char	   *nspname;
-	char	   *name;
-	char		sub;			/* relkind, typtype or prokind */
-	bool		skip;			/* left out (option, or depends on a skipped one) */
-	/* depsort.c */
-	int			rank;
-	int			nrefs;			/* objects this one depends on (indexes) */
-	int		   *refs;
-	int			npending;
-	bool		done;
-} PgcObject;
-
-/* A table to load, and where it goes. */
-typedef struct PgcPlanTable
-{
-	PgcTable   *table;
-	PgcTarget	target;
-	PgcOptions *opts;			/* the clone's options, with this table's mask */
-	bool		load;			/* has rows of its own (not a partitioned parent) */
-	bool		has_children;	/* inheritance parent */
-} PgcPlanTable;
-
-typedef struct PgcClonePlan
-{
-	List	   *schemas;		/* source schema names (char *) */
-	bool		functions_only;
-	int			nobjects;
-	PgcObject  *objects;		/* in creation order after pgc_plan_read */
-	List	   *extensions;		/* names of the extensions the objects use */
-	List	   *ext_schemas;	/* ... and the schema each one lives in */
-	List	   *tables;			/* PgcPlanTable *, filled by pgc_plan_pre_data */
-	List	   *matviews;		/* PgcObject * to refresh, in dependency order */
-	int			counts[128];	/* created objects by kind letter */
-	/* a table clone of a partition tree: only its tables, no schema headers,
-	 * extensions or default privileges; table_oids is an oid[] literal */
-	bool		tables_only;
-	char	   *table_oids;
-	bool		whole_database; /* database(): database-wide default privileges too */
-	uint64		rows;
-} PgcClonePlan;
+#include "ddl/ddl.h"
 
 /* Read the objects of the schemas and sort them by dependency. */
 extern PgcClonePlan *pgc_plan_read(PGconn *conn, List *schemas, bool functions_only,
@@ -111,81 +60,32 @@ extern char *pgc_plan_summary(PgcClonePlan *plan);
 extern void pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data,
 						 const PgcOptions *opts);
 
-/* depsort.c: fill plan->objects from the source and sort them */
-/* '{"a","b"}': a text[] literal of names, for query parameters */
-extern char *pgc_names_literal(List *names);
-/* skip_kinds: kind letters left out, with everything that depends on them */
-extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds);
-
-/*
- * The non-default ACL of an object, minus the owner's own entries, as
- * "grantee \x1f privilege \x1f grantable \x1e" records (acl) and has_acl:
- * what pgc_owner_acl() reads.
- */
-#define ACL_OF(aclexpr, ownerexpr) \
-	" (SELECT string_agg(coalesce(pg_get_userbyid(NULLIF(a.grantee, 0)), '') || '\x1f' ||" \
-	"   a.privilege_type || '\x1f' || a.is_grantable || '\x1e', '' ORDER BY a.grantee, a.privilege_type)" \
-	"   FROM aclexplode(" aclexpr ") a WHERE a.grantee <> " ownerexpr ") AS acl," \
-	" " aclexpr " IS NOT NULL AS has_acl"
-
-/* objects.c: DDL of non-table objects */
-/* The one row sql ($1 = oid) returns on the source; ERROR if the object is gone */
-extern PgcRows *pgc_source_row(PGconn *conn, const char *sql, const char *oid, const char *what);
-/* ALTER kind what OWNER TO, then its grants (columns owner, acl, has_acl of row 0) */
-extern List *pgc_owner_acl(List *out, PgcRows *r, const char *kind, const char *what);
-/* ALTER kind q ADD CONSTRAINT name def, for each row (conname, def) of k */
-extern List *pgc_add_constraints(List *out, const char *kind, const char *q, PgcRows *k);
-/* Does a local query with text parameters $1..$n (NULL allowed, n <= 4) return a row? */
-extern bool pgc_local_exists(const char *sql, int nargs, const char *const *args);
-/* COMMENT ON / ALTER ... OWNER TO of an object without grants (either may be NULL) */
-extern List *pgc_comment_owner(List *out, const char *word, const char *what,
-							   const char *comment, const char *owner);
-/* COMMENT ON kind what (column comment of row 0) */
-extern List *pgc_comment_on(List *out, PgcRows *r, const char *kind, const char *what);
-extern List *pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);
-extern List *pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);
-extern List *pgc_relation_rules(PGconn *conn, PgcObject *o);
-extern bool pgc_object_exists_locally(PGconn *conn, PgcObject *o);
-extern char *pgc_object_drop_sql(PGconn *conn, PgcObject *o);
-extern List *pgc_schema_header(PGconn *conn, const char *nspname);
-/* ALTER DEFAULT PRIVILEGES of a schema, or database-wide ones (nspname NULL) */
-extern List *pgc_default_privileges(PGconn *conn, const char *nspname);
-extern bool pgc_role_usable(const char *role, const char *what);
-
-/* operator.c: operators ('O'); "schema.op", the name checked (it cannot be quoted) */
-extern char *pgc_operator_name(const char *nsp, const char *op);
-extern List *pgc_operator_sql(PGconn *conn, PgcObject *o);
-extern bool pgc_operator_exists_locally(PGconn *conn, PgcObject *o);
-extern char *pgc_operator_drop_sql(PGconn *conn, PgcObject *o);
-
-/* opclass.c: operator families ('Y') and classes ('Z') */
-extern List *pgc_opclass_sql(PGconn *conn, PgcObject *o);
-extern char *pgc_opclass_label(PGconn *conn, PgcObject *o);
-
 /* server.c: foreign-data wrappers and servers the target lacks (database()) */
 extern void pgc_clone_servers(PGconn *conn);
 
 /* largeobj.c: every large object of the source, OIDs kept (database()) */
 extern int	pgc_clone_large_objects(PGconn *conn, bool data, PgcConflict mode);
 
-/* cast.c: casts ('K', whole-database clones) and event triggers */
-extern List *pgc_event_triggers(PGconn *conn);
-extern List *pgc_cast_sql(PGconn *conn, PgcObject *o);
-extern bool pgc_cast_exists_locally(PGconn *conn, PgcObject *o);
-extern char *pgc_cast_drop_sql(PGconn *conn, PgcObject *o);
+/* ---------- copy.c: the data path ---------- */
 
-/* foreign.c: a foreign table's definition ('E') */
-extern List *pgc_foreign_table_sql(PGconn *conn, PgcObject *o);
+/* SELECT list text (masks applied for a source of version srcver), whether
+ * binary COPY is safe and whether any column is masked */
+extern char *pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, int srcver,
+								  bool *binary, bool *masked);
+/* Stream source rows into the local table; returns rows loaded. */
+extern uint64 pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
+							 const PgcOptions *opts, bool try_freeze);
 
-/* tsearch.c: text search templates ('W'), parsers ('P'), dictionaries ('D')
- * and configurations ('X') */
-extern List *pgc_tsearch_sql(PGconn *conn, PgcObject *o);
+/* ---------- table.c: one-table clone, shared by schema and async ---------- */
 
-/* snapshot.c: one point-in-time view of the source */
-extern PGconn *pgc_snapshot_keeper(const char *conninfo, bool consistent,
-								   char **snapshot);
-extern PGconn *pgc_snapshot_attach(const char *conninfo, bool consistent,
-								   const char *snapshot);
+extern void pgc_ensure_schema(const char *nsp);
+extern bool pgc_resolve_conflict(const char *nsp, const char *rel, PgcConflict mode);
+/* Clone one table over an open source connection, in the current transaction. */
+extern char *pgc_clone_table(PGconn *conn, const char *nsp, const char *rel,
+							 const char *tgtname, bool data, const PgcOptions *opts);
+
+/* copy.c: progress hook, called with the bytes received so far */
+extern void (*pgc_copy_progress_hook) (uint64 bytes);
 
 /* schema.c: the clone of a list of schemas, as run by database.c */
 /* table() of a partitioned table: it and its partition tree (SPI connected) */
@@ -194,7 +94,5 @@ extern char *pgc_clone_partition_tree(PGconn *conn, PgcTable *t, const char *tgt
 extern char *pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 							   bool functions_only, const PgcOptions *opts,
 							   const char *label);
-/* User schemas of the source database */
-extern List *pgc_source_user_schemas(PGconn *conn);
 
 #endif							/* PGCLONE_SCHEMA_H */

@@ -6,8 +6,8 @@
  * just created), then constraints, indexes, foreign keys and triggers, so the
  * load neither fires triggers nor maintains indexes row by row.
  */
-#include "pgclone.h"
 #include "clone/schema.h"
+#include "mask/mask.h"
 
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -28,15 +28,6 @@ clone_error_context(void *arg)
 	CloneCtx   *c = arg;
 
 	errcontext("pgclone: %s", c->what);
-}
-
-void
-pgc_exec_list(List *stmts)
-{
-	ListCell   *lc;
-
-	foreach(lc, stmts)
-		pgc_local_exec((char *) lfirst(lc));
 }
 
 /* Rename a table and the objects named after it: orders_pkey -> orders_old_pkey */
@@ -184,6 +175,8 @@ clone_table_spi(PGconn *conn, const char *nsp, const char *rel,
 	uint64		rows = 0;
 
 	t = pgc_fetch_table(conn, nsp, rel, opts);
+	if (opts && opts->mask)
+		pgc_mask_validate(opts->mask, t);
 	if (t->relkind == 'p')
 		return pgc_clone_partition_tree(conn, t, tgtname, data, opts);
 	if (t->ispartition || t->parent)

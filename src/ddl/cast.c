@@ -8,7 +8,7 @@
  * types (pg_depend) and, ranked with the functions, before the tables:
  * a column default written with the cast needs it when it is parsed.
  */
-#include "clone/schema.h"
+#include "ddl/ddl.h"
 
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"

@@ -10,7 +10,7 @@
  * before creating the table.  Option names and values are read raw and
  * quoted here.
  */
-#include "clone/schema.h"
+#include "ddl/ddl.h"
 
 #include "foreign/foreign.h"
 #include "utils/builtins.h"

@@ -8,7 +8,7 @@
  * quoted by the source; names we splice in go through quote_ident() on the
  * source or quote_identifier() here.
  */
-#include "clone/schema.h"
+#include "ddl/ddl.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -16,184 +16,6 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "miscadmin.h"
-
-#define TYPE_SQL \
-	"SELECT t.typtype, quote_ident(n.nspname) || '.' || quote_ident(t.typname) AS qname," \
-	" pg_get_userbyid(t.typowner) AS owner, obj_description(t.oid, 'pg_type') AS comment," \
-	" (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)" \
-	"    FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels," \
-	" CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS basetype," \
-	" t.typnotnull, t.typdefault," \
-	" CASE WHEN t.typtype = 'd' AND t.typcollation <> 0 AND t.typcollation <>" \
-	"   (SELECT bt.typcollation FROM pg_type bt WHERE bt.oid = t.typbasetype) THEN" \
-	"   (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co" \
-	"     JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END AS collation," \
-	" (SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) ||" \
-	"   CASE WHEN a.attcollation <> at.typcollation AND a.attcollation <> 0 THEN ' COLLATE ' ||" \
-	"   (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co" \
-	"     JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) ELSE '' END," \
-	"   ', ' ORDER BY a.attnum) FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid" \
-	"   WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) AS attrs," \
-	" (SELECT format('SUBTYPE = %s', format_type(r.rngsubtype, NULL))" \
-	"   || CASE WHEN NOT oc.opcdefault THEN ', SUBTYPE_OPCLASS = ' || quote_ident(ocn.nspname) || '.' || quote_ident(oc.opcname) ELSE '' END" \
-	"   || CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> st.typcollation THEN ', COLLATION = ' ||" \
-	"      (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co" \
-	"       JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = r.rngcollation) ELSE '' END" \
-	"   || CASE WHEN r.rngcanonical <> 0 THEN ', CANONICAL = ' || r.rngcanonical::regproc::text ELSE '' END" \
-	"   || CASE WHEN r.rngsubdiff <> 0 THEN ', SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text ELSE '' END" \
-	"   || ', MULTIRANGE_TYPE_NAME = ' || (SELECT quote_ident(mn.nspname) || '.' || quote_ident(mt.typname)" \
-	"      FROM pg_type mt JOIN pg_namespace mn ON mn.oid = mt.typnamespace WHERE mt.oid = r.rngmultitypid)" \
-	"   FROM pg_range r JOIN pg_type st ON st.oid = r.rngsubtype JOIN pg_opclass oc ON oc.oid = r.rngsubopc" \
-	"   JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace WHERE r.rngtypid = t.oid) AS range," \
-	ACL_OF("t.typacl", "t.typowner") \
-	" FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = $1::oid"
-
-#define DOMAIN_CHECKS_SQL \
-	"SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint" \
-	" WHERE contypid = $1::oid ORDER BY conname"
-
-#define SEQ_SQL \
-	"SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qname, c.relpersistence," \
-	" format_type(s.seqtypid, NULL) AS seqtype, s.seqstart, s.seqincrement, s.seqmin, s.seqmax," \
-	" s.seqcache, s.seqcycle, pg_get_userbyid(c.relowner) AS owner," \
-	" obj_description(c.oid, 'pg_class') AS comment," \
-	ACL_OF("c.relacl", "c.relowner") \
-	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace" \
-	" JOIN pg_sequence s ON s.seqrelid = c.oid WHERE c.oid = $1::oid"
-
-#define FUNC_SQL \
-	"SELECT p.prokind, pg_get_userbyid(p.proowner) AS owner, p.oid::regprocedure::text AS sig," \
-	" obj_description(p.oid, 'pg_proc') AS comment," \
-	" CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS def," \
-	" quote_ident(n.nspname) || '.' || quote_ident(p.proname) AS qname," \
-	" pg_get_function_arguments(p.oid) AS args, p.proparallel," \
-	ACL_OF("p.proacl", "p.proowner") \
-	" FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = $1::oid"
-
-#define AGG_SQL \
-	"SELECT a.aggkind, a.aggtransfn::regproc::text AS sfunc, format_type(a.aggtranstype, NULL) AS stype," \
-	" a.aggtransspace, NULLIF(a.aggfinalfn, 0)::regproc::text AS finalfunc, a.aggfinalextra," \
-	" a.aggfinalmodify, NULLIF(a.aggcombinefn, 0)::regproc::text AS combinefunc," \
-	" NULLIF(a.aggserialfn, 0)::regproc::text AS serialfunc," \
-	" NULLIF(a.aggdeserialfn, 0)::regproc::text AS deserialfunc, a.agginitval," \
-	" NULLIF(a.aggmtransfn, 0)::regproc::text AS msfunc, NULLIF(a.aggminvtransfn, 0)::regproc::text AS minvfunc," \
-	" CASE WHEN a.aggmtranstype <> 0 THEN format_type(a.aggmtranstype, NULL) END AS mstype," \
-	" a.aggmtransspace, NULLIF(a.aggmfinalfn, 0)::regproc::text AS mfinalfunc, a.aggmfinalextra," \
-	" a.aggmfinalmodify, a.aggminitval," \
-	" (SELECT 'OPERATOR(' || quote_ident(opn.nspname) || '.' || op.oprname || ')' FROM pg_operator op" \
-	"   JOIN pg_namespace opn ON opn.oid = op.oprnamespace WHERE op.oid = a.aggsortop) AS sortop" \
-	" FROM pg_aggregate a WHERE a.aggfnoid = $1::oid"
-
-/*
- * A view whose query relies on a constraint (GROUP BY a primary key, then
- * selecting other columns of that table) cannot exist before the
- * constraint, which comes after the data.  As pg_dump does, such a view is
- * first created as a placeholder with the same column names and types, so
- * whatever depends on it can be created, and is replaced by its real
- * definition once the constraints exist.
- */
-#define VIEW_PLACEHOLDER_COLS \
-	" c.relkind = 'v' AND EXISTS (SELECT 1 FROM pg_rewrite rw JOIN pg_depend d" \
-	"   ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid" \
-	"   WHERE rw.ev_class = c.oid AND d.refclassid = 'pg_constraint'::regclass) AS needs_constraint," \
-	" (SELECT string_agg(format('NULL::%s%s AS %s', format_type(a.atttypid, a.atttypmod)," \
-	"     CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN" \
-	"       ' COLLATE ' || quote_ident(cn.nspname) || '.' || quote_ident(co.collname) ELSE '' END," \
-	"     quote_ident(a.attname)), ', ' ORDER BY a.attnum)" \
-	"    FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid" \
-	"    LEFT JOIN pg_collation co ON co.oid = a.attcollation" \
-	"    LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace" \
-	"   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS placeholder"
-
-#define VIEW_SQL \
-	"SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qname, c.relkind," \
-	" pg_get_viewdef(c.oid) AS def, c.relispopulated, pg_get_userbyid(c.relowner) AS owner," \
-	" (SELECT string_agg(quote_ident(option_name) || '=' || quote_literal(option_value), ', ')" \
-	"    FROM pg_options_to_table(c.reloptions)) AS reloptions," \
-	" CASE WHEN c.relam <> 0 AND am.amname <> 'heap' THEN quote_ident(am.amname) END AS am," \
-	" obj_description(c.oid, 'pg_class') AS comment," \
-	ACL_OF("c.relacl", "c.relowner") \
-	"," VIEW_PLACEHOLDER_COLS \
-	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace" \
-	" LEFT JOIN pg_am am ON am.oid = c.relam WHERE c.oid = $1::oid"
-
-#define RELCOLS_SQL \
-	"SELECT quote_ident(a.attname) AS col, col_description(a.attrelid, a.attnum) AS comment," \
-	" pg_get_expr(d.adbin, d.adrelid) AS defexpr FROM pg_attribute a" \
-	" LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum" \
-	" WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped" \
-	"   AND (d.oid IS NOT NULL OR col_description(a.attrelid, a.attnum) IS NOT NULL)" \
-	" ORDER BY a.attnum"
-
-#define RELINDEXES_SQL \
-	"SELECT pg_get_indexdef(i.indexrelid) AS def, i.indisclustered," \
-	" quote_ident(ic.relname) AS qidx, obj_description(i.indexrelid, 'pg_class') AS comment" \
-	" FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid" \
-	" WHERE i.indrelid = $1::oid ORDER BY ic.relname"
-
-#define RULES_SQL \
-	"SELECT r.rulename, pg_get_ruledef(r.oid) AS def, r.ev_enabled," \
-	" obj_description(r.oid, 'pg_rewrite') AS comment FROM pg_rewrite r" \
-	" WHERE r.ev_class = $1::oid AND r.rulename <> '_RETURN' ORDER BY r.rulename"
-
-#define VIEW_TRIGGERS_SQL \
-	"SELECT t.tgname, pg_get_triggerdef(t.oid) AS def, t.tgenabled," \
-	" obj_description(t.oid, 'pg_trigger') AS comment FROM pg_trigger t" \
-	" WHERE t.tgrelid = $1::oid AND NOT t.tgisinternal AND t.tgparentid = 0 ORDER BY t.tgname"
-
-#define SCHEMA_SQL \
-	"SELECT n.oid, quote_ident(n.nspname) AS qname, pg_get_userbyid(n.nspowner) AS owner," \
-	" obj_description(n.oid, 'pg_namespace') AS comment," \
-	ACL_OF("n.nspacl", "n.nspowner") \
-	" FROM pg_namespace n WHERE n.nspname = $1"
-
-#define COLLATION_SQL \
-	"SELECT quote_ident(n.nspname) || '.' || quote_ident(c.collname) AS qname, c.collprovider," \
-	" c.collisdeterministic, c.collcollate, c.collctype, c.colliculocale," \
-	" pg_get_userbyid(c.collowner) AS owner, obj_description(c.oid, 'pg_collation') AS comment" \
-	" FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE c.oid = $1::oid"
-
-/*
- * Default privileges of a schema ($1), or the database-wide ones ($1 NULL),
- * as GRANT/REVOKE rows.  A schema's entries add to the built-in defaults; a
- * database-wide entry replaces them, so it is compared with acldefault().
- */
-#define DEFACL_SQL \
-	"WITH d AS (SELECT d.defaclrole, d.defaclobjtype, d.defaclacl," \
-	"   CASE WHEN d.defaclnamespace = 0 THEN acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's'" \
-	"     ELSE d.defaclobjtype END, d.defaclrole) END AS base" \
-	"  FROM pg_default_acl d WHERE d.defaclnamespace = coalesce((SELECT oid FROM pg_namespace" \
-	"    WHERE nspname = $1), CASE WHEN $1 IS NULL THEN 0 END))," \
-	" g AS (SELECT d.defaclrole, d.defaclobjtype, 'GRANT' AS op, a.grantee, a.privilege_type, a.is_grantable" \
-	"  FROM d CROSS JOIN LATERAL aclexplode(d.defaclacl) a WHERE NOT EXISTS (SELECT 1 FROM aclexplode(d.base) b" \
-	"    WHERE (b.grantee, b.privilege_type, b.is_grantable) = (a.grantee, a.privilege_type, a.is_grantable))" \
-	"  UNION ALL SELECT d.defaclrole, d.defaclobjtype, 'REVOKE', a.grantee, a.privilege_type, false" \
-	"  FROM d CROSS JOIN LATERAL aclexplode(d.base) a WHERE NOT EXISTS (SELECT 1 FROM aclexplode(d.defaclacl) b" \
-	"    WHERE (b.grantee, b.privilege_type) = (a.grantee, a.privilege_type)))" \
-	" SELECT pg_get_userbyid(defaclrole) AS role, defaclobjtype::text AS objtype, op," \
-	"  coalesce(pg_get_userbyid(NULLIF(grantee, 0)), '') AS grantee, privilege_type, is_grantable" \
-	" FROM g ORDER BY 1, 2, 3 DESC, 4, 5"
-
-#define CONVERSION_SQL \
-	"SELECT n.nspname, c.conname, pg_encoding_to_char(c.conforencoding) AS src," \
-	" pg_encoding_to_char(c.contoencoding) AS dst, pn.nspname AS fnsp, p.proname AS fname, c.condefault," \
-	" pg_get_userbyid(c.conowner) AS owner, obj_description(c.oid, 'pg_conversion') AS comment" \
-	" FROM pg_conversion c JOIN pg_namespace n ON n.oid = c.connamespace" \
-	" JOIN pg_proc p ON p.oid = c.conproc JOIN pg_namespace pn ON pn.oid = p.pronamespace" \
-	" WHERE c.oid = $1::oid"
-
-PgcRows *
-pgc_source_row(PGconn *conn, const char *sql, const char *oid, const char *what)
-{
-	const char *params[1] = {oid};
-	PgcRows    *r = pgc_query_params(conn, sql, 1, params);
-
-	if (r->nrows != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("source %s with OID %s disappeared", what, oid)));
-	return r;
-}
 
 /* Strip the ';' pg_get_viewdef() and pg_get_ruledef() end with. */
 static char *
@@ -310,7 +132,7 @@ pgc_comment_on(List *out, PgcRows *r, const char *kind, const char *what)
 static List *
 type_sql(PGconn *conn, PgcObject *o)
 {
-	PgcRows    *r = pgc_source_row(conn, TYPE_SQL, o->oid, "type");
+	PgcRows    *r = pgc_read_one(conn, &pgc_q_type, o->oid);
 	char	   *q = pgc_get(r, 0, "qname");
 	List	   *out = NIL;
 
@@ -331,7 +153,6 @@ type_sql(PGconn *conn, PgcObject *o)
 			{
 				StringInfoData b;
 				PgcRows    *k;
-				const char *params[1] = {o->oid};
 
 				initStringInfo(&b);
 				appendStringInfo(&b, "CREATE DOMAIN %s AS %s", q, pgc_get(r, 0, "basetype"));
@@ -342,7 +163,7 @@ type_sql(PGconn *conn, PgcObject *o)
 				if (pgc_get_bool(r, 0, "typnotnull"))
 					appendStringInfoString(&b, " NOT NULL");
 				out = lappend(out, b.data);
-				k = pgc_query_params(conn, DOMAIN_CHECKS_SQL, 1, params);
+				k = pgc_read(conn, &pgc_q_domain_checks, o->oid);
 				out = pgc_add_constraints(out, "DOMAIN", q, k);
 				out = pgc_comment_on(out, r, "DOMAIN", q);
 				return pgc_owner_acl(out, r, "DOMAIN", q);
@@ -359,7 +180,7 @@ type_sql(PGconn *conn, PgcObject *o)
 static List *
 sequence_sql(PGconn *conn, PgcObject *o)
 {
-	PgcRows    *r = pgc_source_row(conn, SEQ_SQL, o->oid, "sequence");
+	PgcRows    *r = pgc_read_one(conn, &pgc_q_sequence, o->oid);
 	char	   *q = pgc_get(r, 0, "qname");
 	List	   *out = NIL;
 
@@ -390,7 +211,7 @@ modify_word(const char *c)
 static char *
 aggregate_sql(PGconn *conn, PgcObject *o, PgcRows *f)
 {
-	PgcRows    *a = pgc_source_row(conn, AGG_SQL, o->oid, "aggregate");
+	PgcRows    *a = pgc_read_one(conn, &pgc_q_aggregate, o->oid);
 	StringInfoData b;
 	char		par = pgc_get(f, 0, "proparallel")[0];
 	char		kind = pgc_get(a, 0, "aggkind")[0];
@@ -441,7 +262,7 @@ aggregate_sql(PGconn *conn, PgcObject *o, PgcRows *f)
 static List *
 function_sql(PGconn *conn, PgcObject *o)
 {
-	PgcRows    *r = pgc_source_row(conn, FUNC_SQL, o->oid, "function");
+	PgcRows    *r = pgc_read_one(conn, &pgc_q_function, o->oid);
 	char		kind = pgc_get(r, 0, "prokind")[0];
 	char	   *sig = pgc_get(r, 0, "sig");
 	const char *word = kind == 'p' ? "PROCEDURE" : kind == 'a' ? "AGGREGATE" : "FUNCTION";
@@ -458,14 +279,13 @@ function_sql(PGconn *conn, PgcObject *o)
 static List *
 view_sql(PGconn *conn, PgcObject *o, bool post_data, const PgcOptions *opts)
 {
-	PgcRows    *r = pgc_source_row(conn, VIEW_SQL, o->oid, "view");
+	PgcRows    *r = pgc_read_one(conn, &pgc_q_view, o->oid);
 	char	   *q = pgc_get(r, 0, "qname");
 	bool		mat = o->kind == 'M';
 	bool		deferred = pgc_get_bool(r, 0, "needs_constraint");
 	const char *word = mat ? "MATERIALIZED VIEW" : "VIEW";
 	StringInfoData b;
 	List	   *out = NIL;
-	const char *params[1] = {o->oid};
 	PgcRows    *cols;
 	int			i;
 
@@ -494,7 +314,7 @@ view_sql(PGconn *conn, PgcObject *o, bool post_data, const PgcOptions *opts)
 		appendStringInfoString(&b, "\n  WITH NO DATA");
 	out = lappend(out, b.data);
 
-	cols = pgc_query_params(conn, RELCOLS_SQL, 1, params);
+	cols = pgc_read(conn, &pgc_q_relcols, o->oid);
 	for (i = 0; i < cols->nrows; i++)
 	{
 		if (pgc_get(cols, i, "defexpr"))
@@ -512,7 +332,7 @@ view_sql(PGconn *conn, PgcObject *o, bool post_data, const PgcOptions *opts)
 static List *
 collation_sql(PGconn *conn, PgcObject *o)
 {
-	PgcRows    *r = pgc_source_row(conn, COLLATION_SQL, o->oid, "collation");
+	PgcRows    *r = pgc_read_one(conn, &pgc_q_collation, o->oid);
 	char	   *q = pgc_get(r, 0, "qname");
 	char		prov = pgc_get(r, 0, "collprovider")[0];
 	StringInfoData b;
@@ -540,7 +360,7 @@ collation_sql(PGconn *conn, PgcObject *o)
 static List *
 conversion_sql(PGconn *conn, PgcObject *o)
 {
-	PgcRows    *r = pgc_source_row(conn, CONVERSION_SQL, o->oid, "conversion");
+	PgcRows    *r = pgc_read_one(conn, &pgc_q_conversion, o->oid);
 	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "conname"));
 	List	   *out;
 
@@ -594,8 +414,7 @@ pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 List *
 pgc_relation_rules(PGconn *conn, PgcObject *o)
 {
-	const char *params[1] = {o->oid};
-	PgcRows    *r = pgc_query_params(conn, RULES_SQL, 1, params);
+	PgcRows    *r = pgc_read(conn, &pgc_q_rules, o->oid);
 	char	   *q = pgc_qname(o->nspname, o->name);
 	List	   *out = NIL;
 	int			i;
@@ -623,7 +442,6 @@ pgc_relation_rules(PGconn *conn, PgcObject *o)
 List *
 pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 {
-	const char *params[1] = {o->oid};
 	char	   *q = pgc_qname(o->nspname, o->name);
 	List	   *out = NIL;
 	PgcRows    *r;
@@ -633,7 +451,7 @@ pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 		out = view_sql(conn, o, true, opts);
 	if (o->kind == 'M' && opts->indexes)
 	{
-		r = pgc_query_params(conn, RELINDEXES_SQL, 1, params);
+		r = pgc_read(conn, &pgc_q_relindexes, o->oid);
 		for (i = 0; i < r->nrows; i++)
 		{
 			out = lappend(out, pgc_get(r, i, "def"));
@@ -650,7 +468,7 @@ pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 	{
 		const char *alter = o->kind == 'E' ? "ALTER FOREIGN TABLE" : "ALTER TABLE";
 
-		r = pgc_query_params(conn, VIEW_TRIGGERS_SQL, 1, params);
+		r = pgc_read(conn, &pgc_q_view_triggers, o->oid);
 		for (i = 0; i < r->nrows; i++)
 		{
 			char		en = pgc_get(r, i, "tgenabled")[0];
@@ -748,10 +566,7 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 		default:
 			{
 				/* by name and identity arguments: the types may not exist here */
-				const char *params[1] = {o->oid};
-				PgcRows    *r = pgc_query_params(conn,
-												 "SELECT pg_get_function_identity_arguments(p.oid) FROM pg_proc p"
-												 " WHERE p.oid = $1::oid", 1, params);
+				PgcRows    *r = pgc_read(conn, &pgc_q_function_identity, o->oid);
 
 				return r->nrows == 1 &&
 					local_bool(psprintf("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p"
@@ -816,8 +631,7 @@ pgc_object_drop_sql(PGconn *conn, PgcObject *o)
 List *
 pgc_default_privileges(PGconn *conn, const char *nspname)
 {
-	const char *params[1] = {nspname};
-	PgcRows    *r = pgc_query_params(conn, DEFACL_SQL, 1, params);
+	PgcRows    *r = pgc_read(conn, &pgc_q_default_acl, nspname);
 	char	   *in = nspname ? psprintf(" IN SCHEMA %s", quote_identifier(nspname)) : "";
 	List	   *out = NIL;
 	int			i;
@@ -880,8 +694,7 @@ pgc_default_privileges(PGconn *conn, const char *nspname)
 List *
 pgc_schema_header(PGconn *conn, const char *nspname)
 {
-	const char *params[1] = {nspname};
-	PgcRows    *r = pgc_query_params(conn, SCHEMA_SQL, 1, params);
+	PgcRows    *r = pgc_read(conn, &pgc_q_schema, nspname);
 	char	   *q;
 	List	   *out = NIL;
 

@@ -9,7 +9,7 @@
  * after the operators and functions they list and before the indexes that
  * use them.
  */
-#include "clone/schema.h"
+#include "ddl/ddl.h"
 
 #include "utils/builtins.h"
 

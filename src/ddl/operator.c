@@ -9,7 +9,7 @@
  * identifiers and cannot be quoted: a name from the source must consist of
  * operator characters only.
  */
-#include "clone/schema.h"
+#include "ddl/ddl.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"

@@ -10,7 +10,7 @@
  * the source and quoted here; a dictionary's options are parsed back into
  * name/value pairs rather than pasted, since the source is untrusted.
  */
-#include "clone/schema.h"
+#include "ddl/ddl.h"
 
 #include "commands/defrem.h"
 #include "utils/builtins.h"

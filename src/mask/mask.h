@@ -5,7 +5,7 @@
 #ifndef PGCLONE_MASK_H
 #define PGCLONE_MASK_H
 
-#include "pgclone.h"
+#include "catalog/pgc_model.h"
 
 /*
  * Schema/database clones name masks per table: {"employees": {"email": "email"}}.
@@ -44,5 +44,10 @@ extern const char *pgc_suggestion_strategy(const char *suggestion);
 
 /* mask.c: can "random_int" write into a column of this type? */
 extern bool pgc_mask_numeric_column(const char *type);
+
+/* Check a mask object against a table's selected columns; ERROR if bad. */
+extern void pgc_mask_validate(Jsonb *mask, PgcTable *t);
+/* The source-side SQL expression masking column c, or NULL if unmasked. */
+extern char *pgc_mask_expr(Jsonb *mask, PgcColumn *c, int srcver);
 
 #endif							/* PGCLONE_MASK_H */

@@ -1,5 +1,6 @@
 /*
- * depsort.c — the objects of some schemas, in the order pg_depend demands.
+ * depsort.c — the objects of some schemas (as catalog/read_plan.c reads them
+ * from the source), in the order pg_depend demands.
  *
  * Each object that gets its own CREATE is a node: collations, conversions, text search
  * templates, parsers, dictionaries and configurations, types, standalone sequences, functions,
@@ -14,118 +15,12 @@
  * name, so the order is deterministic.  A cycle (pg_dump breaks these with
  * dummy objects) is broken by emitting its lowest-ranked member.
  */
-#include "clone/schema.h"
+#include "plan/plan.h"
 
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
-
-#define OBJ_CTE \
-	"WITH nsp AS (SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY($1::text[]))," \
-	" ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')," \
-	" owned AS (SELECT d.objid AS seq, d.refobjid AS tbl FROM pg_depend d JOIN pg_class s ON s.oid = d.objid" \
-	"   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass" \
-	"     AND s.relkind = 'S' AND d.deptype IN ('a', 'i'))," \
-	" nodes AS (" \
-	"  SELECT 'pg_class'::regclass::oid AS classid, c.oid AS objid," \
-	"   CASE WHEN c.relkind IN ('r', 'p') THEN 'R' WHEN c.relkind = 'v' THEN 'V'" \
-	"        WHEN c.relkind = 'm' THEN 'M' WHEN c.relkind = 'f' THEN 'E' ELSE 'S' END AS kind," \
-	"   n.nspname, c.relname::text AS name, c.relkind::text AS sub" \
-	"  FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace" \
-	"  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')" \
-	"    AND NOT EXISTS (SELECT 1 FROM owned WHERE owned.seq = c.oid)" \
-	"    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)" \
-	"  UNION ALL" \
-	"  SELECT 'pg_type'::regclass::oid, t.oid, 'T', n.nspname, t.typname::text, t.typtype::text" \
-	"  FROM pg_type t JOIN nsp n ON n.oid = t.typnamespace" \
-	"  WHERE (t.typtype IN ('e', 'd', 'r')" \
-	"         OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))" \
-	"    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)" \
-	"  UNION ALL" \
-	"  SELECT 'pg_collation'::regclass::oid, co.oid, 'C', n.nspname, co.collname::text, co.collprovider::text" \
-	"  FROM pg_collation co JOIN nsp n ON n.oid = co.collnamespace" \
-	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_collation'::regclass AND ext.objid = co.oid)" \
-	"  UNION ALL" \
-	"  SELECT 'pg_conversion'::regclass::oid, cv.oid, 'N', n.nspname, cv.conname::text, ''" \
-	"  FROM pg_conversion cv JOIN nsp n ON n.oid = cv.connamespace" \
-	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_conversion'::regclass AND ext.objid = cv.oid)" \
-	"  UNION ALL" \
-	"  SELECT 'pg_ts_template'::regclass::oid, t.oid, 'W', n.nspname, t.tmplname::text, ''" \
-	"  FROM pg_ts_template t JOIN nsp n ON n.oid = t.tmplnamespace" \
-	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_template'::regclass AND ext.objid = t.oid)" \
-	"  UNION ALL" \
-	"  SELECT 'pg_ts_parser'::regclass::oid, p.oid, 'P', n.nspname, p.prsname::text, ''" \
-	"  FROM pg_ts_parser p JOIN nsp n ON n.oid = p.prsnamespace" \
-	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_parser'::regclass AND ext.objid = p.oid)" \
-	"  UNION ALL" \
-	"  SELECT 'pg_ts_dict'::regclass::oid, d.oid, 'D', n.nspname, d.dictname::text, ''" \
-	"  FROM pg_ts_dict d JOIN nsp n ON n.oid = d.dictnamespace" \
-	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_dict'::regclass AND ext.objid = d.oid)" \
-	"  UNION ALL" \
-	"  SELECT 'pg_ts_config'::regclass::oid, c.oid, 'X', n.nspname, c.cfgname::text, ''" \
-	"  FROM pg_ts_config c JOIN nsp n ON n.oid = c.cfgnamespace" \
-	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_config'::regclass AND ext.objid = c.oid)" \
-	"  UNION ALL" \
-	"  SELECT 'pg_operator'::regclass::oid, o.oid, 'O', n.nspname, o.oprname::text, o.oprkind::text" \
-	"  FROM pg_operator o JOIN nsp n ON n.oid = o.oprnamespace WHERE o.oprcode <> 0" \
-	"    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)" \
-	"  UNION ALL" \
-	"  SELECT 'pg_cast'::regclass::oid, c.oid, 'K', ''," \
-	"   format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL), c.castmethod::text" \
-	"  FROM pg_cast c WHERE $2 AND c.oid >= 16384" \
-	"    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_cast'::regclass AND ext.objid = c.oid)" \
-	"    AND NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = 'pg_cast'::regclass" \
-	"                    AND i.objid = c.oid AND i.deptype = 'i')" \
-	"  UNION ALL" \
-	"  SELECT 'pg_opfamily'::regclass::oid, f.oid, 'Y', n.nspname, f.opfname::text, ''" \
-	"  FROM pg_opfamily f JOIN nsp n ON n.oid = f.opfnamespace" \
-	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opfamily'::regclass AND ext.objid = f.oid)" \
-	"  UNION ALL" \
-	"  SELECT 'pg_opclass'::regclass::oid, c.oid, 'Z', n.nspname, c.opcname::text, ''" \
-	"  FROM pg_opclass c JOIN nsp n ON n.oid = c.opcnamespace" \
-	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opclass'::regclass AND ext.objid = c.oid)" \
-	"  UNION ALL" \
-	"  SELECT 'pg_proc'::regclass::oid, p.oid, CASE WHEN p.prokind = 'a' THEN 'A' ELSE 'F' END," \
-	"   n.nspname, p.proname::text, p.prokind::text" \
-	"  FROM pg_proc p JOIN nsp n ON n.oid = p.pronamespace" \
-	"  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)" \
-	"    AND NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = 'pg_proc'::regclass" \
-	"                    AND i.objid = p.oid AND i.deptype = 'i'))," \
-	" map AS (" \
-	"  SELECT classid, objid, classid AS nc, objid AS no FROM nodes" \
-	"  UNION ALL SELECT 'pg_class'::regclass, seq, 'pg_class'::regclass, tbl FROM owned" \
-	"  UNION ALL SELECT 'pg_type'::regclass, c.reltype, 'pg_class'::regclass, c.oid" \
-	"   FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')" \
-	"  UNION ALL SELECT 'pg_class'::regclass, c.oid, 'pg_type'::regclass, c.reltype" \
-	"   FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace WHERE c.relkind = 'c'" \
-	"  UNION ALL SELECT 'pg_type'::regclass, t.typarray," \
-	"   CASE WHEN r.relkind IN ('r', 'p', 'v', 'm', 'f') THEN 'pg_class'::regclass ELSE 'pg_type'::regclass END," \
-	"   CASE WHEN r.relkind IN ('r', 'p', 'v', 'm', 'f') THEN r.oid ELSE t.oid END" \
-	"   FROM pg_type t JOIN nsp n ON n.oid = t.typnamespace LEFT JOIN pg_class r ON r.oid = t.typrelid" \
-	"   WHERE t.typarray <> 0" \
-	"  UNION ALL SELECT 'pg_type'::regclass, rg.rngmultitypid, 'pg_type'::regclass, rg.rngtypid" \
-	"   FROM pg_range rg JOIN pg_type t ON t.oid = rg.rngtypid JOIN nsp n ON n.oid = t.typnamespace" \
-	"  UNION ALL SELECT 'pg_attrdef'::regclass, ad.oid, 'pg_class'::regclass, ad.adrelid" \
-	"   FROM pg_attrdef ad JOIN pg_class c ON c.oid = ad.adrelid JOIN nsp n ON n.oid = c.relnamespace" \
-	"  UNION ALL SELECT 'pg_rewrite'::regclass, rw.oid, 'pg_class'::regclass, rw.ev_class" \
-	"   FROM pg_rewrite rw JOIN pg_class c ON c.oid = rw.ev_class JOIN nsp n ON n.oid = c.relnamespace" \
-	"   WHERE rw.rulename = '_RETURN'" \
-	"  UNION ALL SELECT d.classid, d.objid, d.refclassid, d.refobjid FROM pg_depend d" \
-	"   WHERE d.classid IN ('pg_amop'::regclass, 'pg_amproc'::regclass) AND d.deptype IN ('a', 'i')" \
-	"     AND d.refclassid IN ('pg_opclass'::regclass, 'pg_opfamily'::regclass)" \
-	"  UNION ALL SELECT 'pg_constraint'::regclass, k.oid, 'pg_type'::regclass, k.contypid" \
-	"   FROM pg_constraint k JOIN pg_type t ON t.oid = k.contypid JOIN nsp n ON n.oid = t.typnamespace" \
-	"   WHERE k.contypid <> 0)"
-
-#define NODES_SQL OBJ_CTE \
-	" SELECT classid, objid, kind, nspname, name, sub FROM nodes ORDER BY nspname, kind, name, objid"
-
-#define EDGES_SQL OBJ_CTE \
-	" SELECT DISTINCT a.nc, a.no, b.nc AS rc, b.no AS ro FROM pg_depend d" \
-	" JOIN map a ON a.classid = d.classid AND a.objid = d.objid" \
-	" JOIN map b ON b.classid = d.refclassid AND b.objid = d.refobjid" \
-	" WHERE d.deptype IN ('n', 'a') AND (a.nc, a.no) <> (b.nc, b.no)"
 
 typedef struct NodeKey
 {
@@ -196,40 +91,10 @@ text_oid(const char *s)
 	return (Oid) strtoul(s, NULL, 10);
 }
 
-/* A text[] literal of names: every element double-quoted and escaped. */
-char *
-pgc_names_literal(List *names)
-{
-	StringInfoData b;
-	ListCell   *lc;
-
-	initStringInfo(&b);
-	appendStringInfoChar(&b, '{');
-	foreach(lc, names)
-	{
-		const char *p;
-
-		if (lc != list_head(names))
-			appendStringInfoChar(&b, ',');
-		appendStringInfoChar(&b, '"');
-		for (p = lfirst(lc); *p; p++)
-		{
-			if (*p == '"' || *p == '\\')
-				appendStringInfoChar(&b, '\\');
-			appendStringInfoChar(&b, *p);
-		}
-		appendStringInfoChar(&b, '"');
-	}
-	appendStringInfoChar(&b, '}');
-	return b.data;
-}
-
 void
 pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
 {
-	const char *params[2] = {pgc_names_literal(plan->schemas),
-	plan->whole_database ? "true" : "false"};
-	PgcRows    *nodes = pgc_query_params(conn, NODES_SQL, 2, params);
+	PgcRows    *nodes = pgc_read_nodes(conn, plan->schemas, plan->whole_database);
 	PgcRows    *edges;
 	HASHCTL		ctl;
 	HTAB	   *h;
@@ -275,7 +140,7 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds)
 	}
 
 	/* edges: count, then fill */
-	edges = pgc_query_params(conn, EDGES_SQL, 2, params);
+	edges = pgc_read_edges(conn, plan->schemas, plan->whole_database);
 	from = palloc(sizeof(int) * Max(edges->nrows, 1));
 	to = palloc(sizeof(int) * Max(edges->nrows, 1));
 	{

@@ -7,7 +7,7 @@
  * worker, say) attaches with SET TRANSACTION SNAPSHOT, as pg_dump -j does.
  * The synchronous clone reads everything through the keeper itself.
  */
-#include "clone/schema.h"
+#include "pgclone.h"
 
 PGconn *
 pgc_snapshot_keeper(const char *conninfo, bool consistent, char **snapshot)

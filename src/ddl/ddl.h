@@ -1,0 +1,70 @@
+/*
+ * ddl.h — statements that create the source's objects on the target, per
+ * object kind (the ddl stage: remote -> catalog -> plan -> ddl -> clone).
+ * Built from the model the catalog stage reads (catalog/pgc_model.h).
+ */
+#ifndef PGCLONE_DDL_H
+#define PGCLONE_DDL_H
+
+#include "plan/plan.h"
+
+/* ddl_table.c: a table's statements */
+/* Statements, in order, for each phase of a table's creation. */
+extern List *pgc_table_pre_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts);
+extern List *pgc_table_post_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts,
+								 bool include_fkeys);
+/* FOREIGN KEY constraints alone (schema clone adds them after every table) */
+extern List *pgc_table_fkeys(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts);
+/* Statements restoring sequence positions (after data) */
+extern List *pgc_table_sequence_values(PGconn *conn, PgcTable *t, PgcTarget *tgt);
+
+/* Name of a derived object (index, constraint, sequence) for a renamed table */
+extern char *pgc_derive_name(const char *objname, const char *srcrel,
+							 const char *tgtrel);
+
+/* objects.c: DDL of non-table objects */
+/* ALTER kind what OWNER TO, then its grants (columns owner, acl, has_acl of row 0) */
+extern List *pgc_owner_acl(List *out, PgcRows *r, const char *kind, const char *what);
+/* ALTER kind q ADD CONSTRAINT name def, for each row (conname, def) of k */
+extern List *pgc_add_constraints(List *out, const char *kind, const char *q, PgcRows *k);
+/* Does a local query with text parameters $1..$n (NULL allowed, n <= 4) return a row? */
+extern bool pgc_local_exists(const char *sql, int nargs, const char *const *args);
+/* COMMENT ON / ALTER ... OWNER TO of an object without grants (either may be NULL) */
+extern List *pgc_comment_owner(List *out, const char *word, const char *what,
+							   const char *comment, const char *owner);
+/* COMMENT ON kind what (column comment of row 0) */
+extern List *pgc_comment_on(List *out, PgcRows *r, const char *kind, const char *what);
+extern List *pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);
+extern List *pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);
+extern List *pgc_relation_rules(PGconn *conn, PgcObject *o);
+extern bool pgc_object_exists_locally(PGconn *conn, PgcObject *o);
+extern char *pgc_object_drop_sql(PGconn *conn, PgcObject *o);
+extern List *pgc_schema_header(PGconn *conn, const char *nspname);
+/* ALTER DEFAULT PRIVILEGES of a schema, or database-wide ones (nspname NULL) */
+extern List *pgc_default_privileges(PGconn *conn, const char *nspname);
+extern bool pgc_role_usable(const char *role, const char *what);
+
+/* operator.c: operators ('O'); "schema.op", the name checked (it cannot be quoted) */
+extern char *pgc_operator_name(const char *nsp, const char *op);
+extern List *pgc_operator_sql(PGconn *conn, PgcObject *o);
+extern bool pgc_operator_exists_locally(PGconn *conn, PgcObject *o);
+extern char *pgc_operator_drop_sql(PGconn *conn, PgcObject *o);
+
+/* opclass.c: operator families ('Y') and classes ('Z') */
+extern List *pgc_opclass_sql(PGconn *conn, PgcObject *o);
+extern char *pgc_opclass_label(PGconn *conn, PgcObject *o);
+
+/* cast.c: casts ('K', whole-database clones) and event triggers */
+extern List *pgc_event_triggers(PGconn *conn);
+extern List *pgc_cast_sql(PGconn *conn, PgcObject *o);
+extern bool pgc_cast_exists_locally(PGconn *conn, PgcObject *o);
+extern char *pgc_cast_drop_sql(PGconn *conn, PgcObject *o);
+
+/* foreign.c: a foreign table's definition ('E') */
+extern List *pgc_foreign_table_sql(PGconn *conn, PgcObject *o);
+
+/* tsearch.c: text search templates ('W'), parsers ('P'), dictionaries ('D')
+ * and configurations ('X') */
+extern List *pgc_tsearch_sql(PGconn *conn, PgcObject *o);
+
+#endif							/* PGCLONE_DDL_H */

@@ -1,0 +1,51 @@
+/*
+ * plan.h — the plan of a clone (the plan stage: remote -> catalog -> plan ->
+ * ddl -> clone): the source's objects in creation order, the tables to load
+ * and where they go.
+ */
+#ifndef PGCLONE_PLAN_H
+#define PGCLONE_PLAN_H
+
+#include "catalog/pgc_model.h"
+
+/* Where a table goes on the target, and what gets renamed with it. */
+typedef struct PgcTarget
+{
+	char	   *nspname;
+	char	   *relname;
+} PgcTarget;
+
+/* A table to load, and where it goes. */
+typedef struct PgcPlanTable
+{
+	PgcTable   *table;
+	PgcTarget	target;
+	PgcOptions *opts;			/* the clone's options, with this table's mask */
+	bool		load;			/* has rows of its own (not a partitioned parent) */
+	bool		has_children;	/* inheritance parent */
+} PgcPlanTable;
+
+typedef struct PgcClonePlan
+{
+	List	   *schemas;		/* source schema names (char *) */
+	bool		functions_only;
+	int			nobjects;
+	PgcObject  *objects;		/* in creation order after pgc_plan_read */
+	List	   *extensions;		/* names of the extensions the objects use */
+	List	   *ext_schemas;	/* ... and the schema each one lives in */
+	List	   *tables;			/* PgcPlanTable *, filled by pgc_plan_pre_data */
+	List	   *matviews;		/* PgcObject * to refresh, in dependency order */
+	int			counts[128];	/* created objects by kind letter */
+	/* a table clone of a partition tree: only its tables, no schema headers,
+	 * extensions or default privileges; table_oids is an oid[] literal */
+	bool		tables_only;
+	char	   *table_oids;
+	bool		whole_database; /* database(): database-wide default privileges too */
+	uint64		rows;
+} PgcClonePlan;
+
+/* depsort.c: fill plan->objects from the source and sort them */
+/* skip_kinds: kind letters left out, with everything that depends on them */
+extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds);
+
+#endif							/* PGCLONE_PLAN_H */
