@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 
+# includes follow the stages (remote -> catalog -> plan -> ddl -> clone)
+bash scripts/check-layers.sh
+
 if [ "$(id -u)" = 0 ]; then
 	scripts/bootstrap.sh
 	# initdb refuses root: the tests run as postgres, who must reach the tree

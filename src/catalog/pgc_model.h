@@ -137,14 +137,25 @@ typedef struct PgcQuery
 {
 	const char *sql;
 	const char *what;
+	const char *kinds;			/* kinds of plan objects read together ('n':
+								 * the plan's schemas); NULL: one at a time */
 } PgcQuery;
 
+/*
+ * read_batch.c: the model of one clone's source.  Between begin and the
+ * reset of the memory context current at begin, a query asked for one
+ * object is read once for every object of its kinds (objects not skipped).
+ */
+extern void pgc_catalog_begin(PGconn *conn, PgcObject *objects, int nobjects, List *schemas);
+extern void pgc_catalog_end(void);
 /* Every row a query returns for key */
 extern PgcRows *pgc_read(PGconn *conn, const PgcQuery *q, const char *key);
 /* The one row a query returns for key; ERROR if the object is gone */
 extern PgcRows *pgc_read_one(PGconn *conn, const PgcQuery *q, const char *key);
-/* The one row sql ($1 = oid) returns on the source; ERROR if the object is gone */
-extern PgcRows *pgc_source_row(PGconn *conn, const char *sql, const char *oid, const char *what);
+/* Positions of sequences (qualified names) in one statement, into the model */
+extern void pgc_read_sequence_values(PGconn *conn, List *qnames);
+/* One sequence's position (last_value, is_called): from the model or read */
+extern PgcRows *pgc_read_sequence_value(PGconn *conn, const char *qname);
 
 extern const PgcQuery pgc_q_type;
 extern const PgcQuery pgc_q_domain_checks;
@@ -164,5 +175,21 @@ extern const PgcQuery pgc_q_function_identity;
 extern const PgcQuery pgc_q_regprocedure;
 extern const PgcQuery pgc_q_relispopulated;
 extern const PgcQuery pgc_q_table_links;
+/* read_kinds.c */
+extern const PgcQuery pgc_q_cast;
+extern const PgcQuery pgc_q_foreign_table;
+extern const PgcQuery pgc_q_foreign_columns;
+extern const PgcQuery pgc_q_foreign_options;
+extern const PgcQuery pgc_q_foreign_checks;
+extern const PgcQuery pgc_q_operator;
+extern const PgcQuery pgc_q_opfamily;
+extern const PgcQuery pgc_q_opclass;
+extern const PgcQuery pgc_q_opfamily_members;
+extern const PgcQuery pgc_q_opclass_members;
+extern const PgcQuery pgc_q_ts_dictionary;
+extern const PgcQuery pgc_q_ts_configuration;
+extern const PgcQuery pgc_q_ts_mapping;
+extern const PgcQuery pgc_q_ts_template;
+extern const PgcQuery pgc_q_ts_parser;
 
 #endif							/* PGCLONE_CATALOG_MODEL_H */

@@ -185,47 +185,20 @@
 #define RELISPOPULATED_SQL \
 	"SELECT relispopulated FROM pg_class WHERE oid = $1::oid"
 
-const PgcQuery pgc_q_type = {TYPE_SQL, "type"};
-const PgcQuery pgc_q_domain_checks = {DOMAIN_CHECKS_SQL, "domain constraints"};
-const PgcQuery pgc_q_sequence = {SEQ_SQL, "sequence"};
-const PgcQuery pgc_q_function = {FUNC_SQL, "function"};
-const PgcQuery pgc_q_aggregate = {AGG_SQL, "aggregate"};
-const PgcQuery pgc_q_view = {VIEW_SQL, "view"};
-const PgcQuery pgc_q_relcols = {RELCOLS_SQL, "columns"};
-const PgcQuery pgc_q_relindexes = {RELINDEXES_SQL, "indexes"};
-const PgcQuery pgc_q_rules = {RULES_SQL, "rules"};
-const PgcQuery pgc_q_view_triggers = {VIEW_TRIGGERS_SQL, "triggers"};
-const PgcQuery pgc_q_schema = {SCHEMA_SQL, "schema"};
-const PgcQuery pgc_q_collation = {COLLATION_SQL, "collation"};
-const PgcQuery pgc_q_default_acl = {DEFACL_SQL, "default privileges"};
-const PgcQuery pgc_q_conversion = {CONVERSION_SQL, "conversion"};
-const PgcQuery pgc_q_function_identity = {FUNCTION_IDENTITY_SQL, "function"};
-const PgcQuery pgc_q_regprocedure = {REGPROCEDURE_SQL, "function"};
-const PgcQuery pgc_q_relispopulated = {RELISPOPULATED_SQL, "materialized view"};
-
-PgcRows *
-pgc_source_row(PGconn *conn, const char *sql, const char *oid, const char *what)
-{
-	const char *params[1] = {oid};
-	PgcRows    *r = pgc_query_params(conn, sql, 1, params);
-
-	if (r->nrows != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("source %s with OID %s disappeared", what, oid)));
-	return r;
-}
-
-PgcRows *
-pgc_read(PGconn *conn, const PgcQuery *q, const char *key)
-{
-	const char *params[1] = {key};
-
-	return pgc_query_params(conn, q->sql, 1, params);
-}
-
-PgcRows *
-pgc_read_one(PGconn *conn, const PgcQuery *q, const char *key)
-{
-	return pgc_source_row(conn, q->sql, key, q->what);
-}
+const PgcQuery pgc_q_type = {TYPE_SQL, "type", "T"};
+const PgcQuery pgc_q_domain_checks = {DOMAIN_CHECKS_SQL, "domain constraints", "T"};
+const PgcQuery pgc_q_sequence = {SEQ_SQL, "sequence", "S"};
+const PgcQuery pgc_q_function = {FUNC_SQL, "function", "FA"};
+const PgcQuery pgc_q_aggregate = {AGG_SQL, "aggregate", "A"};
+const PgcQuery pgc_q_view = {VIEW_SQL, "view", "VM"};
+const PgcQuery pgc_q_relcols = {RELCOLS_SQL, "columns", "VM"};
+const PgcQuery pgc_q_relindexes = {RELINDEXES_SQL, "indexes", "M"};
+const PgcQuery pgc_q_rules = {RULES_SQL, "rules", "RVME"};
+const PgcQuery pgc_q_view_triggers = {VIEW_TRIGGERS_SQL, "triggers", "VE"};
+const PgcQuery pgc_q_schema = {SCHEMA_SQL, "schema", "n"};
+const PgcQuery pgc_q_collation = {COLLATION_SQL, "collation", "C"};
+const PgcQuery pgc_q_default_acl = {DEFACL_SQL, "default privileges", "n"};
+const PgcQuery pgc_q_conversion = {CONVERSION_SQL, "conversion", "N"};
+const PgcQuery pgc_q_function_identity = {FUNCTION_IDENTITY_SQL, "function", "FA"};
+const PgcQuery pgc_q_regprocedure = {REGPROCEDURE_SQL, "function", "FA"};
+const PgcQuery pgc_q_relispopulated = {RELISPOPULATED_SQL, "materialized view", "M"};

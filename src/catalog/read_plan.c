@@ -161,7 +161,7 @@
 	" JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace" \
 	" ORDER BY p.level, n.nspname, c.relname"
 
-const PgcQuery pgc_q_table_links = {TABLE_LINKS_SQL, "table"};
+const PgcQuery pgc_q_table_links = {TABLE_LINKS_SQL, "table", "R"};
 
 /* A text[] literal of names: every element double-quoted and escaped. */
 char *

@@ -142,6 +142,17 @@
 	" JOIN pg_class c ON c.oid = s.stxrelid JOIN pg_namespace n ON n.oid = c.relnamespace" \
 	" WHERE s.stxrelid = $1::oid ORDER BY s.stxname"
 
+static const PgcQuery q_columns = {COLUMNS_SQL, "columns", "R"};
+static const PgcQuery q_sequences = {SEQUENCES_SQL, "sequences", "R"};
+static const PgcQuery q_constraints = {CONSTRAINTS_SQL, "constraints", "R"};
+static const PgcQuery q_indexes = {INDEXES_SQL, "indexes", "R"};
+static const PgcQuery q_triggers = {TRIGGERS_SQL, "triggers", "R"};
+static const PgcQuery q_policies = {POLICIES_SQL, "policies", "R"};
+static const PgcQuery q_acl = {ACL_SQL, "acl", "R"};
+static const PgcQuery q_statistics = {STATISTICS_SQL, "statistics", "R"};
+static const PgcQuery q_colacl = {COLACL_SQL, "colacl", "R"};
+static const PgcQuery q_table = {TABLE_SQL " WHERE c.oid = $1::oid", "table", "R"};
+
 /* Parse an int[] text such as "{1,3}" */
 int *
 pgc_parse_int_array(const char *s, int *n)
@@ -179,8 +190,7 @@ pgc_table_column(PgcTable *t, int attnum)
 static void
 fetch_columns(PGconn *conn, PgcTable *t, const PgcOptions *opts)
 {
-	const char *params[1] = {t->oid};
-	PgcRows    *r = pgc_query_params(conn, COLUMNS_SQL, 1, params);
+	PgcRows    *r = pgc_read(conn, &q_columns, t->oid);
 	ListCell   *lc;
 	int			i;
 
@@ -260,7 +270,6 @@ static PgcTable *
 fetch_table(PGconn *conn, PgcRows *r, const PgcOptions *opts)
 {
 	PgcTable   *t = palloc0(sizeof(PgcTable));
-	const char *params[1];
 	char	   *s;
 
 	t->oid = pgc_get(r, 0, "oid");
@@ -286,16 +295,15 @@ fetch_table(PGconn *conn, PgcRows *r, const PgcOptions *opts)
 						pgc_qname(t->nspname, t->relname))));
 
 	fetch_columns(conn, t, opts);
-	params[0] = t->oid;
-	t->sequences = pgc_query_params(conn, SEQUENCES_SQL, 1, params);
-	t->constraints = pgc_query_params(conn, CONSTRAINTS_SQL, 1, params);
-	t->indexes = pgc_query_params(conn, INDEXES_SQL, 1, params);
-	t->triggers = pgc_query_params(conn, TRIGGERS_SQL, 1, params);
-	t->policies = pgc_query_params(conn, POLICIES_SQL, 1, params);
-	t->acl = pgc_query_params(conn, ACL_SQL, 1, params);
-	t->statistics = pgc_query_params(conn, STATISTICS_SQL, 1, params);
+	t->sequences = pgc_read(conn, &q_sequences, t->oid);
+	t->constraints = pgc_read(conn, &q_constraints, t->oid);
+	t->indexes = pgc_read(conn, &q_indexes, t->oid);
+	t->triggers = pgc_read(conn, &q_triggers, t->oid);
+	t->policies = pgc_read(conn, &q_policies, t->oid);
+	t->acl = pgc_read(conn, &q_acl, t->oid);
+	t->statistics = pgc_read(conn, &q_statistics, t->oid);
 	{
-		PgcRows    *ca = pgc_query_params(conn, COLACL_SQL, 1, params);
+		PgcRows    *ca = pgc_read(conn, &q_colacl, t->oid);
 		int			i;
 
 		for (i = 0; i < ca->nrows; i++)
@@ -336,8 +344,7 @@ pgc_fetch_table(PGconn *conn, const char *nspname, const char *relname,
 PgcTable *
 pgc_fetch_table_oid(PGconn *conn, const char *oid, const PgcOptions *opts)
 {
-	const char *params[1] = {oid};
-	PgcRows    *r = pgc_query_params(conn, TABLE_SQL " WHERE c.oid = $1::oid", 1, params);
+	PgcRows    *r = pgc_read(conn, &q_table, oid);
 
 	if (r->nrows == 0)
 		ereport(ERROR,

@@ -74,6 +74,8 @@ pgc_plan_read(PGconn *conn, List *schemas, bool functions_only, bool whole_datab
 	plan->functions_only = functions_only;
 	plan->whole_database = whole_database;
 	pgc_depsort_read(conn, plan, functions_only ? "TSRVMDXEOYZKWPN" : opts->matviews ? "" : "M");
+	/* from here on, a query asked for one object reads every object of its kind */
+	pgc_catalog_begin(conn, plan->objects, plan->nobjects, schemas);
 
 	r = pgc_read_extension_deps(conn, schemas);
 	for (i = 0; i < r->nrows; i++)
@@ -539,11 +541,37 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 	}
 }
 
+/* Every sequence position post-data sets, in one statement on the source */
+static void
+read_sequence_values(PGconn *conn, PgcClonePlan *plan)
+{
+	List	   *qnames = NIL;
+	ListCell   *lc;
+	int			i;
+
+	foreach(lc, plan->tables)
+	{
+		PgcTable   *t = ((PgcPlanTable *) lfirst(lc))->table;
+
+		for (i = 0; i < t->sequences->nrows; i++)
+		{
+			PgcColumn  *c = pgc_table_column(t, pgc_get_int(t->sequences, i, "attnum"));
+
+			if (c && c->selected)
+				qnames = lappend(qnames, pgc_get(t->sequences, i, "qname"));
+		}
+	}
+	for (i = 0; i < plan->nobjects; i++)
+		if (!plan->objects[i].skip && plan->objects[i].kind == 'S')
+			qnames = lappend(qnames, pgc_qname(plan->objects[i].nspname, plan->objects[i].name));
+	pgc_read_sequence_values(conn, qnames);
+}
+
 static List *
 sequence_value(PGconn *conn, PgcObject *o)
 {
 	char	   *q = pgc_qname(o->nspname, o->name);
-	PgcRows    *v = pgc_query(conn, psprintf("SELECT last_value, is_called FROM %s", q));
+	PgcRows    *v = pgc_read_sequence_value(conn, q);
 
 	return list_make1(psprintf("SELECT pg_catalog.setval(%s, %s, %s)",
 							   quote_literal_cstr(q), quote_literal_cstr(pgc_val(v, 0, 0)),
@@ -602,6 +630,7 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 			continue;
 		out = list_concat(out, pgc_relation_rules(conn, o));
 	}
+	read_sequence_values(conn, plan);
 	foreach(lc, plan->tables)
 	{
 		PgcPlanTable *pt = lfirst(lc);

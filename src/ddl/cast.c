@@ -15,15 +15,10 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 
-#define CAST_SQL \
-	"SELECT format_type(c.castsource, NULL) AS src, format_type(c.casttarget, NULL) AS tgt," \
-	" c.castmethod, c.castcontext, c.castfunc::regprocedure::text AS func," \
-	" obj_description(c.oid, 'pg_cast') AS comment FROM pg_cast c WHERE c.oid = $1::oid"
-
 static PgcRows *
 cast_row(PGconn *conn, PgcObject *o)
 {
-	return pgc_source_row(conn, CAST_SQL, o->oid, "cast");
+	return pgc_read_one(conn, &pgc_q_cast, o->oid);
 }
 
 /* "(source AS target)" */

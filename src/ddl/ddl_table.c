@@ -597,8 +597,7 @@ pgc_table_sequence_values(PGconn *conn, PgcTable *t, PgcTarget *tgt)
 
 		if (c == NULL || !c->selected)
 			continue;
-		v = pgc_query(conn, psprintf("SELECT last_value, is_called FROM %s",
-									 pgc_get(t->sequences, i, "qname")));
+		v = pgc_read_sequence_value(conn, pgc_get(t->sequences, i, "qname"));
 		out = lappend(out, psprintf("SELECT pg_catalog.setval(%s, %s, %s)",
 									quote_literal_cstr(target_seqname(t, tgt, i)),
 									quote_literal_cstr(pgc_val(v, 0, 0)),

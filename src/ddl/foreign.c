@@ -15,45 +15,6 @@
 #include "foreign/foreign.h"
 #include "utils/builtins.h"
 
-#define FTABLE_SQL \
-	"SELECT n.nspname, c.relname, s.srvname, pg_get_userbyid(c.relowner) AS owner," \
-	" obj_description(c.oid, 'pg_class') AS comment," \
-	ACL_OF("c.relacl", "c.relowner") "," \
-	" c.relispartition, pg_get_expr(c.relpartbound, c.oid) AS bound," \
-	" (SELECT count(*) FROM pg_inherits i WHERE i.inhrelid = c.oid) AS nparents," \
-	" (SELECT pn.nspname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent" \
-	"   JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid LIMIT 1) AS parent_nsp," \
-	" (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent" \
-	"   WHERE i.inhrelid = c.oid LIMIT 1) AS parent_rel" \
-	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace" \
-	" JOIN pg_foreign_table ft ON ft.ftrelid = c.oid" \
-	" JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE c.oid = $1::oid"
-
-#define FCOLS_SQL \
-	"SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull," \
-	" a.attgenerated, pg_get_expr(d.adbin, d.adrelid) AS defexpr, a.attislocal," \
-	" CASE WHEN a.attcollation <> t.typcollation THEN cn.nspname END AS collnsp," \
-	" CASE WHEN a.attcollation <> t.typcollation THEN co.collname END AS collname," \
-	" col_description(a.attrelid, a.attnum) AS comment" \
-	" FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid" \
-	" LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum" \
-	" LEFT JOIN pg_collation co ON co.oid = a.attcollation" \
-	" LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace" \
-	" WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
-
-/* table options (attnum 0) and column options, in their stored order */
-#define FOPTIONS_SQL \
-	"SELECT 0 AS attnum, o.ord, o.name, o.value FROM pg_foreign_table ft" \
-	" CROSS JOIN LATERAL pg_options_to_table(ft.ftoptions) WITH ORDINALITY o(name, value, ord)" \
-	" WHERE ft.ftrelid = $1::oid" \
-	" UNION ALL SELECT a.attnum, o.ord, o.name, o.value FROM pg_attribute a" \
-	" CROSS JOIN LATERAL pg_options_to_table(a.attfdwoptions) WITH ORDINALITY o(name, value, ord)" \
-	" WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, 2"
-
-#define FCHECKS_SQL \
-	"SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint" \
-	" WHERE conrelid = $1::oid AND contype = 'c' AND conislocal ORDER BY conname"
-
 /* " OPTIONS (a 'x', b 'y')" for the options of attnum, or "" */
 static char *
 options_clause(PgcRows *o, int attnum)
@@ -97,8 +58,7 @@ append_column(StringInfo b, PgcRows *cols, int i, PgcRows *opts)
 List *
 pgc_foreign_table_sql(PGconn *conn, PgcObject *o)
 {
-	const char *params[1] = {o->oid};
-	PgcRows    *r = pgc_source_row(conn, FTABLE_SQL, o->oid, "foreign table");
+	PgcRows    *r = pgc_read_one(conn, &pgc_q_foreign_table, o->oid);
 	PgcRows    *cols;
 	PgcRows    *opts;
 	PgcRows    *checks;
@@ -126,9 +86,9 @@ pgc_foreign_table_sql(PGconn *conn, PgcObject *o)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot clone foreign table %s: it inherits from another table", q)));
 
-	cols = pgc_query_params(conn, FCOLS_SQL, 1, params);
-	opts = pgc_query_params(conn, FOPTIONS_SQL, 1, params);
-	checks = pgc_query_params(conn, FCHECKS_SQL, 1, params);
+	cols = pgc_read(conn, &pgc_q_foreign_columns, o->oid);
+	opts = pgc_read(conn, &pgc_q_foreign_options, o->oid);
+	checks = pgc_read(conn, &pgc_q_foreign_checks, o->oid);
 
 	initStringInfo(&b);
 	appendStringInfo(&b, "CREATE FOREIGN TABLE %s", q);

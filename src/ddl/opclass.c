@@ -13,48 +13,18 @@
 
 #include "utils/builtins.h"
 
-#define FAMILY_SQL \
-	"SELECT n.nspname, f.opfname AS name, am.amname, pg_get_userbyid(f.opfowner) AS owner," \
-	" obj_description(f.oid, 'pg_opfamily') AS comment" \
-	" FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace" \
-	" JOIN pg_am am ON am.oid = f.opfmethod WHERE f.oid = $1::oid"
-
-#define CLASS_SQL \
-	"SELECT n.nspname, c.opcname AS name, am.amname, c.opcdefault," \
-	" format_type(c.opcintype, NULL) AS intype, fn.nspname AS fnsp, f.opfname AS fname," \
-	" CASE WHEN c.opckeytype <> 0 THEN format_type(c.opckeytype, NULL) END AS keytype," \
-	" pg_get_userbyid(c.opcowner) AS owner, obj_description(c.oid, 'pg_opclass') AS comment" \
-	" FROM pg_opclass c JOIN pg_namespace n ON n.oid = c.opcnamespace" \
-	" JOIN pg_am am ON am.oid = c.opcmethod JOIN pg_opfamily f ON f.oid = c.opcfamily" \
-	" JOIN pg_namespace fn ON fn.oid = f.opfnamespace WHERE c.oid = $1::oid"
-
-/* members owned by $1 (a class: deptype 'i'; a family: its loose ones, 'a') */
-#define MEMBERS_SQL \
-	"SELECT 1 AS ord, o.amopstrategy AS num, opn.nspname AS onsp, op.oprname," \
-	" format_type(o.amoplefttype, NULL) AS lt, format_type(o.amoprighttype, NULL) AS rt," \
-	" o.amoppurpose::text AS purpose, sfn.nspname AS sfnsp, sf.opfname AS sfname, NULL AS fn" \
-	" FROM pg_amop o JOIN pg_depend d ON d.classid = 'pg_amop'::regclass AND d.objid = o.oid" \
-	" JOIN pg_operator op ON op.oid = o.amopopr JOIN pg_namespace opn ON opn.oid = op.oprnamespace" \
-	" LEFT JOIN pg_opfamily sf ON sf.oid = o.amopsortfamily LEFT JOIN pg_namespace sfn ON sfn.oid = sf.opfnamespace" \
-	" WHERE d.refclassid = $2::regclass AND d.refobjid = $1::oid AND d.deptype = $3::\"char\"" \
-	" UNION ALL SELECT 2, p.amprocnum, NULL, NULL, format_type(p.amproclefttype, NULL)," \
-	" format_type(p.amprocrighttype, NULL), NULL, NULL, NULL, p.amproc::regprocedure::text" \
-	" FROM pg_amproc p JOIN pg_depend d ON d.classid = 'pg_amproc'::regclass AND d.objid = p.oid" \
-	" WHERE d.refclassid = $2::regclass AND d.refobjid = $1::oid AND d.deptype = $3::\"char\"" \
-	" ORDER BY 1, 2, 5, 6"
-
 static PgcRows *
-one(PGconn *conn, const char *sql, PgcObject *o)
+one(PGconn *conn, PgcObject *o)
 {
-	return pgc_source_row(conn, sql, o->oid, o->kind == 'Y' ? "operator family" : "operator class");
+	return pgc_read_one(conn, o->kind == 'Y' ? &pgc_q_opfamily : &pgc_q_opclass, o->oid);
 }
 
 /* "OPERATOR 1 pg_catalog.< (integer, integer)" and "FUNCTION 1 (a, b) f(a, b)" items */
 static List *
 members(PGconn *conn, PgcObject *o, const char *refclass, const char *deptype)
 {
-	const char *params[3] = {o->oid, refclass, deptype};
-	PgcRows    *m = pgc_query_params(conn, MEMBERS_SQL, 3, params);
+	PgcRows    *m = pgc_read(conn, strcmp(refclass, "pg_opfamily") == 0 ?
+							 &pgc_q_opfamily_members : &pgc_q_opclass_members, o->oid);
 	List	   *out = NIL;
 	int			i;
 
@@ -111,14 +81,14 @@ pgc_opclass_sql(PGconn *conn, PgcObject *o)
 
 	if (o->kind == 'Y')
 	{
-		r = one(conn, FAMILY_SQL, o);
+		r = one(conn, o);
 		out = list_make1(psprintf("CREATE OPERATOR FAMILY %s", qualified(r)));
 		items = members(conn, o, "pg_opfamily", "a");
 		if (items != NIL)
 			out = lappend(out, psprintf("ALTER OPERATOR FAMILY %s ADD %s", qualified(r), join_items(items)));
 		return comment_owner(out, r, "OPERATOR FAMILY");
 	}
-	r = one(conn, CLASS_SQL, o);
+	r = one(conn, o);
 	items = members(conn, o, "pg_opclass", "i");
 	if (pgc_get(r, 0, "keytype"))
 		items = lappend(items, psprintf("STORAGE %s", pgc_get(r, 0, "keytype")));
@@ -140,5 +110,5 @@ char *
 pgc_opclass_label(PGconn *conn, PgcObject *o)
 {
 	return psprintf("OPERATOR %s %s", o->kind == 'Y' ? "FAMILY" : "CLASS",
-					qualified(one(conn, o->kind == 'Y' ? FAMILY_SQL : CLASS_SQL, o)));
+					qualified(one(conn, o)));
 }

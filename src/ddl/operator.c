@@ -15,23 +15,6 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 
-#define OPERATOR_SQL \
-	"SELECT n.nspname, o.oprname, o.oprkind," \
-	" CASE WHEN o.oprleft <> 0 THEN format_type(o.oprleft, NULL) END AS lt," \
-	" CASE WHEN o.oprright <> 0 THEN format_type(o.oprright, NULL) END AS rt," \
-	" fn.nspname AS fnsp, f.proname AS fname," \
-	" cn.nspname AS cnsp, c.oprname AS cname, nn.nspname AS nnsp, ng.oprname AS nname," \
-	" rn.nspname AS rnsp, r.proname AS rname, jn.nspname AS jnsp, j.proname AS jname," \
-	" o.oprcanhash, o.oprcanmerge, pg_get_userbyid(o.oprowner) AS owner," \
-	" obj_description(o.oid, 'pg_operator') AS comment" \
-	" FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace" \
-	" JOIN pg_proc f ON f.oid = o.oprcode JOIN pg_namespace fn ON fn.oid = f.pronamespace" \
-	" LEFT JOIN pg_operator c ON c.oid = o.oprcom LEFT JOIN pg_namespace cn ON cn.oid = c.oprnamespace" \
-	" LEFT JOIN pg_operator ng ON ng.oid = o.oprnegate LEFT JOIN pg_namespace nn ON nn.oid = ng.oprnamespace" \
-	" LEFT JOIN pg_proc r ON r.oid = o.oprrest LEFT JOIN pg_namespace rn ON rn.oid = r.pronamespace" \
-	" LEFT JOIN pg_proc j ON j.oid = o.oprjoin LEFT JOIN pg_namespace jn ON jn.oid = j.pronamespace" \
-	" WHERE o.oid = $1::oid"
-
 /* schema.op, with the name checked: it is spliced in unquoted */
 char *
 pgc_operator_name(const char *nsp, const char *op)
@@ -58,7 +41,7 @@ operator_signature(PgcRows *r)
 static PgcRows *
 operator_row(PGconn *conn, PgcObject *o)
 {
-	return pgc_source_row(conn, OPERATOR_SQL, o->oid, "operator");
+	return pgc_read_one(conn, &pgc_q_operator, o->oid);
 }
 
 List *

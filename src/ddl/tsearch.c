@@ -15,55 +15,11 @@
 #include "commands/defrem.h"
 #include "utils/builtins.h"
 
-#define DICT_SQL \
-	"SELECT n.nspname, d.dictname, tn.nspname AS tmplnsp, t.tmplname, d.dictinitoption," \
-	" pg_get_userbyid(d.dictowner) AS owner, obj_description(d.oid, 'pg_ts_dict') AS comment" \
-	" FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace" \
-	" JOIN pg_ts_template t ON t.oid = d.dicttemplate" \
-	" JOIN pg_namespace tn ON tn.oid = t.tmplnamespace WHERE d.oid = $1::oid"
-
-#define CONFIG_SQL \
-	"SELECT n.nspname, c.cfgname, pn.nspname AS prsnsp, p.prsname," \
-	" pg_get_userbyid(c.cfgowner) AS owner, obj_description(c.oid, 'pg_ts_config') AS comment" \
-	" FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace" \
-	" JOIN pg_ts_parser p ON p.oid = c.cfgparser" \
-	" JOIN pg_namespace pn ON pn.oid = p.prsnamespace WHERE c.oid = $1::oid"
-
-/* a function of a template or parser: schema and name, NULL if none */
-#define TS_FN(col, alias) \
-	" (SELECT pn.nspname FROM pg_proc p JOIN pg_namespace pn ON pn.oid = p.pronamespace" \
-	"   WHERE p.oid = " col ") AS " alias "_nsp," \
-	" (SELECT p.proname FROM pg_proc p WHERE p.oid = " col ") AS " alias "_name,"
-
-#define TEMPLATE_SQL \
-	"SELECT n.nspname, t.tmplname AS name," TS_FN("t.tmplinit", "init") TS_FN("t.tmpllexize", "lexize") \
-	" obj_description(t.oid, 'pg_ts_template') AS comment" \
-	" FROM pg_ts_template t JOIN pg_namespace n ON n.oid = t.tmplnamespace WHERE t.oid = $1::oid"
-
-#define PARSER_SQL \
-	"SELECT n.nspname, p0.prsname AS name," TS_FN("p0.prsstart", "start") TS_FN("p0.prstoken", "gettoken") \
-	TS_FN("p0.prsend", "end") TS_FN("p0.prslextype", "lextypes") TS_FN("p0.prsheadline", "headline") \
-	" obj_description(p0.oid, 'pg_ts_parser') AS comment" \
-	" FROM pg_ts_parser p0 JOIN pg_namespace n ON n.oid = p0.prsnamespace WHERE p0.oid = $1::oid"
-
-/* one row per token type and dictionary, in mapping order */
-#define MAPPING_SQL \
-	"SELECT (SELECT t.alias FROM ts_token_type(c.cfgparser) t WHERE t.tokid = m.maptokentype) AS token," \
-	" dn.nspname, d.dictname" \
-	" FROM pg_ts_config_map m JOIN pg_ts_config c ON c.oid = m.mapcfg" \
-	" JOIN pg_ts_dict d ON d.oid = m.mapdict JOIN pg_namespace dn ON dn.oid = d.dictnamespace" \
-	" WHERE m.mapcfg = $1::oid ORDER BY m.maptokentype, m.mapseqno"
-
-static PgcRows *
-ts_row(PGconn *conn, const char *sql, PgcObject *o, const char *what)
-{
-	return pgc_source_row(conn, sql, o->oid, what);
-}
 
 static List *
 dictionary_sql(PGconn *conn, PgcObject *o)
 {
-	PgcRows    *r = ts_row(conn, DICT_SQL, o, "text search dictionary");
+	PgcRows    *r = pgc_read_one(conn, &pgc_q_ts_dictionary, o->oid);
 	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "dictname"));
 	char	   *opts = pgc_get(r, 0, "dictinitoption");
 	StringInfoData b;
@@ -89,9 +45,8 @@ dictionary_sql(PGconn *conn, PgcObject *o)
 static List *
 configuration_sql(PGconn *conn, PgcObject *o)
 {
-	PgcRows    *r = ts_row(conn, CONFIG_SQL, o, "text search configuration");
-	const char *params[1] = {o->oid};
-	PgcRows    *m = pgc_query_params(conn, MAPPING_SQL, 1, params);
+	PgcRows    *r = pgc_read_one(conn, &pgc_q_ts_configuration, o->oid);
+	PgcRows    *m = pgc_read(conn, &pgc_q_ts_mapping, o->oid);
 	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "cfgname"));
 	List	   *out;
 	StringInfoData b;
@@ -135,8 +90,7 @@ template_or_parser_sql(PGconn *conn, PgcObject *o)
 	"LEXTYPES", "lextypes", "HEADLINE", "headline", NULL};
 	bool		is_tmpl = o->kind == 'W';
 	const char *word = is_tmpl ? "TEXT SEARCH TEMPLATE" : "TEXT SEARCH PARSER";
-	PgcRows    *r = ts_row(conn, is_tmpl ? TEMPLATE_SQL : PARSER_SQL, o, is_tmpl ?
-						   "text search template" : "text search parser");
+	PgcRows    *r = pgc_read_one(conn, is_tmpl ? &pgc_q_ts_template : &pgc_q_ts_parser, o->oid);
 	const char *const *keys = is_tmpl ? tmpl : prs;
 	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "name"));
 	StringInfoData b;
