@@ -11,11 +11,12 @@
 #   pg_dump -Fd -j2, then pg_restore -j2
 #   pgcopydb clone --table-jobs 2 --index-jobs 2
 # Before the timed rounds, one run of each tool with log_statement = all on
-# the source counts the statements it sends there (and how many are COPY),
-# and samples the peak private memory (RssAnon) of pgclone's cloning
-# backends every 20 ms.
+# the source counts the statements it sends there (and how many are COPY);
+# for pgclone the same run samples the peak private memory (RssAnon) of its
+# cloning backends every 20 ms.
 #   NS      default "1000 10000"
-#   ROUNDS  default 3
+#   ROUNDS  default 3 (ROUNDS_<N> for one N, e.g. ROUNDS_10000=1)
+#   SKIP_COUNT=1  no counting/memory run
 #   LOCKS_<N>   max_locks_per_transaction of the target for that N (default:
 #           enough for database(), printed); the source gets SRC_LOCKS
 #           (default 256: pg_dump, pgcopydb and pgclone all lock every table
@@ -109,13 +110,15 @@ count_source() {
 	spsql -c "ALTER SYSTEM SET log_statement = 'all'" -c 'SELECT pg_reload_conf()' >/dev/null
 	sleep 0.5
 	before=$(wc -l < "$log")
-	"$@" >/dev/null
+	out=$("$@")
 	sleep 0.5
 	after=$(wc -l < "$log")
 	spsql -c "ALTER SYSTEM RESET log_statement" -c 'SELECT pg_reload_conf()' >/dev/null
 	tail -n "+$((before + 1))" "$log" | head -n "$((after - before))" |
 		grep -E 'LOG:  (statement|execute [^:]*): ' | grep -v -E 'log_statement|pg_reload_conf' |
 		awk '{l = tolower($0)} l ~ /copy / && l ~ /to stdout/ {c++} {t++} END {printf "%d %d", t, c}'
+	# what "$@" printed last (peak_memory's figure), if it is a number
+	case ${out##*$'\n'} in ''|*[!0-9]*) ;; *) printf ' %s' "${out##*$'\n'}";; esac
 }
 
 # peak RssAnon (MB) of the target's pgclone backends (the caller's session
@@ -157,13 +160,15 @@ for N in $NS; do
 	echo "   generated in $(echo "$(date +%s.%N) - $t0" | bc -l | cut -c1-6) s, size $(spsql -Atc "SELECT pg_size_pretty(pg_database_size('postgres'))")"
 
 	for t in $TOOLS; do
+		[ "${SKIP_COUNT:-0}" = 1 ] && break
 		fresh_target "$t"
-		read -r total copy <<< "$(count_source "${FN[$t]}")"
-		line="   ${NAME[$t]}: $total source statements ($copy COPY TO STDOUT)"
-		case $t in database|create|async)
-			fresh_target "$t"; line="$line, peak RssAnon of the cloning backends $(peak_memory "${FN[$t]}") MB";;
+		case $t in
+			database|create|async)
+				read -r total copy mem <<< "$(count_source peak_memory "${FN[$t]}")"
+				mem=", peak RssAnon of the cloning backends $mem MB";;
+			*)	read -r total copy <<< "$(count_source "${FN[$t]}")"; mem="";;
 		esac
-		echo "$line"
+		echo "   ${NAME[$t]}: $total source statements ($copy COPY TO STDOUT)$mem"
 	done
 	# the copy is checked: every table and every row of the last tool (pgcopydb) and of pgclone
 	fresh_target; run_database >/dev/null
@@ -172,7 +177,8 @@ for N in $NS; do
 	[ "$got" = "$((N + 1))|$((10 * N + 10))" ] || { echo "pgclone copy incomplete: $got"; exit 1; }
 
 	declare -A T=()
-	for r in $(seq 1 "$ROUNDS"); do
+	var="ROUNDS_$N"
+	for r in $(seq 1 "${!var:-$ROUNDS}"); do
 		line="   round $r:"
 		for t in $TOOLS; do
 			fresh_target "$t"
