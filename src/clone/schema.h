@@ -25,9 +25,6 @@
 
 #include "ddl/ddl.h"
 
-/* Read the objects of the schemas and sort them by dependency. */
-extern PgcClonePlan *pgc_plan_read(PGconn *conn, List *schemas, bool functions_only,
-								   bool whole_database, const PgcOptions *opts);
 /* Create everything before the data on the target. */
 extern void pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts);
 /* Statements to run after the data is loaded. */
@@ -48,13 +45,9 @@ extern List *pgc_plan_table_post_data(PgcPlanTable *pt, const PgcOptions *opts);
 extern void pgc_plan_tables(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts);
 /* run statements, each checked to be a single statement */
 extern void pgc_plan_exec(List *stmts);
-/* a mask naming a table the clone does not create: ERROR 42P01 */
-extern void pgc_plan_check_masks(PgcClonePlan *plan, const PgcOptions *opts);
 /* check_function_bodies off, search_path pg_catalog; returns the GUC nest level */
 extern int	pgc_plan_gucs(void);
 
-/* "12 tables, 3 views, ..." */
-extern char *pgc_plan_summary(PgcClonePlan *plan);
 
 /* Whole clone over one source connection (SPI connected by the caller). */
 extern void pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data,

@@ -48,4 +48,12 @@ typedef struct PgcClonePlan
 /* skip_kinds: kind letters left out, with everything that depends on them */
 extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds);
 
+/* plan.c: read the objects of the schemas and sort them by dependency */
+extern PgcClonePlan *pgc_plan_read(PGconn *conn, List *schemas, bool functions_only,
+								   bool whole_database, const PgcOptions *opts);
+/* a mask naming a table the clone does not create: ERROR 42P01 */
+extern void pgc_plan_check_masks(PgcClonePlan *plan, const PgcOptions *opts);
+/* "12 tables, 3 views, ..." */
+extern char *pgc_plan_summary(PgcClonePlan *plan);
+
 #endif							/* PGCLONE_PLAN_H */
