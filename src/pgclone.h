@@ -173,6 +173,7 @@ extern void pgc_check_where(const char *where);
 /* ---------- local.c: local SPI execution ---------- */
 
 extern int	pgc_spi_connect(void);
+extern int	pgc_spi_connect_ext(int options);
 extern void pgc_spi_finish(int nest);
 extern void pgc_local_exec(const char *sql);
 /* each statement of a list, in order (util.c) */

@@ -86,12 +86,24 @@ pgc_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 int
 pgc_spi_connect(void)
 {
+	return pgc_spi_connect_ext(0);
+}
+
+/*
+ * With SPI_OPT_NONATOMIC (background workers that commit in steps) the
+ * search_path is set for the session, so that it survives the commits.
+ */
+int
+pgc_spi_connect_ext(int options)
+{
 	int			nest;
 
-	SPI_connect();
+	SPI_connect_ext(options);
 	nest = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+							 PGC_S_SESSION,
+							 (options & SPI_OPT_NONATOMIC) ? GUC_ACTION_SET : GUC_ACTION_SAVE,
+							 true, 0, false);
 	return nest;
 }
 

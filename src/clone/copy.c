@@ -9,8 +9,10 @@
 #include "plan/subset.h"
 
 #include "access/table.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "commands/copy.h"
 #include "libpq/libpq-be-fe-helpers.h"
 #include "miscadmin.h"
@@ -20,9 +22,11 @@
 #include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/portal.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/wait_event.h"
 
 /* copy_data_source_cb has no argument in 15: the stream state is static */
@@ -214,6 +218,55 @@ can_freeze(Relation rel)
 	return ThereAreNoPriorRegisteredSnapshots() && ThereAreNoReadyPortals();
 }
 
+/*
+ * Binary COPY of a column whose source type is not built in: safe when the
+ * target column is an enum (sent and received as its label) or a domain
+ * over a built-in scalar type (its base type's format, constraints checked
+ * on receipt).  Arrays and composites carry type OIDs, which differ.
+ */
+static bool
+local_binary_ok(Relation rel, const char *colname)
+{
+	AttrNumber	attno = attnameAttNum(rel, colname, false);
+	Oid			typid;
+	HeapTuple	tup;
+	bool		ok;
+
+	if (attno <= 0)
+		return false;
+	typid = getBaseType(TupleDescAttr(RelationGetDescr(rel), attno - 1)->atttypid);
+	if (type_is_enum(typid))
+		return true;
+	if (typid >= FirstNormalObjectId || get_typtype(typid) != TYPTYPE_BASE ||
+		OidIsValid(get_element_type(typid)))
+		return false;
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	ok = OidIsValid(((Form_pg_type) GETSTRUCT(tup))->typsend);
+	ReleaseSysCache(tup);
+	return ok;
+}
+
+/* Binary COPY for every selected column? (the list's answer, refined here) */
+static bool
+table_binary_ok(PgcTable *t, Relation rel, bool binary)
+{
+	int			i;
+
+	if (binary)
+		return true;
+	for (i = 0; i < t->ncols; i++)
+	{
+		PgcColumn  *c = &t->cols[i];
+
+		if (c->selected && !c->generated && !c->binary_ok &&
+			!local_binary_ok(rel, c->name))
+			return false;
+	}
+	return true;
+}
+
 uint64
 pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 			   const PgcOptions *opts, bool try_freeze)
@@ -236,6 +289,10 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 
 	if (cols == NULL)
 		return 0;				/* only generated columns: nothing to copy */
+
+	rv = makeRangeVar(tgt->nspname, tgt->relname, -1);
+	rel = table_openrv(rv, RowExclusiveLock);
+	binary = table_binary_ok(t, rel, binary);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "COPY (%sSELECT %s FROM %s%s",
@@ -284,8 +341,6 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 		pgc_report_remote(ERROR, res, conn, s.what);
 	PQclear(res);
 
-	rv = makeRangeVar(tgt->nspname, tgt->relname, -1);
-	rel = table_openrv(rv, RowExclusiveLock);
 	if (binary)
 		copyopts = lappend(copyopts, makeDefElem("format", (Node *) makeString("binary"), -1));
 	if (try_freeze && can_freeze(rel))

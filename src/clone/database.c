@@ -16,13 +16,24 @@
  * authentication) is needed.  The caller waits for each worker and re-raises
  * its error.  Like CREATE DATABASE, the function refuses to run inside a
  * transaction block, since the new database outlives a ROLLBACK.
+ *
+ * A database it creates is cloned in steps (locks.c): the worker commits
+ * whenever a step's share of the lock table is used up, so any number of
+ * relations fits; if the clone fails, a third worker drops that database.
+ * An existing database is cloned into in one transaction, as database()
+ * does (lock budget checked first): a failure leaves it as it was.
  */
 #include "clone/schema.h"
+#include "clone/locks.h"
+#include "plan/subset.h"
 
+#include "access/relation.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_node.h"
 #include "pgstat.h"
@@ -32,6 +43,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 PG_FUNCTION_INFO_V1(pgclone_database);
@@ -41,6 +53,7 @@ PGDLLEXPORT void pgclone_db_worker_main(Datum arg);
 
 #define DBW_CREATE	1
 #define DBW_CLONE	2
+#define DBW_DROP	3
 
 typedef struct DbShared
 {
@@ -68,6 +81,96 @@ put_text(char *dst, Size size, const char *src)
 		strlcpy(dst, src, size);
 	else
 		dst[0] = '\0';
+}
+
+/* Was the table created, or given a new file, in this transaction? */
+static bool
+new_in_this_xact(PgcTarget *tgt)
+{
+	Oid			relid = RangeVarGetRelid(makeRangeVar(tgt->nspname, tgt->relname, -1),
+										 AccessShareLock, false);
+	Relation	rel = relation_open(relid, NoLock);
+	bool		fresh = rel->rd_createSubid != InvalidSubTransactionId ||
+		PGC_REL_NEW_FILE_SUBID(rel) != InvalidSubTransactionId;
+
+	relation_close(rel, NoLock);
+	return fresh;
+}
+
+/*
+ * The clone of a database this call created, in steps: pre-data, then each
+ * table (its rows with COPY FREEZE: TRUNCATE gives it a new file if an
+ * earlier step created it; then its own indexes and constraints), then the
+ * rest of the post-data, committing whenever a step's share of the lock
+ * table is used up.  The source is read through one snapshot throughout.
+ */
+static char *
+clone_in_steps(const char *conninfo, bool data, const PgcOptions *opts)
+{
+	PGconn	   *conn;
+	char	   *snapshot;
+	List	   *schemas;
+	PgcClonePlan *plan;
+	PgcSubset  *subset;
+	List	   *loaded = NIL,
+			   *counts = NIL,
+			   *post;
+	ListCell   *lc;
+	int			spi;
+	int			nest;
+	char	   *res;
+
+	/* non-atomic: the steps commit under it */
+	spi = pgc_spi_connect_ext(SPI_OPT_NONATOMIC);
+	conn = pgc_snapshot_keeper(conninfo, opts->consistent, &snapshot);
+	pgc_conn_keep(conn);		/* it outlives the steps' commits */
+	schemas = pgc_source_user_schemas(conn);
+	pgc_steps_begin();
+	nest = pgc_plan_gucs();
+	plan = pgc_plan_read(conn, schemas, false, true, opts);
+	/* a subset is planned, and its mistakes found, before anything is created */
+	subset = data ? pgc_subset_build(conn, plan->schemas, opts, true) : NULL;
+	pgc_plan_pre_data(conn, plan, opts);
+	pgc_plan_check_masks(plan, opts);
+	foreach(lc, plan->tables)
+	{
+		PgcPlanTable *pt = lfirst(lc);
+
+		if (!pt->load)
+			continue;
+		pgc_steps_charge(3 + (pt->table->indexes ? pt->table->indexes->nrows : 0));
+		if (data)
+		{
+			uint64	   *n = palloc(sizeof(uint64));
+
+			if (!new_in_this_xact(&pt->target))
+				pgc_local_exec(psprintf("TRUNCATE ONLY %s",
+										pgc_qname(pt->target.nspname, pt->target.relname)));
+			pgc_subset_assign(subset, pt);
+			*n = pgc_copy_table(conn, pt->table, &pt->target, pt->opts, true);
+			plan->rows += *n;
+			loaded = lappend(loaded, pt);
+			counts = lappend(counts, n);
+		}
+		post = pgc_plan_table_post_data(pt, opts);
+		pgc_plan_count_post(plan, post);
+		pgc_plan_exec(post);
+	}
+	pgc_subset_report(subset, loaded, counts);
+	post = pgc_plan_post_data_ex(conn, plan, opts, false);
+	pgc_plan_count_post(plan, post);
+	pgc_steps_exec(post);
+	(void) pgc_clone_large_objects(conn, data, opts->conflict);
+	AtEOXact_GUC(true, nest);
+	res = MemoryContextStrdup(TopMemoryContext,
+							  psprintf("%d schemas, %s", list_length(schemas),
+									   pgc_plan_summary(plan)));
+	elog(LOG, "pgclone: database clone committed in %d steps", pgc_steps_commits() + 1);
+	pgc_steps_end();
+	pgc_command(conn, "COMMIT");
+	pgc_disconnect(conn);
+	pgc_spi_finish(spi);
+	return res;
 }
 
 void
@@ -107,6 +210,11 @@ pgclone_db_worker_main(Datum arg)
 				sh->created = true;
 			}
 		}
+		else if (sh->mode == DBW_DROP)
+		{
+			pgstat_report_activity(STATE_RUNNING, "pgclone: drop database");
+			dropdb(sh->dbname, true, false);
+		}
 		else
 		{
 			PgcOptions	opts;
@@ -119,8 +227,11 @@ pgclone_db_worker_main(Datum arg)
 			pgc_local_exec("CREATE EXTENSION IF NOT EXISTS pgclone");
 			pgc_spi_finish(spi);
 			pgc_options_parse(&opts, options[0] ? options : NULL, PGC_OPTS_SCHEMA);
-			res = pgc_clone_schemas(conninfo, NIL, sh->data, false, &opts,
-									"cloning database");
+			if (sh->created)
+				res = clone_in_steps(conninfo, sh->data, &opts);
+			else
+				res = pgc_clone_schemas(conninfo, NIL, sh->data, false, &opts,
+										"cloning database");
 			put_text(sh->result, sizeof(sh->result), res);
 		}
 		PopActiveSnapshot();
@@ -172,7 +283,11 @@ run_worker(dsm_segment *seg, DbShared *sh, const char *what)
 	}
 	PG_CATCH();
 	{
+		/* wait for it to go: the database may have to be dropped next */
+		HOLD_INTERRUPTS();
 		TerminateBackgroundWorker(handle);
+		(void) WaitForBackgroundWorkerShutdown(handle);
+		RESUME_INTERRUPTS();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -210,6 +325,51 @@ quoted_db(const char *name)
 	return b.data;
 }
 
+/*
+ * The clone failed (error being handled): drop the database this call
+ * created, in a worker of its own (DROP DATABASE cannot run in our
+ * transaction); leave one that existed alone.  The error is re-thrown by
+ * the caller.
+ */
+static void
+clone_failed(dsm_segment *seg, DbShared *sh, const char *dbname, MemoryContext cxt)
+{
+	ErrorData  *e = CopyErrorData();
+
+	FlushErrorState();
+	if (!sh->created)
+		ereport(NOTICE,
+				(errmsg("database %s existed before pgclone.database_create() and is left as it was",
+						quote_identifier(dbname)),
+				 errdetail("The clone into an existing database runs in one transaction, which rolled back.")));
+	else
+	{
+		PG_TRY();
+		{
+			sh->mode = DBW_DROP;
+			sh->dbid = MyDatabaseId;
+			run_worker(seg, sh, psprintf("drop database %s", quote_identifier(dbname)));
+			ereport(NOTICE,
+					(errmsg("dropped database %s, which pgclone.database_create() created, after the clone failed",
+							quote_identifier(dbname))));
+		}
+		PG_CATCH();
+		{
+			ErrorData  *d;
+
+			MemoryContextSwitchTo(cxt);
+			d = CopyErrorData();
+			FlushErrorState();
+			ereport(WARNING,
+					(errmsg("could not drop database %s after the clone failed: %s",
+							quote_identifier(dbname), d->message),
+					 errhint("Drop it with DROP DATABASE %s.", quote_identifier(dbname))));
+		}
+		PG_END_TRY();
+	}
+	ReThrowError(e);
+}
+
 /* pgclone.database(conninfo [, include_data [, options]]) */
 Datum
 pgclone_database(PG_FUNCTION_ARGS)
@@ -241,6 +401,7 @@ pgclone_database_create(PG_FUNCTION_ARGS)
 	dsm_segment *seg;
 	DbShared   *sh;
 	Size		clen = strlen(conninfo);
+	MemoryContext outer = CurrentMemoryContext;
 	char	   *res;
 
 	PreventInTransactionBlock(true, "pgclone.database_create()");
@@ -270,12 +431,17 @@ pgclone_database_create(PG_FUNCTION_ARGS)
 		sh->dbid = sh->newdb;
 		run_worker(seg, sh, psprintf("clone into database %s", quote_identifier(dbname)));
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		/* wipe the conninfo before the segment goes */
+		MemoryContextSwitchTo(outer);
 		memset(sh->payload, 0, clen);
+		if (sh->mode == DBW_CLONE)
+			clone_failed(seg, sh, dbname, outer);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	/* wipe the conninfo before the segment goes */
+	memset(sh->payload, 0, clen);
 
 	res = psprintf("OK: database %s %s (%s)", quoted_db(dbname),
 				   sh->created ? "created and cloned" : "existed, cloned into it",

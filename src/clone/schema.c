@@ -12,6 +12,7 @@
  */
 #include "clone/schema.h"
 #include "remote/srcver.h"
+#include "clone/locks.h"
 #include "mask/mask.h"
 #include "plan/subset.h"
 
@@ -442,6 +443,7 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 
 		if (o->skip)
 			continue;
+		pgc_steps_charge(pgc_lock_weight(o->kind));
 		elog(DEBUG1, "pgclone: object %c %s", o->kind, pgc_qname(o->nspname, o->name));
 		if (o->kind == 'R')
 		{
@@ -814,6 +816,7 @@ pgc_clone_partition_tree(PGconn *conn, PgcTable *t, const char *tgtname,
 			for (j = 0; j < r->nrows && obj->skip; j++)
 				obj->skip = strcmp(obj->oid, pgc_get(r, j, "oid")) != 0;
 	}
+	pgc_lock_budget_check(conn, schemas, plan->table_oids, &o, "this clone");
 	pgc_plan_run(conn, plan, data, &o);
 	ereport(NOTICE,
 			(errmsg("cloned %s with its %d partitions", q, plan->counts['R'] - 1)));
@@ -855,6 +858,8 @@ pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 	}
 
 	spi = pgc_spi_connect();
+	if (!functions_only && !pgc_steps_active())
+		pgc_lock_budget_check(conn, schemas, NULL, opts, "this clone");
 	plan = pgc_plan_read(conn, schemas, functions_only, whole, opts);
 	pgc_plan_run(conn, plan, data, opts);
 	if (whole)

@@ -17,6 +17,7 @@
  * resume() knows what is left.
  */
 #include "jobs/jobs.h"
+#include "clone/locks.h"
 #include "mask/mask.h"
 #include "clone/schema.h"
 #include "plan/subset.h"
@@ -899,7 +900,28 @@ predata_record(const char *skipped)
 }
 
 /*
- * Pre-data phase, one local transaction: what pgclone.schema() creates
+ * A schema whose clone needs more than half the lock table: the phase
+ * commits in steps (locks.c) under the non-atomic SPI connection.
+ */
+static bool
+steps_if_needed(PGconn *conn)
+{
+	PgcLockEstimate e;
+
+	pgc_lock_estimate(conn, list_make1(pstrdup(MySlot->schema)), NULL, &MyOpts, &e);
+	if (e.needed <= e.capacity / 2)
+		return false;
+	ereport(LOG,
+			(errmsg("pgclone job %s: about %d locks, more than half the lock table (%d): the phase commits in steps",
+					MyJobId, e.needed, e.capacity)));
+	pgc_steps_begin();
+	return true;
+}
+
+/*
+ * Pre-data phase, one local transaction (in steps for a schema too big for
+ * the lock table; then a failure leaves the objects of the finished steps):
+ * what pgclone.schema() creates
  * before the data (schemas, extensions, types, functions, sequences, every
  * table empty and without indexes, views, matviews WITH NO DATA), the load
  * tables planned for the pool (largest first), and the mark that it is done.
@@ -915,16 +937,18 @@ run_pre_data(PGconn *conn)
 	StringInfoData skipped;
 	bool	   *was_skipped;
 	uint64		estimate = 0;
+	bool		steps;
 	int			nest;
 	int			i;
 
 	xact_begin();
-	spi = pgc_spi_connect();
+	spi = pgc_spi_connect_ext(SPI_OPT_NONATOMIC);	/* steps may commit under it */
 	if (pgc_query_params(conn, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
 						 1, a)->nrows == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_SCHEMA_NAME),
 				 errmsg("schema \"%s\" does not exist on the source", MySlot->schema)));
+	steps = steps_if_needed(conn);
 	nest = pgc_plan_gucs();
 	plan = pgc_plan_read(conn, list_make1(pstrdup(MySlot->schema)), false, false, &MyOpts);
 	if (MySlot->include_data)
@@ -972,6 +996,8 @@ run_pre_data(PGconn *conn)
 	predata_record(skipped.data);
 	pgc_spi_finish(spi);
 	xact_commit();
+	if (steps)
+		pgc_steps_end();
 	plan_counts(estimate);
 }
 
@@ -1003,11 +1029,13 @@ run_post_data(PGconn *conn, const char *skipped, bool resumed)
 {
 	int			spi;
 	PgcClonePlan *plan;
+	bool		steps;
 	int			nest;
 	int			i;
 
 	xact_begin();
-	spi = pgc_spi_connect();
+	spi = pgc_spi_connect_ext(SPI_OPT_NONATOMIC);	/* steps may commit under it */
+	steps = steps_if_needed(conn);
 	nest = pgc_plan_gucs();
 	plan = pgc_plan_read(conn, list_make1(pstrdup(MySlot->schema)), false, false, &MyOpts);
 	for (i = 0; i < plan->nobjects; i++)
@@ -1028,10 +1056,12 @@ run_post_data(PGconn *conn, const char *skipped, bool resumed)
 		}
 	}
 	pgc_plan_tables(conn, plan, &MyOpts);
-	pgc_plan_exec(pgc_plan_post_data_ex(conn, plan, &MyOpts, false));
+	pgc_steps_exec(pgc_plan_post_data_ex(conn, plan, &MyOpts, false));
 	AtEOXact_GUC(true, nest);
 	pgc_spi_finish(spi);
 	xact_commit();
+	if (steps)
+		pgc_steps_end();
 }
 
 static void

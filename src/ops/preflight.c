@@ -1,7 +1,7 @@
 /*
  * preflight.c — pgclone.preflight(): will a clone of this schema work?
  *
- * Sixteen checks, each recorded with a status (pass / fail / warn / info, or
+ * Seventeen checks, each recorded with a status (pass / fail / warn / info, or
  * skipped when what it needs is unavailable) and summarised into errors,
  * warnings and info messages.  Only reads: the source in a REPEATABLE READ,
  * READ ONLY transaction, the target through its catalogs.  A source that
@@ -10,6 +10,7 @@
 #include "ops/ops.h"
 #include "clone/schema.h"
 #include "remote/srcver.h"
+#include "clone/locks.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -17,7 +18,9 @@
 #include "commands/extension.h"
 #include "commands/tablespace.h"
 #include "executor/spi.h"
+#include "access/twophase.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -497,8 +500,9 @@ check_extensions(Report *r, PGconn *conn)
 			   *unused = NIL;
 	ListCell   *lc;
 	const char *status;
+	int			spi;
 
-	SPI_connect();
+	spi = pgc_spi_connect();
 	foreach(lc, exts)
 	{
 		PgcExtension *e = lfirst(lc);
@@ -513,7 +517,7 @@ check_extensions(Report *r, PGconn *conn)
 		else
 			unavailable = lappend(unavailable, e->name);
 	}
-	SPI_finish();
+	pgc_spi_finish(spi);
 
 	status = unavailable ? "fail" : unused ? "warn" : "pass";
 	add_check(r, "missing_extensions", status,
@@ -562,6 +566,41 @@ static const char *tablespaces_sql =
 " JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace"
 " WHERE n.nspname = $1 GROUP BY t.spcname ORDER BY t.spcname COLLATE \"C\"";
 
+/*
+ * Would pgclone.schema() (one transaction) fit in the lock table?  A
+ * failure is an error: the synchronous clone stops before creating anything.
+ */
+static void
+check_lock_budget(Report *r, PGconn *conn)
+{
+	PgcOptions	opts;
+	PgcLockEstimate e;
+	char	   *extra;
+
+	pgc_options_init(&opts);
+	pgc_lock_estimate(conn, list_make1(pstrdup(r->schema)), NULL, &opts, &e);
+	extra = psprintf(", \"needed\": %d, \"capacity\": %d, \"max_locks_per_transaction\": %d",
+					 e.needed, e.capacity, max_locks_per_xact);
+	if (e.needed <= e.capacity)
+	{
+		add_check(r, "lock_budget", "pass", extra);
+		return;
+	}
+	{
+		StringInfoData x;
+		char	   *msg = psprintf("pgclone.schema() would need about %d locks in one transaction, more than the lock table holds (%d with max_locks_per_transaction = %d): raise max_locks_per_transaction to at least %d, or use pgclone.schema_async(), which commits in steps",
+								   e.needed, e.capacity, max_locks_per_xact,
+								   (e.needed + MaxBackends + max_prepared_xacts - 1) /
+								   (MaxBackends + max_prepared_xacts));
+
+		initStringInfo(&x);
+		appendStringInfo(&x, "%s, \"message\": ", extra);
+		ops_json_str(&x, msg);
+		add_check(r, "lock_budget", "fail", x.data);
+		add_msg(&r->errors, &r->nerr, msg);
+	}
+}
+
 /* The checks that need the source schema */
 static void
 schema_checks(Report *r, PGconn *conn, bool usage, Oid nspoid)
@@ -577,6 +616,7 @@ schema_checks(Report *r, PGconn *conn, bool usage, Oid nspoid)
 				  " \xe2\x80\x94 consider running pgclone.clone_roles() first");
 	check_missing(r, conn, "missing_tablespaces", tablespaces_sql, lookup_tablespace,
 				  "%d tablespace(s) used by source schema do not exist on target");
+	check_lock_budget(r, conn);
 }
 
 /* Without the source schema (or the source): skip what needs it */
@@ -596,6 +636,7 @@ degraded_checks(Report *r, PGconn *conn, Oid nspoid)
 		skip(r, "missing_extensions", why);
 	skip(r, "missing_roles", why);
 	skip(r, "missing_tablespaces", why);
+	skip(r, "lock_budget", why);
 }
 
 Datum
