@@ -85,18 +85,13 @@ my $job = q_target($tgt, "SELECT pgclone.schema_async('$c', 'many', true, '{\"pa
 is(wait_job($tgt, $job, 300), 'completed', 'schema_async of the big schema completes')
   or diag q_target($tgt, "SELECT pgclone.progress($job)");
 is(q_target($tgt, "SELECT count(*) FROM pg_tables WHERE schemaname = 'many'"), $N + 1, 'every table');
-is(dump_schema($tgt, 'postgres', '-n', 'many', '--no-owner'), dump_schema($src, 'many', '-n', 'many', '--no-owner'),
-	'schema_async: pg_dump -s identical');
 is(checksum($tgt, 'postgres', "many.t$N"), checksum($src, 'many', "many.t$N"), 'schema_async: data');
 is(q_target($tgt, "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace"
 	  . " WHERE n.nspname = 'many' AND contype = 'f' AND convalidated"), $N, 'schema_async: every foreign key');
 
 # ---- database_create: a new database, in steps ----
 my $res = q_target($tgt, "SELECT pgclone.database_create('$c', 'newmany')");
-like($res, qr/^OK: database newmany created and cloned \(2 schemas, \d+ tables/, 'database_create of the big database');
-# (pgclone itself is installed in the new database: leave the extensions out)
-is(dump_schema($tgt, 'newmany', '--no-owner', '-N', 'pgclone', '-e', 'plpgsql'), dump_schema($src, 'many', '--no-owner', '-e', 'plpgsql'),
-	'database_create: pg_dump -s identical');
+like($res, qr/^OK: database "?newmany"? created and cloned \(2 schemas, \d+ tables/, 'database_create of the big database');
 is(checksum($tgt, 'newmany', 'many.t1'), checksum($src, 'many', 'many.t1'), 'database_create: data');
 is(q_target($tgt, "SELECT sum(n) FROM pg_class c, LATERAL (SELECT 1 AS n) x WHERE relname LIKE 't%' AND relkind = 'r'"
 	  . " AND relnamespace = 'many'::regnamespace", 'newmany'), $N, 'database_create: every table');
@@ -138,5 +133,15 @@ is(q_target($tgt, "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_clas
 ($ret, $out, $stderr) = $tgt->psql('postgres', "\\set VERBOSITY verbose\nSELECT pgclone.database_create('$c', 'existing')");
 like($stderr, qr/53200: pgclone: could not clone into database existing: this clone needs about \d+ locks/,
 	'existing database: lock budget checked');
+
+# pg_dump locks every table it dumps: more than this lock table holds, so
+# the dumps are compared after a restart with a larger one
+$tgt->append_conf('postgresql.conf', "max_locks_per_transaction = 64\n");
+$tgt->restart;
+is(dump_schema($tgt, 'postgres', '-n', 'many', '--no-owner'), dump_schema($src, 'many', '-n', 'many', '--no-owner'),
+	'schema_async: pg_dump -s identical');
+# (pgclone itself is installed in the new database: leave the extensions out)
+is(dump_schema($tgt, 'newmany', '--no-owner', '-N', 'pgclone', '-e', 'plpgsql'), dump_schema($src, 'many', '--no-owner', '-e', 'plpgsql'),
+	'database_create: pg_dump -s identical');
 
 done_testing();
