@@ -184,7 +184,7 @@ sub matrix_version
 
 	# the whole database, into a new one
 	my ($rc, $res, $err) = $tgt->psql('postgres', "SELECT pgclone.database_create('$c', '$db')");
-	like($res, qr/^OK: database $db created and cloned/, "$v database_create") or diag($err);
+	like($res, qr/^OK: database "$db" created and cloned/, "$v database_create") or diag($err);
 
 	if ($major <= 15)
 	{
