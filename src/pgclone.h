@@ -185,6 +185,8 @@ extern bool pgc_local_relation_exists(const char *nspname, const char *relname);
 /* quote_identifier, always returning a fresh palloc'd string */
 extern char *pgc_qident(const char *ident);
 extern char *pgc_qname(const char *nspname, const char *relname);
+/* '{"a","b"}': a text[] literal of names (query parameters) */
+extern char *pgc_names_literal(List *names);
 /* The fields every pgclone background worker shares (util.c) */
 struct BackgroundWorker;
 extern void pgc_bgworker_init(struct BackgroundWorker *w, const char *function,

@@ -194,3 +194,31 @@ pgc_exec_list(List *stmts)
 	foreach(lc, stmts)
 		pgc_local_exec((char *) lfirst(lc));
 }
+
+/* A text[] literal of names: every element double-quoted and escaped. */
+char *
+pgc_names_literal(List *names)
+{
+	StringInfoData b;
+	ListCell   *lc;
+
+	initStringInfo(&b);
+	appendStringInfoChar(&b, '{');
+	foreach(lc, names)
+	{
+		const char *p;
+
+		if (lc != list_head(names))
+			appendStringInfoChar(&b, ',');
+		appendStringInfoChar(&b, '"');
+		for (p = lfirst(lc); *p; p++)
+		{
+			if (*p == '"' || *p == '\\')
+				appendStringInfoChar(&b, '\\');
+			appendStringInfoChar(&b, *p);
+		}
+		appendStringInfoChar(&b, '"');
+	}
+	appendStringInfoChar(&b, '}');
+	return b.data;
+}

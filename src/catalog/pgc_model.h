@@ -101,8 +101,6 @@ typedef struct PgcObject
 	bool		done;
 } PgcObject;
 
-/* '{"a","b"}': a text[] literal of names, for query parameters */
-extern char *pgc_names_literal(List *names);
 /* The nodes (objects) of the schemas, and the pg_depend edges between them */
 extern PgcRows *pgc_read_nodes(PGconn *conn, List *schemas, bool whole_database);
 extern PgcRows *pgc_read_edges(PGconn *conn, List *schemas, bool whole_database);

@@ -174,34 +174,6 @@
 
 const PgcQuery pgc_q_table_links = {TABLE_LINKS_SQL, "table", "R"};
 
-/* A text[] literal of names: every element double-quoted and escaped. */
-char *
-pgc_names_literal(List *names)
-{
-	StringInfoData b;
-	ListCell   *lc;
-
-	initStringInfo(&b);
-	appendStringInfoChar(&b, '{');
-	foreach(lc, names)
-	{
-		const char *p;
-
-		if (lc != list_head(names))
-			appendStringInfoChar(&b, ',');
-		appendStringInfoChar(&b, '"');
-		for (p = lfirst(lc); *p; p++)
-		{
-			if (*p == '"' || *p == '\\')
-				appendStringInfoChar(&b, '\\');
-			appendStringInfoChar(&b, *p);
-		}
-		appendStringInfoChar(&b, '"');
-	}
-	appendStringInfoChar(&b, '}');
-	return b.data;
-}
-
 PgcRows *
 pgc_read_nodes(PGconn *conn, List *schemas, bool whole_database)
 {

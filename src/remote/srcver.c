@@ -228,34 +228,6 @@ static const Feature features[] = {
 	" WHERE" NSP_IN " AND k.contype = 'n' AND NOT k.convalidated"},
 };
 
-/* '{"a","b"}': schema names as a text[] literal */
-static char *
-names_array(List *names)
-{
-	StringInfoData b;
-	ListCell   *lc;
-
-	initStringInfo(&b);
-	appendStringInfoChar(&b, '{');
-	foreach(lc, names)
-	{
-		const char *p;
-
-		if (b.len > 1)
-			appendStringInfoChar(&b, ',');
-		appendStringInfoChar(&b, '"');
-		for (p = lfirst(lc); *p; p++)
-		{
-			if (*p == '"' || *p == '\\')
-				appendStringInfoChar(&b, '\\');
-			appendStringInfoChar(&b, *p);
-		}
-		appendStringInfoChar(&b, '"');
-	}
-	appendStringInfoChar(&b, '}');
-	return b.data;
-}
-
 List *
 pgc_srcver_incompatible(PGconn *conn, List *schemas)
 {
@@ -278,7 +250,7 @@ pgc_srcver_incompatible(PGconn *conn, List *schemas)
 	if (q.len == 0)
 		return NIL;
 	appendStringInfoString(&q, " ORDER BY 3, 4");
-	params[0] = names_array(schemas);
+	params[0] = pgc_names_literal(schemas);
 	r = pgc_query_params(conn, q.data, 1, params);
 	for (i = 0; i < r->nrows; i++)
 	{
