@@ -90,39 +90,48 @@ want_string(const char *key, JsonbValue *v)
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
+/* A non-empty JSON array of strings; what names an element in the error */
 static List *
-want_string_array(const char *key, JsonbValue *v)
+want_strings(const char *key, JsonbValue *v, const char *what)
 {
 	JsonbIterator *it;
 	JsonbValue	elem;
 	JsonbIteratorToken tok;
 	List	   *result = NIL;
-	ListCell   *lc;
 
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
 		wrong_type(key, "an array of strings", v);
 	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
 	{
-		char	   *s;
-
 		if (tok != WJB_ELEM)
 			continue;
 		if (elem.type != jbvString)
 			wrong_type(key, "an array of strings", &elem);
-		s = pnstrdup(elem.val.string.val, elem.val.string.len);
-		foreach(lc, result)
-			if (strcmp((char *) lfirst(lc), s) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("column \"%s\" is listed twice in pgclone option \"%s\"",
-								s, key)));
-		result = lappend(result, s);
+		result = lappend(result, pnstrdup(elem.val.string.val, elem.val.string.len));
 	}
 	if (result == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("pgclone option \"%s\" must list at least one column", key)));
+				 errmsg("pgclone option \"%s\" must list at least one %s", key, what)));
+	return result;
+}
+
+/* "columns": column names, each once */
+static List *
+want_string_array(const char *key, JsonbValue *v)
+{
+	List	   *result = want_strings(key, v, "column");
+	ListCell   *lc,
+			   *lc2;
+
+	foreach(lc, result)
+		for_each_cell(lc2, result, lnext(result, lc))
+			if (strcmp(lfirst(lc), lfirst(lc2)) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("column \"%s\" is listed twice in pgclone option \"%s\"",
+								(char *) lfirst(lc), key)));
 	return result;
 }
 
@@ -181,34 +190,19 @@ check_pattern(const char *key, const char *pattern)
 static List *
 want_patterns(const char *key, JsonbValue *v)
 {
-	JsonbIterator *it;
-	JsonbValue	elem;
-	JsonbIteratorToken tok;
-	List	   *result = NIL;
+	List	   *result = want_strings(key, v, "pattern");
+	ListCell   *lc;
 
-	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
-		wrong_type(key, "an array of strings", v);
-	it = JsonbIteratorInit(v->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
+	foreach(lc, result)
 	{
-		char	   *s;
+		char	   *s = lfirst(lc);
 
-		if (tok != WJB_ELEM)
-			continue;
-		if (elem.type != jbvString)
-			wrong_type(key, "an array of strings", &elem);
-		s = pnstrdup(elem.val.string.val, elem.val.string.len);
 		if (s[0] == '\0')
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("pgclone option \"%s\" must not contain an empty pattern", key)));
 		check_pattern(key, s);
-		result = lappend(result, s);
 	}
-	if (result == NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("pgclone option \"%s\" must list at least one pattern", key)));
 	return result;
 }
 
