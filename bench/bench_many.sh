@@ -16,7 +16,10 @@
 # cloning backends every 20 ms.
 #   NS      default "1000 10000"
 #   ROUNDS  default 3 (ROUNDS_<N> for one N, e.g. ROUNDS_10000=1)
-#   SKIP_COUNT=1  no counting/memory run
+#   SKIP_COUNT=1  no counting/memory run; COUNT_TOOLS (COUNT_TOOLS_<N>) the
+#           tools it counts (default: all of TOOLS)
+#   TOOLS   the tools, default all six (names as in TOOLS= below); TOOLS_<N>
+#           for one N
 #   LOCKS_<N>   max_locks_per_transaction of the target for that N (default:
 #           enough for database(), printed); the source gets SRC_LOCKS
 #           (default 256: pg_dump, pgcopydb and pgclone all lock every table
@@ -97,7 +100,7 @@ run_pgcopydb() {
 		--dir "$BENCH_DIR/copydb" --table-jobs "$JOBS" --index-jobs "$JOBS" >/dev/null 2>&1
 }
 durable() { "$@"; [ "${DURABLE:-1}" = 0 ] || tpsql -c 'CHECKPOINT' >/dev/null; }
-TOOLS="database create async dump_psql dump_restore pgcopydb"
+TOOLS=${TOOLS:-database create async dump_psql dump_restore pgcopydb}
 declare -A NAME=([database]="pgclone.database()" [create]="pgclone.database_create()"
 	[async]="pgclone.schema_async(parallel 2)" [dump_psql]="pg_dump | psql"
 	[dump_restore]="pg_dump -Fd -j2 + pg_restore -j2" [pgcopydb]="pgcopydb clone (2+2 jobs)")
@@ -159,7 +162,9 @@ for N in $NS; do
 	t0=$(date +%s.%N); generate "$N"
 	echo "   generated in $(echo "$(date +%s.%N) - $t0" | bc -l | cut -c1-6) s, size $(spsql -Atc "SELECT pg_size_pretty(pg_database_size('postgres'))")"
 
-	for t in $TOOLS; do
+	var="TOOLS_$N"; tools=${!var:-$TOOLS}
+	var="COUNT_TOOLS_$N"
+	for t in ${!var-${COUNT_TOOLS-$tools}}; do
 		[ "${SKIP_COUNT:-0}" = 1 ] && break
 		fresh_target "$t"
 		case $t in
@@ -180,7 +185,7 @@ for N in $NS; do
 	var="ROUNDS_$N"
 	for r in $(seq 1 "${!var:-$ROUNDS}"); do
 		line="   round $r:"
-		for t in $TOOLS; do
+		for t in $tools; do
 			fresh_target "$t"
 			s=$(timeit durable "${FN[$t]}")
 			T[$t]="${T[$t]:-} $s"
@@ -191,7 +196,7 @@ for N in $NS; do
 	echo "   median seconds (N = $N), ratio to pg_dump | psql:"
 	# shellcheck disable=SC2086
 	base=$(median ${T[dump_psql]})
-	for t in $TOOLS; do
+	for t in $tools; do
 		# shellcheck disable=SC2086
 		m=$(median ${T[$t]})
 		printf '     %-36s %8.2f s  %5.2f\n' "${NAME[$t]}" "$m" "$(ratio "$m" "$base")"

@@ -86,6 +86,69 @@ before(PgcObject *a, PgcObject *b)
 	return a->objid < b->objid;
 }
 
+/*
+ * The objects whose references are all emitted, as a binary min-heap on
+ * before(): picking the next one costs O(log n), so 10,000 tables sort in
+ * milliseconds (a scan of every object per pick was O(n^2)).
+ */
+typedef struct ReadyHeap
+{
+	int		   *items;
+	int			n;
+	PgcObject  *objs;
+} ReadyHeap;
+
+static inline bool
+heap_less(ReadyHeap *h, int a, int b)
+{
+	return before(&h->objs[h->items[a]], &h->objs[h->items[b]]);
+}
+
+static inline void
+heap_swap(ReadyHeap *h, int a, int b)
+{
+	int			t = h->items[a];
+
+	h->items[a] = h->items[b];
+	h->items[b] = t;
+}
+
+static void
+heap_push(ReadyHeap *h, int obj)
+{
+	int			i = h->n++;
+
+	h->items[i] = obj;
+	while (i > 0 && heap_less(h, i, (i - 1) / 2))
+	{
+		heap_swap(h, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static int
+heap_pop(ReadyHeap *h)
+{
+	int			top = h->items[0];
+	int			i = 0;
+
+	h->items[0] = h->items[--h->n];
+	for (;;)
+	{
+		int			l = 2 * i + 1,
+					m = i;
+
+		if (l < h->n && heap_less(h, l, m))
+			m = l;
+		if (l + 1 < h->n && heap_less(h, l + 1, m))
+			m = l + 1;
+		if (m == i)
+			return top;
+		heap_swap(h, i, m);
+		i = m;
+	}
+}
+
 static Oid
 text_oid(const char *s)
 {
@@ -222,6 +285,7 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds,
 	int			ne = 0;
 	int			i,
 				k;
+	ReadyHeap	ready;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(NodeKey);
@@ -297,17 +361,25 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds,
 			dependents[start[to[k]] + fill[to[k]]++] = from[k];
 	}
 
-	/* Kahn: npending = refs not yet emitted */
+	/* Kahn: npending = refs not yet emitted; ready objects wait in a heap */
 	sorted = palloc0(sizeof(PgcObject) * Max(n, 1));
+	ready.items = palloc(sizeof(int) * Max(n, 1));
+	ready.n = 0;
+	ready.objs = objs;
+	for (i = 0; i < n; i++)
+		if (objs[i].npending == 0)
+			heap_push(&ready, i);
 	for (k = 0; k < n; k++)
 	{
 		int			best = -1;
 		int			j;
 
-		for (i = 0; i < n; i++)
-			if (!objs[i].done && objs[i].npending == 0 &&
-				(best < 0 || before(&objs[i], &objs[best])))
-				best = i;
+		while (ready.n > 0 && best < 0)
+		{
+			best = heap_pop(&ready);
+			if (objs[best].done)
+				best = -1;		/* already emitted to break a cycle */
+		}
 		if (best < 0)
 		{
 			/* a cycle: emit its lowest-ranked member and carry on */
@@ -320,7 +392,8 @@ pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds,
 		}
 		objs[best].done = true;
 		for (j = start[best]; j < start[best + 1]; j++)
-			objs[dependents[j]].npending--;
+			if (--objs[dependents[j]].npending == 0 && !objs[dependents[j]].done)
+				heap_push(&ready, dependents[j]);
 		/* left out, or built on something left out */
 		objs[best].skip = strchr(skip_kinds, objs[best].kind) != NULL ||
 			selection_leaves_out(&sel, objs, &objs[best]);
