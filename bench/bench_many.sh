@@ -79,10 +79,16 @@ run_async() {
 	local id
 	id=$(bpsql -Atc "SELECT pgclone.schema_async('$SRC_CONNINFO', 'app', true, '{\"parallel\": 2}')")
 	bpsql <<SQL
-DO \$\$ BEGIN
-  WHILE pgclone.progress($id)->>'state' IN ('pending', 'running') LOOP PERFORM pg_sleep(0.02); END LOOP;
-  IF pgclone.progress($id)->>'state' <> 'completed' THEN
-    RAISE EXCEPTION 'job %', pgclone.progress($id);
+DO \$\$
+DECLARE s text; e text;
+BEGIN
+  LOOP
+    SELECT status, error_message INTO s, e FROM pgclone.jobs_view WHERE job_id = $id;
+    EXIT WHEN s NOT IN ('pending', 'running');
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+  IF s IS DISTINCT FROM 'completed' THEN
+    RAISE EXCEPTION 'job $id: % %', s, e;
   END IF;
 END \$\$;
 SQL

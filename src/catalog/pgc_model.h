@@ -117,6 +117,7 @@ extern PgcRows *pgc_read_partition_tree(PGconn *conn, const char *oid);
 extern List *pgc_source_user_schemas(PGconn *conn);
 /* The OID of a table by name, or NULL */
 extern char *pgc_read_table_oid(PGconn *conn, const char *nsp, const char *rel);
+extern PgcRows *pgc_read_table_oids(PGconn *conn, List *nsps, List *rels);
 
 /* ---------- read_objects.c: the source rows of one object ---------- */
 

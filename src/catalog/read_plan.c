@@ -240,6 +240,20 @@ pgc_read_table_oid(PGconn *conn, const char *nsp, const char *rel)
 	return r->nrows == 1 ? pgc_val(r, 0, 0) : NULL;
 }
 
+/* (nspname, relname, oid) of the tables named by two parallel lists */
+PgcRows *
+pgc_read_table_oids(PGconn *conn, List *nsps, List *rels)
+{
+	const char *params[2] = {pgc_names_literal(nsps), pgc_names_literal(rels)};
+
+	return pgc_query_params(conn,
+							"SELECT k.nsp, k.rel, c.oid"
+							" FROM unnest($1::text[], $2::text[]) AS k(nsp, rel)"
+							" JOIN pg_catalog.pg_namespace n ON n.nspname = k.nsp"
+							" JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = k.rel",
+							2, params);
+}
+
 /* Schemas of the source that hold user objects. */
 List *
 pgc_source_user_schemas(PGconn *conn)

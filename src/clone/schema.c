@@ -341,20 +341,22 @@ plan_table_links(PGconn *conn, PgcPlanTable *pt)
 
 /*
  * A table created by an earlier pgc_plan_pre_data (an async job), found by
- * its name on the source, ready for pgc_copy_table and
+ * its source OID (or, oid NULL, its name), ready for pgc_copy_table and
  * pgc_plan_table_post_data.
  */
 PgcPlanTable *
-pgc_plan_table_fetch(PGconn *conn, const char *nsp, const char *rel, const PgcOptions *opts)
+pgc_plan_table_fetch(PGconn *conn, const char *oid, const char *nsp, const char *rel,
+					 const PgcOptions *opts)
 {
-	char	   *oid = pgc_read_table_oid(conn, nsp, rel);
 	PgcPlanTable *pt;
 
+	if (oid == NULL)
+		oid = pgc_read_table_oid(conn, nsp, rel);
 	if (oid == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("table %s does not exist on the source", pgc_qname(nsp, rel))));
-	pt = plan_table_new(conn, oid, pstrdup(nsp), pstrdup(rel), opts);
+	pt = plan_table_new(conn, pstrdup(oid), pstrdup(nsp), pstrdup(rel), opts);
 	plan_table_links(conn, pt);
 	return pt;
 }

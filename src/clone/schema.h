@@ -39,8 +39,8 @@ extern List *pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOp
  * pgc_plan_table_post_data), then pgc_plan_read + pgc_plan_tables +
  * pgc_plan_post_data_ex(..., false) in a last one.
  */
-extern PgcPlanTable *pgc_plan_table_fetch(PGconn *conn, const char *nsp, const char *rel,
-										  const PgcOptions *opts);
+extern PgcPlanTable *pgc_plan_table_fetch(PGconn *conn, const char *oid, const char *nsp,
+										  const char *rel, const PgcOptions *opts);
 extern List *pgc_plan_table_post_data(PgcPlanTable *pt, const PgcOptions *opts);
 extern void pgc_plan_tables(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts);
 /* run statements, each checked to be a single statement */

@@ -310,6 +310,84 @@ source_open(bool consistent, const char *snapshot)
 /* ---------- one table ---------- */
 
 /*
+ * A pool worker reads table definitions in batches, as the synchronous clone
+ * reads its whole plan (catalog/read_batch.c): before it loads a table that
+ * is not in its current batch, it reads the definitions of that table and of
+ * the next PREFETCH - 1 pending ones in one statement per catalog.  Tables
+ * are still claimed one at a time, largest first, so the balance between
+ * workers is kept; a definition read for a table that another worker then
+ * claims costs only its rows.  The batch lives across the per-table
+ * transactions, in its own memory context.
+ */
+#define PREFETCH 64
+
+static MemoryContext prefetch_cxt = NULL;
+static PgcObject *prefetched = NULL;
+static int	nprefetched = 0;
+
+static const char *
+prefetched_oid(const char *nsp, const char *rel)
+{
+	int			i;
+
+	for (i = 0; i < nprefetched; i++)
+		if (strcmp(prefetched[i].nspname, nsp) == 0 && strcmp(prefetched[i].name, rel) == 0)
+			return prefetched[i].oid;
+	return NULL;
+}
+
+/* Make table ord, and the pending tables after it, the current batch. */
+static void
+prefetch_tables(PGconn *conn, int ord, const char *nsp, const char *rel)
+{
+	char		ordtxt[16];
+	char		limit[16];
+	const char *args[3] = {MyJobId, ordtxt, limit};
+	List	   *nsps = NIL,
+			   *rels = NIL;
+	PgcRows    *r;
+	MemoryContext old;
+	int			i;
+
+	if (prefetched_oid(nsp, rel) != NULL)
+		return;
+	if (prefetch_cxt == NULL)
+		prefetch_cxt = AllocSetContextCreate(TopMemoryContext, "pgclone prefetch",
+											 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(prefetch_cxt);	/* forgets the last batch's model */
+	prefetched = NULL;
+	nprefetched = 0;
+	old = MemoryContextSwitchTo(prefetch_cxt);
+	snprintf(ordtxt, sizeof(ordtxt), "%d", ord);
+	snprintf(limit, sizeof(limit), "%d", PREFETCH);
+	r = job_query_xact("SELECT schema_name, table_name FROM pgclone.job_tables"
+					   " WHERE job_id = $1::bigint"
+					   "  AND (ord = $2::int OR state = 'pending' AND ord > $2::int)"
+					   " ORDER BY ord LIMIT $3::int", 3, args);
+	for (i = 0; i < r->nrows; i++)
+	{
+		nsps = lappend(nsps, pgc_val(r, i, 0));
+		rels = lappend(rels, pgc_val(r, i, 1));
+	}
+	r = pgc_read_table_oids(conn, nsps, rels);
+	prefetched = palloc0(sizeof(PgcObject) * Max(r->nrows, 1));
+	for (i = 0; i < r->nrows; i++)
+	{
+		PgcObject  *o = &prefetched[i];
+
+		o->kind = 'R';
+		o->classid = RelationRelationId;
+		o->oid = pgc_val(r, i, 2);
+		o->objid = (Oid) strtoul(o->oid, NULL, 10);
+		o->nspname = pgc_val(r, i, 0);
+		o->name = pgc_val(r, i, 1);
+	}
+	nprefetched = r->nrows;
+	pgc_catalog_begin(conn, prefetched, nprefetched, list_make1(pstrdup(MySlot->schema)));
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * A schema job's table, created empty by the pre-data phase: TRUNCATE gives
  * it a new file in this transaction (so COPY still uses FREEZE, and a
  * failure rolls back to the empty table), then its rows and its own
@@ -319,7 +397,7 @@ source_open(bool consistent, const char *snapshot)
 static uint64
 clone_pool_table(PGconn *conn, const char *nsp, const char *rel)
 {
-	PgcPlanTable *pt = pgc_plan_table_fetch(conn, nsp, rel, &MyOpts);
+	PgcPlanTable *pt = pgc_plan_table_fetch(conn, prefetched_oid(nsp, rel), nsp, rel, &MyOpts);
 	int			nest = pgc_plan_gucs();
 	uint64		rows = 0;
 
@@ -468,6 +546,7 @@ pool_loop(PGconn *conn)
 		MemoryContextSwitchTo(old);
 		if (r->nrows == 0)
 			break;
+		prefetch_tables(conn, atoi(pgc_val(r, 0, 0)), pgc_val(r, 0, 1), pgc_val(r, 0, 2));
 		ok = run_table(conn, atoi(pgc_val(r, 0, 0)), pgc_val(r, 0, 1), pgc_val(r, 0, 2),
 					   NULL, false);
 		/* after an error the source session is only reusable if still idle in its xact */

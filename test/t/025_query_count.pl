@@ -68,6 +68,25 @@ for my $n (50, 500)
 	like($res, qr/\b@{[$n + 10]} tables\b/, "schema() of $n tables: $res");
 	$count{schema}{$n} = [ count_statements($db, $from) ];
 
+	# schema_async with two pool workers: each reads the definitions of the
+	# tables it loads in batches (jobs/worker.c), not table by table
+	$tgt->safe_psql('postgres', "CREATE DATABASE asy_$db");
+	$tgt->safe_psql("asy_$db", 'CREATE EXTENSION pgclone');
+	$from = -s $src->logfile;
+	my $id = $tgt->safe_psql("asy_$db",
+		"SELECT pgclone.schema_async('$c', 'public', true, '{\"parallel\": 2}')");
+	my $state = '';
+	for (my $i = 0; $i < 1200; $i++)
+	{
+		$state = $tgt->safe_psql("asy_$db", "SELECT status FROM pgclone.jobs_view WHERE job_id = $id");
+		last if $state !~ /^(pending|running)$/;
+		select(undef, undef, undef, 0.1);
+	}
+	is($state, 'completed', "schema_async(parallel 2) of $n tables");
+	is($tgt->safe_psql("asy_$db", "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace"),
+		$n, "schema_async of $n tables: every foreign key");
+	$count{schema_async}{$n} = [ count_statements($db, $from) ];
+
 	is($tgt->safe_psql("db_$db", "SELECT count(*) FROM pg_class WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"),
 		$n, "database() of $n tables: every serial's sequence");
 	is($tgt->safe_psql("sch_$db", "SELECT last_value FROM public.t$n\_id_seq"),
@@ -83,6 +102,16 @@ for my $f ('database', 'schema')
 	is($c500, 510, "$f() of 500 tables: one COPY per table");
 	is($a500 - $c500, $a50 - $c50,
 		"$f(): statements other than COPY do not grow with N (N=50: @{[$a50 - $c50]}, N=500: @{[$a500 - $c500]})");
+}
+
+{
+	my ($a50, $c50) = @{ $count{schema_async}{50} };
+	my ($a500, $c500) = @{ $count{schema_async}{500} };
+	note("schema_async(): N=50: $a50 statements ($c50 COPY); N=500: $a500 statements ($c500 COPY)");
+	is($c500, 510, "schema_async() of 500 tables: one COPY per table");
+	# read table by table it was about 12 statements a table (6,000 here)
+	cmp_ok($a500 - $c500, '<', 510 / 2,
+		"schema_async(): definitions read in batches, not per table (N=50: @{[$a50 - $c50]}, N=500: @{[$a500 - $c500]})");
 }
 
 # nothing to keep: skip the shutdown checkpoints of two clusters full of tables
