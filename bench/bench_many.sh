@@ -20,6 +20,12 @@
 #           tools it counts (default: all of TOOLS)
 #   TOOLS   the tools, default all six (names as in TOOLS= below); TOOLS_<N>
 #           for one N
+#   SETTINGS  default: both clusters on PostgreSQL's shipped settings (the
+#           issue's condition: synchronous_commit = on, wal_level = replica,
+#           128MB shared_buffers), so that each tool pays for its own commits;
+#           tuned: lib.sh's (synchronous_commit = off, wal_level = minimal,
+#           1GB shared_buffers), which spare pg_dump | psql its per-statement
+#           commit flushes
 #   LOCKS_<N>   max_locks_per_transaction of the target for that N (default:
 #           enough for database(), printed); the source gets SRC_LOCKS
 #           (default 256: pg_dump, pgcopydb and pgclone all lock every table
@@ -45,7 +51,20 @@ set_locks() {	# port value
 }
 
 generate() {	# N
-	spsql -c 'DROP SCHEMA IF EXISTS app CASCADE' >/dev/null
+	# an earlier N's tables go 500 to a transaction (the source's lock table)
+	spsql <<'SQL'
+DO $$ DECLARE r record; i int := 0;
+BEGIN
+  FOR r IN SELECT c.oid::regclass AS t FROM pg_class c
+           WHERE c.relnamespace = to_regnamespace('app') AND c.relkind = 'r'
+           ORDER BY c.relname = 'parent' LOOP
+    EXECUTE 'DROP TABLE ' || r.t || ' CASCADE';
+    i := i + 1;
+    IF i % 500 = 0 THEN COMMIT; END IF;
+  END LOOP;
+END $$;
+SQL
+	spsql -c 'SET client_min_messages = warning' -c 'DROP SCHEMA IF EXISTS app CASCADE' >/dev/null
 	spsql <<SQL
 SET client_min_messages = warning;
 CREATE SCHEMA app;
@@ -152,6 +171,23 @@ peak_memory() {
 
 start_clusters
 trap stop_clusters EXIT
+SETTINGS=${SETTINGS:-default}
+if [ "$SETTINGS" = default ]; then
+	for p in $SRC_PORT $TGT_PORT; do
+		as_pg sh -c "cat >> '$BENCH_DIR/d$p/postgresql.conf'" <<CONF
+shared_buffers = 128MB
+maintenance_work_mem = 64MB
+max_wal_size = 1GB
+checkpoint_timeout = 5min
+wal_level = replica
+max_wal_senders = 10
+synchronous_commit = on
+CONF
+		as_pg "$BIN/pg_ctl" -D "$BENCH_DIR/d$p" -l "$BENCH_DIR/l$p" -w restart >/dev/null
+	done
+fi
+echo "== settings: $SETTINGS ($(tpsql -Atc "SELECT string_agg(name || ' = ' || current_setting(name), ', ' ORDER BY name)
+	FROM pg_settings WHERE name IN ('synchronous_commit', 'wal_level', 'shared_buffers', 'fsync')"))"
 set_locks "$SRC_PORT" "$SRC_LOCKS"
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for N in $NS; do
@@ -181,7 +217,7 @@ for N in $NS; do
 		esac
 		echo "   ${NAME[$t]}: $total source statements ($copy COPY TO STDOUT)$mem"
 	done
-	# the copy is checked: every table and every row of the last tool (pgcopydb) and of pgclone
+	# the copy is checked: every table and every row of pgclone.database()
 	fresh_target; run_database >/dev/null
 	got=$(bpsql -Atc "SELECT count(*), sum((xpath('/row/c/text()', query_to_xml('SELECT count(*) AS c FROM app.' || quote_ident(relname), false, true, '')))[1]::text::int)
 		FROM pg_class WHERE relnamespace = 'app'::regnamespace AND relkind = 'r'")

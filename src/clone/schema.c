@@ -24,6 +24,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(pgclone_schema);
 PG_FUNCTION_INFO_V1(pgclone_schema_ex);
@@ -50,18 +51,28 @@ pgc_plan_exec(List *stmts)
 {
 	ListCell   *lc;
 
+	/* the parse trees are thrown away at once: 10,000 tables make 60,000 */
+	MemoryContext check = AllocSetContextCreate(CurrentMemoryContext,
+												"pgclone statement check",
+												ALLOCSET_DEFAULT_SIZES);
+
 	foreach(lc, stmts)
 	{
 		char	   *sql = lfirst(lc);
+		MemoryContext old = MemoryContextSwitchTo(check);
+		int			n = list_length(raw_parser(sql, RAW_PARSE_DEFAULT));
 
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(check);
 		elog(DEBUG1, "pgclone: %s", sql);
-		if (list_length(raw_parser(sql, RAW_PARSE_DEFAULT)) != 1)
+		if (n != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR),
 					 errmsg("pgclone: a definition from the source is not a single statement"),
 					 errdetail_internal("%s", sql)));
 		pgc_local_exec(sql);
 	}
+	MemoryContextDelete(check);
 }
 
 static const char *
@@ -710,18 +721,27 @@ pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts
 	List	   *loaded = NIL,
 			   *counts = NIL;
 
+	/* what one table's COPY allocates goes when it ends, whatever N */
+	MemoryContext per_table = AllocSetContextCreate(CurrentMemoryContext,
+													"pgclone table copy",
+													ALLOCSET_DEFAULT_SIZES);
+
 	pgc_plan_pre_data(conn, plan, opts);
 	pgc_plan_check_masks(plan, opts);
 	foreach(lc, plan->tables)
 	{
 		PgcPlanTable *pt = lfirst(lc);
 		uint64	   *n;
+		MemoryContext old;
 
 		if (!data || !pt->load)
 			continue;
 		pgc_subset_assign(subset, pt);
 		n = palloc(sizeof(uint64));
+		old = MemoryContextSwitchTo(per_table);
 		*n = pgc_copy_table(conn, pt->table, &pt->target, pt->opts, true);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(per_table);
 		plan->rows += *n;
 		loaded = lappend(loaded, pt);
 		counts = lappend(counts, n);
@@ -733,6 +753,7 @@ pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts
 		pgc_plan_count_post(plan, post);
 		pgc_plan_exec(post);
 	}
+	MemoryContextDelete(per_table);
 	AtEOXact_GUC(true, nest);
 }
 

@@ -14,6 +14,7 @@
 
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "utils/memutils.h"
 
 static const char *
 kind_name(NodeTag tag)
@@ -109,9 +110,15 @@ char *
 pgc_check_def(char *sql, NodeTag tag, const char *what, const char *nsp, const char *rel)
 {
 	MemoryContext cxt = CurrentMemoryContext;
+
+	/* the parse tree is only looked at: it goes before we return */
+	MemoryContext tree = AllocSetContextCreate(cxt, "pgclone definition check",
+											   ALLOCSET_DEFAULT_SIZES);
 	List	   *volatile raw = NIL;
 	char	   *volatile why = NULL;
+	bool		fits;
 
+	MemoryContextSwitchTo(tree);
 	PG_TRY();
 	{
 		raw = raw_parser(sql, RAW_PARSE_DEFAULT);
@@ -127,8 +134,11 @@ pgc_check_def(char *sql, NodeTag tag, const char *what, const char *nsp, const c
 		why = e->message;
 	}
 	PG_END_TRY();
-	if (why != NULL || list_length(raw) != 1 ||
-		!def_fits(((RawStmt *) linitial(raw))->stmt, tag, nsp, rel))
+	MemoryContextSwitchTo(cxt);
+	fits = why == NULL && list_length(raw) == 1 &&
+		def_fits(((RawStmt *) linitial(raw))->stmt, tag, nsp, rel);
+	MemoryContextDelete(tree);
+	if (!fits)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("the source sent a definition of %s that is not one %s statement",
