@@ -19,7 +19,6 @@
 #include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
-#include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -51,28 +50,18 @@ pgc_plan_exec(List *stmts)
 {
 	ListCell   *lc;
 
-	/* the parse trees are thrown away at once: 10,000 tables make 60,000 */
-	MemoryContext check = AllocSetContextCreate(CurrentMemoryContext,
-												"pgclone statement check",
-												ALLOCSET_DEFAULT_SIZES);
-
 	foreach(lc, stmts)
 	{
 		char	   *sql = lfirst(lc);
-		MemoryContext old = MemoryContextSwitchTo(check);
-		int			n = list_length(raw_parser(sql, RAW_PARSE_DEFAULT));
 
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(check);
 		elog(DEBUG1, "pgclone: %s", sql);
-		if (n != 1)
+		if (pgc_statement_count(sql) != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR),
 					 errmsg("pgclone: a definition from the source is not a single statement"),
 					 errdetail_internal("%s", sql)));
 		pgc_local_exec(sql);
 	}
-	MemoryContextDelete(check);
 }
 
 static const char *

@@ -22,6 +22,8 @@ extern List *pgc_table_sequence_values(PGconn *conn, PgcTable *t, PgcTarget *tgt
 extern char *pgc_derive_name(const char *objname, const char *srcrel,
 							 const char *tgtrel);
 
+/* defcheck.c: how many statements sql holds (its parse tree freed at once) */
+extern int	pgc_statement_count(const char *sql);
 /* defcheck.c: sql when it is one statement of kind tag (on nsp.rel), else ERROR XX000 */
 extern char *pgc_check_def(char *sql, NodeTag tag, const char *what,
 						   const char *nsp, const char *rel);
