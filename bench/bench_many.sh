@@ -42,8 +42,10 @@ SRC_LOCKS=${SRC_LOCKS:-256}
 JOBS=2
 
 SRC_URI="postgresql://postgres@127.0.0.1:$SRC_PORT/postgres"
-TGT_URI="postgresql://postgres@127.0.0.1:$TGT_PORT/b"
-bpsql() { as_pg "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$BENCH_DIR" -p "$TGT_PORT" -U postgres -d b "$@"; }
+# each run clones into a database of its own (b1, b2, ...), dropped only after
+# the timed rounds of its N: see fresh_target
+DB=b0
+bpsql() { as_pg "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$BENCH_DIR" -p "$TGT_PORT" -U postgres -d "$DB" "$@"; }
 
 set_locks() {	# port value
 	as_pg sh -c "echo 'max_locks_per_transaction = $2' >> '$BENCH_DIR/d$1/postgresql.conf'"
@@ -86,14 +88,22 @@ SQL
 	spsql -c 'VACUUM ANALYZE' >/dev/null
 }
 
-fresh_target() {	# [tool]: database_create() makes b itself
-	tpsql -c 'DROP DATABASE IF EXISTS b' >/dev/null
-	[ "${1:-}" = create ] || { tpsql -c 'CREATE DATABASE b' >/dev/null; bpsql -c 'CREATE EXTENSION pgclone' >/dev/null; }
+# A new database for every run, not b dropped and made again: on a file system
+# such as this machine's ext4 without a journal, creating a file scans past
+# every inode deleted in the last minutes (the kernel's recently_deleted()),
+# so a clone that follows the DROP of 50,000 files pays seconds per thousand
+# files it creates, whatever tool it is.  The databases go in drop_targets,
+# and the timed rounds start SETTLE seconds after the last drop.
+SETTLE=${SETTLE:-400}
+last_drop=$(date +%s)
+fresh_target() {	# [tool]: database_create() makes its database itself
+	DB="b$(( ${DB#b} + 1 ))"
+	TGT_URI="postgresql://postgres@127.0.0.1:$TGT_PORT/$DB"
+	[ "${1:-}" = create ] || { tpsql -c "CREATE DATABASE $DB" >/dev/null; bpsql -c 'CREATE EXTENSION pgclone' >/dev/null; }
 	tpsql -c 'CHECKPOINT' >/dev/null
-	rm -rf "$BENCH_DIR/copydb" "$BENCH_DIR/dumpdir"
 }
 run_database() { PGAPPNAME=pgclone_mem bpsql -c "SELECT pgclone.database('$SRC_CONNINFO')"; }
-run_create() { tpsql -c "SELECT pgclone.database_create('$SRC_CONNINFO', 'b')"; }
+run_create() { tpsql -c "SELECT pgclone.database_create('$SRC_CONNINFO', '$DB')"; }
 run_async() {
 	local id
 	id=$(bpsql -Atc "SELECT pgclone.schema_async('$SRC_CONNINFO', 'app', true, '{\"parallel\": 2}')")
@@ -117,12 +127,25 @@ run_dump_psql() {
 		bpsql >/dev/null
 }
 run_dump_restore() {
-	as_pg "$BIN/pg_dump" -Fd -j "$JOBS" -f "$BENCH_DIR/dumpdir" -h "$BENCH_DIR" -p "$SRC_PORT" -U postgres postgres &&
-		as_pg "$BIN/pg_restore" -j "$JOBS" -h "$BENCH_DIR" -p "$TGT_PORT" -U postgres -d b "$BENCH_DIR/dumpdir"
+	as_pg "$BIN/pg_dump" -Fd -j "$JOBS" -f "$BENCH_DIR/dump_$DB" -h "$BENCH_DIR" -p "$SRC_PORT" -U postgres postgres &&
+		as_pg "$BIN/pg_restore" -j "$JOBS" -h "$BENCH_DIR" -p "$TGT_PORT" -U postgres -d "$DB" "$BENCH_DIR/dump_$DB"
 }
 run_pgcopydb() {
 	as_pg env PATH="$BIN:$PATH" pgcopydb clone --source "$SRC_URI" --target "$TGT_URI" \
-		--dir "$BENCH_DIR/copydb" --table-jobs "$JOBS" --index-jobs "$JOBS" >/dev/null 2>&1
+		--dir "$BENCH_DIR/copydb_$DB" --table-jobs "$JOBS" --index-jobs "$JOBS" >/dev/null 2>&1
+}
+drop_targets() {
+	for d in $(tpsql -Atc "SELECT datname FROM pg_database WHERE datname ~ '^b[0-9]+$'"); do
+		tpsql -c "DROP DATABASE $d" >/dev/null
+	done
+	rm -rf "$BENCH_DIR"/dump_b* "$BENCH_DIR"/copydb_b*
+	last_drop=$(date +%s)
+}
+settle() {
+	local wait=$(( last_drop + SETTLE - $(date +%s) ))
+	[ "$wait" -gt 0 ] || return 0
+	echo "   waiting $wait s: files deleted less than SETTLE = $SETTLE s ago slow down creating new ones"
+	sleep "$wait"
 }
 durable() { "$@"; [ "${DURABLE:-1}" = 0 ] || tpsql -c 'CHECKPOINT' >/dev/null; }
 TOOLS=${TOOLS:-database create async dump_psql dump_restore pgcopydb}
@@ -201,7 +224,7 @@ for N in $NS; do
 	set_locks "$TGT_PORT" "$locks"
 	echo "== N = $N tables: target max_locks_per_transaction = $locks (default 64; lock table $((locks * procs)))," \
 		"source max_locks_per_transaction = $SRC_LOCKS"
-	t0=$(date +%s.%N); generate "$N"
+	t0=$(date +%s.%N); generate "$N"; last_drop=$(date +%s)
 	echo "   generated in $(echo "$(date +%s.%N) - $t0" | bc -l | cut -c1-6) s, size $(spsql -Atc "SELECT pg_size_pretty(pg_database_size('postgres'))")"
 
 	var="TOOLS_$N"; tools=${!var:-$TOOLS}
@@ -224,6 +247,7 @@ for N in $NS; do
 	[ "$got" = "$((N + 1))|$((10 * N + 10))" ] || { echo "pgclone copy incomplete: $got"; exit 1; }
 
 	declare -A T=()
+	settle
 	var="ROUNDS_$N"
 	for r in $(seq 1 "${!var:-$ROUNDS}"); do
 		line="   round $r:"
@@ -243,5 +267,6 @@ for N in $NS; do
 		m=$(median ${T[$t]})
 		printf '     %-36s %8.2f s  %5.2f\n' "${NAME[$t]}" "$m" "$(ratio "$m" "$base")"
 	done
+	drop_targets
 done
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
