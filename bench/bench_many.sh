@@ -31,7 +31,7 @@
 #           (default 256: pg_dump, pgcopydb and pgclone all lock every table
 #           on the source in one transaction)
 # Run as root or postgres; needs bc, pgcopydb.
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 BENCH_DIR=${BENCH_DIR:-/tmp/pgclone-bench-many}
 SRC_PORT=${SRC_PORT:-5751}
 TGT_PORT=${TGT_PORT:-5752}
@@ -180,7 +180,7 @@ peak_memory() {
 	while kill -0 "$job" 2>/dev/null; do
 		pids=$(tpsql -Atc "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgclone_mem'
 			OR backend_type LIKE 'pgclone%'" 2>/dev/null || true)
-		for i in $(seq 1 10); do
+		for _ in $(seq 1 10); do
 			for pid in $pids; do
 				kb=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
 				[ "${kb:-0}" -gt "$peak" ] && peak=$kb
