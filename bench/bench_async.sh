@@ -5,7 +5,7 @@
 # interleaved, ROUNDS rounds; prints medians and ratios.
 # SCALE (default 10) and WIDE_ROWS (default 500000) set the size.
 # Run as root or postgres.
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 BENCH_DIR=${BENCH_DIR:-/tmp/pgclone-bench-async}
 SRC_PORT=${SRC_PORT:-5621}
 TGT_PORT=${TGT_PORT:-5622}

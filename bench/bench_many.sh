@@ -30,7 +30,7 @@
 #           enough for database(), printed); the source gets SRC_LOCKS
 #           (default 256: pg_dump, pgcopydb and pgclone all lock every table
 #           on the source in one transaction)
-# Run as root or postgres; needs bc, pgcopydb.
+# Run as root or postgres; as root, lib.sh installs bc and pgcopydb if missing.
 cd "$(dirname "$0")" || exit 1
 BENCH_DIR=${BENCH_DIR:-/tmp/pgclone-bench-many}
 SRC_PORT=${SRC_PORT:-5751}

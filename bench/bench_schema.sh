@@ -7,7 +7,7 @@
 #   WIDE    rows of an extra wide mixed-type table with 2 secondary indexes (default 500000)
 #   ROUNDS  default 3
 # Run as root or postgres; needs bc, pgbench, pgcopydb.
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 BENCH_DIR=${BENCH_DIR:-/tmp/pgclone-bench-schema}
 SRC_PORT=${SRC_PORT:-5621}
 TGT_PORT=${TGT_PORT:-5622}

@@ -7,7 +7,7 @@
 # statement_lines -> statements, line_checks -> statement_lines (composite).
 # SCALE (default 10), HIST (default 500000), ROUNDS (default 3).
 # Run as root or postgres; PG_CONFIG selects the PostgreSQL with pgclone.
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 BENCH_DIR=${BENCH_DIR:-/tmp/pgclone-bench-subset}
 SRC_PORT=${SRC_PORT:-5631}
 TGT_PORT=${TGT_PORT:-5632}

@@ -2,7 +2,7 @@
 # Benchmark: pgclone.table() against the psql COPY pipe and pg_dump -t | psql,
 # on the same generated table, interleaved, ROUNDS rounds; prints medians and
 # ratios.  ROWS (default 2000000) sets the size.  Run as root or postgres.
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 source ./lib.sh
 ROWS=${ROWS:-2000000}
 ROUNDS=${ROUNDS:-3}

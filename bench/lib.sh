@@ -1,4 +1,5 @@
 # bench/lib.sh — shared helpers for the benchmark scripts (source it).
+# shellcheck shell=bash disable=SC2034
 # Starts throwaway source and target clusters as the postgres user.
 set -euo pipefail
 BIN=${BIN:-$(dirname "$(${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --bindir)/x")}
@@ -6,6 +7,22 @@ BENCH_DIR=${BENCH_DIR:-/tmp/pgclone-bench}
 SRC_PORT=${SRC_PORT:-5611}
 TGT_PORT=${TGT_PORT:-5612}
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+# what the benchmarks run besides PostgreSQL (bc for the figures, pgcopydb to
+# compare with): installed from Debian's packages when run as root
+bench_deps() {
+	local need=()
+	command -v bc >/dev/null || need+=(bc)
+	command -v pgcopydb >/dev/null || need+=(pgcopydb)
+	[ ${#need[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" = 0 ]; then
+		apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+	else
+		echo "bench: ${need[*]} missing: apt-get install ${need[*]}" >&2
+		exit 1
+	fi
+}
+bench_deps
 
 start_clusters() {
 	stop_clusters || true
