@@ -6,7 +6,7 @@
 #   SCALE   pgbench scale of the generated data (default 10, ~150 MB; 50 ~ 750 MB)
 #   WIDE    rows of an extra wide mixed-type table with 2 secondary indexes (default 500000)
 #   ROUNDS  default 3
-# Run as root or postgres; needs bc, pgbench, pgcopydb.
+# Run as root or postgres; as root, lib.sh installs bc and pgcopydb if missing.
 cd "$(dirname "$0")" || exit 1
 BENCH_DIR=${BENCH_DIR:-/tmp/pgclone-bench-schema}
 SRC_PORT=${SRC_PORT:-5621}

@@ -9,18 +9,14 @@ TGT_PORT=${TGT_PORT:-5612}
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 # what the benchmarks run besides PostgreSQL (bc for the figures, pgcopydb to
-# compare with): installed from Debian's packages when run as root
+# compare with): as root, scripts/bootstrap.sh installs them
 bench_deps() {
-	local need=()
-	command -v bc >/dev/null || need+=(bc)
-	command -v pgcopydb >/dev/null || need+=(pgcopydb)
-	[ ${#need[@]} -eq 0 ] && return 0
-	if [ "$(id -u)" = 0 ]; then
-		apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
-	else
-		echo "bench: ${need[*]} missing: apt-get install ${need[*]}" >&2
+	command -v bc >/dev/null && command -v pgcopydb >/dev/null && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "bench: bc and pgcopydb are needed: scripts/bootstrap.sh bc pgcopydb (as root)" >&2
 		exit 1
 	fi
+	"$(dirname "${BASH_SOURCE[0]}")/../scripts/bootstrap.sh" bc pgcopydb
 }
 bench_deps
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install what is missing (Debian 12, as root), then build and install pgclone.
-# PG_CONFIG may point at another PostgreSQL installation.
+# PG_CONFIG may point at another PostgreSQL installation; arguments name more
+# Debian packages to install if missing (the benchmarks': bc pgcopydb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 need=()
-for p in postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev libipc-run-perl make gcc; do
+for p in postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev libipc-run-perl make gcc "$@"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
