@@ -1,6 +1,6 @@
 # pgclone — PGXS build
 EXTENSION = pgclone
-EXTVERSION = 1.1
+EXTVERSION = 5.0
 MODULE_big = pgclone
 
 # Sources are found relative to this Makefile, so that a VPATH build works
@@ -39,6 +39,8 @@ include $(PGXS)
 # every object depends on every header, so a changed struct cannot leave a
 # stale object with the old layout behind.
 $(OBJS): $(wildcard $(top)/src/*.h $(top)/src/*/*.h)
+# the library's SQL version comes from EXTVERSION above
+src/pgclone.o: $(top)/Makefile
 
 pgclone--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@

@@ -17,7 +17,7 @@
 #include "libpq-fe.h"
 
 /* the library's version; its SQL version is PGCLONE_EXTVERSION (Makefile) */
-#define PGCLONE_VERSION "1.1.0"
+#define PGCLONE_VERSION "5.0.0"
 
 /*
  * ERROR 55000 unless the installed SQL objects are this library's version

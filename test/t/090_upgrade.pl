@@ -15,7 +15,7 @@ use PgcloneTest;
 use PgcloneRelease;
 
 # The released versions: SQL version => release commit.
-my %release = ('1.0' => '2007aba12263d39ceace3207ea42a57c4ff25df4');
+my %release = ('1.0' => '2007aba12263d39ceace3207ea42a57c4ff25df4', '1.1' => 'e95c7cb2bd3d5e9a1e61a13a67a3b3a475190045');
 
 # ---- the tree's versions agree ----
 my $extversion = tree_version('extversion');
