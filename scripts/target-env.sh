@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Prepare (cached) a root file system with PostgreSQL MAJOR and its headers,
+# for building and testing pgclone inside a server of that major:
+#     17 -> Debian trixie,  18 -> Debian sid   (bookworm, the host, has 15)
+# The root is made with debootstrap and kept under
+#     $PGCLONE_TARGETS_CACHE (default /var/cache/pgclone-targets)/pgMAJOR
+# and reused while its stamp file is there: a fresh machine builds it (about
+# a minute and 0.5 GB each), later runs find it.  The host is left alone: no
+# sources list of the host changes, nothing is installed on the host but
+# debootstrap itself (when missing).  Needs root.
+# Prints the root's path as its last line.
+# Usage: scripts/target-env.sh MAJOR
+set -euo pipefail
+major=${1:?usage: target-env.sh MAJOR (17 or 18)}
+case $major in
+17) suite=trixie ;;
+18) suite=sid ;;
+*) echo "target-env: no Debian suite known for PostgreSQL $major (17: trixie, 18: sid)" >&2; exit 2 ;;
+esac
+[ "$(id -u)" = 0 ] || { echo "target-env: needs root (debootstrap, chroot)" >&2; exit 1; }
+
+cache=${PGCLONE_TARGETS_CACHE:-/var/cache/pgclone-targets}
+root=$cache/pg$major
+# what the root needs: the server and its headers (PGXS), the TAP test
+# framework's Perl module, a compiler, and the Debian package tools
+pkgs="postgresql-$major postgresql-server-dev-$major postgresql-contrib libipc-run-perl
+	make gcc libpq-dev debhelper dpkg-dev fakeroot postgresql-server-dev-all locales-all"
+stamp=$root/.pgclone-ready-$(printf %s "$pkgs" | md5sum | cut -c1-8)
+
+if [ -f "$stamp" ]; then
+	echo "$root"
+	exit 0
+fi
+
+if ! command -v debootstrap >/dev/null; then
+	echo "== target-env: installing debootstrap (host)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-upgrade debootstrap >/dev/null
+fi
+
+# the host's Debian mirror (deb822 or one-line sources)
+mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -1)
+[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
+mirror=${mirror:-http://deb.debian.org/debian}
+
+umount_proc() { mountpoint -q "$root/proc" && umount "$root/proc" || true; }
+if [ ! -x "$root/usr/bin/apt-get" ] || [ ! -f "$root/.debootstrap-done" ]; then
+	echo "== target-env: debootstrap $suite into $root (download about 100 MB)"
+	umount_proc
+	rm -rf "$root" && mkdir -p "$root"
+	debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$cache/debootstrap-$major.log" 2>&1 ||
+		{ tail -20 "$cache/debootstrap-$major.log"; echo "target-env: debootstrap failed" >&2; exit 1; }
+	touch "$root/.debootstrap-done"
+fi
+
+echo "== target-env: installing PostgreSQL $major and the build tools into $root (download about 150 MB)"
+# a dated archive snapshot's Release file may have expired (sid here)
+echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99pgclone-no-valid-until"
+# no server may start inside the root: policy-rc.d denies it
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod +x "$root/usr/sbin/policy-rc.d"
+cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+trap umount_proc EXIT
+chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+chroot "$root" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -qq --no-install-recommends $pkgs >"$cache/install-$major.log" 2>&1 ||
+	{ tail -20 "$cache/install-$major.log"; echo "target-env: package install failed" >&2; exit 1; }
+# the default cluster the package made is not used (tests make their own)
+chroot "$root" sh -c "pg_dropcluster --stop $major main 2>/dev/null || true"
+chroot "$root" apt-get clean
+touch "$stamp"
+echo "$root"
