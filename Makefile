@@ -14,10 +14,10 @@ OBJS = $(patsubst $(top)/%.c,%.o,$(SRCS))
 # beside its C.  Released versions' install scripts (sql/pgclone--X.Y.sql) are
 # kept as released, with an upgrade script per step (sql/pgclone--A--B.sql).
 SQL_PARTS = $(top)/sql/pgclone.sql $(sort $(wildcard $(top)/sql/[0-9][0-9]_*.sql))
-DATA_built = pgclone--$(EXTVERSION).sql
+DATA_built = pgclone--$(EXTVERSION).sql pgclone--4.4.2--1.1.sql
 DATA = $(patsubst $(top)/%,%,$(filter-out $(top)/sql/pgclone--$(EXTVERSION).sql,\
 	$(wildcard $(top)/sql/pgclone--*.sql)))
-EXTRA_CLEAN = pgclone--$(EXTVERSION).sql
+EXTRA_CLEAN = $(DATA_built)
 
 # The library refuses to run against another SQL version (src/pgclone.c).
 PG_CPPFLAGS = -I$(libpq_srcdir) -I$(top)/src -DPGCLONE_EXTVERSION='"$(EXTVERSION)"'
@@ -44,6 +44,13 @@ src/pgclone.o: $(top)/Makefile
 
 pgclone--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
+
+# The original pgclone's 4.4.2 becomes our 1.1 (sql/original/): its objects
+# out, 1.1's install script (without its CREATE EXTENSION guard line), then
+# what users built on the original carried over.
+pgclone--4.4.2--1.1.sql: $(top)/sql/original/4.4.2--1.1.head.sql $(top)/sql/pgclone--1.1.sql \
+		$(top)/sql/original/4.4.2--1.1.tail.sql
+	{ cat $(word 1,$^); grep -v '^\\echo ' $(word 2,$^); cat $(word 3,$^); } > $@
 
 # a VPATH build puts the objects in a tree of its own
 ifdef VPATH

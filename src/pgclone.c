@@ -187,3 +187,23 @@ pgclone_version(PG_FUNCTION_ARGS)
 						  preloaded ? "restart PostgreSQL" : "start a new session");
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
+
+/*
+ * The original pgclone's progress_detail() names this symbol.  A database
+ * that still has the original's SQL objects must be able to load our
+ * library (to run ALTER EXTENSION pgclone UPDATE, pgclone--4.4.2--1.1.sql):
+ * a call there gets the version check's "run ALTER EXTENSION pgclone
+ * UPDATE"; no object of ours names it.
+ */
+PG_FUNCTION_INFO_V1(pgclone_progress_view);
+
+Datum
+pgclone_progress_view(PG_FUNCTION_ARGS)
+{
+	PGC_CHECK_SQL_VERSION();
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_FUNCTION),
+			 errmsg("pgclone_progress_view is a function of the original pgclone"),
+			 errhint("Use pgclone.progress_detail() or pgclone.jobs_view.")));
+	PG_RETURN_NULL();			/* not reached */
+}

@@ -12,10 +12,11 @@ use File::Path qw(make_path remove_tree);
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Exporter 'import';
+use PgcloneTest qw(dump_schema);
 
 our @EXPORT = qw(pg_config_value private_install remove_pgclone install_tree
   make_install_staged text_equal describe_extension call_every_function
-  tree_version);
+  tree_version extension_dump);
 
 # pg_config of the installation the suite runs against (first in PATH).
 sub pg_config_value
@@ -211,6 +212,28 @@ sub call_every_function
 {
 	my ($node, $db) = @_;
 	return split /\n/, $node->safe_psql($db, $call_sql);
+}
+
+# extension_dump($node, $db): pg_dump -s of the extension's objects.  Only binary-upgrade mode dumps an
+# extension's members (as pg_upgrade needs them), and only for the whole
+# database: keep the entries of schema pgclone and the extension, and leave
+# out pg_upgrade's bookkeeping (OIDs, relfilenodes, xids, dropped columns).
+sub extension_dump
+{
+	my ($node, $db) = @_;
+	my $d = dump_schema($node, $db, '--binary-upgrade');
+	my @entries = split /(?=^--\n-- Name: )/m, $d;
+	my $t = join '', grep { /^-- Name: [^\n]*; Schema: pgclone;/m
+		  || /^-- Name: pgclone; Type: (EXTENSION|SCHEMA);/m } @entries;
+	$t =~ s/^-- For binary upgrade,.*\n//mg;
+	$t =~ s/^SELECT pg_catalog\.binary_upgrade_(?!create_empty_extension)\w+\(.*\);\n//mg;
+	$t =~ s/^UPDATE pg_catalog\.pg_\w+\n(?:.*\n)*?[^\n]*;\n//mg;
+	$t =~ s/^.*pg\.dropped\..*\n//mg;
+	$t =~ s/^SELECT pg_catalog\.setval\(.*\n//mg;         # data, not definition
+	$t =~ s/^--\n-- PostgreSQL database dump complete\n--\n//m;
+	$t =~ s/,$//mg;
+	$t =~ s/\n{2,}/\n/g;
+	return $t;
 }
 
 # Versions as the tree states them: Makefile EXTVERSION, pgclone.control

@@ -134,9 +134,9 @@ my $fresh = describe_extension($tgt, 'fresh');
 like($fresh, qr/^function: table\(source_conninfo text/m, 'the description lists the functions');
 text_equal(describe_extension($tgt, 'postgres'), $fresh,
 	'upgraded 1.0 (+) = fresh install (-): functions, relations, columns, views, constraints, privileges');
-$fresh = extension_dump('fresh');
+$fresh = extension_dump($tgt, 'fresh');
 like($fresh, qr/^ALTER EXTENSION pgclone ADD TABLE pgclone\.job_history;$/m, 'the dump has the members');
-text_equal(extension_dump('postgres'), $fresh,
+text_equal(extension_dump($tgt, 'postgres'), $fresh,
 	'upgraded 1.0 (+) = fresh install (-): pg_dump -s of schema pgclone and the extension members');
 
 # ---- history and policy kept, and they work ----
@@ -268,26 +268,4 @@ sub meta_problems
 	push @p, 'release_status' if defined $m->{release_status}
 	  && $m->{release_status} !~ /^(stable|testing|unstable)$/;
 	return @p;
-}
-
-# pg_dump -s of the extension's objects.  Only binary-upgrade mode dumps an
-# extension's members (as pg_upgrade needs them), and only for the whole
-# database: keep the entries of schema pgclone and the extension, and leave
-# out pg_upgrade's bookkeeping (OIDs, relfilenodes, xids, dropped columns).
-sub extension_dump
-{
-	my ($db) = @_;
-	my $d = dump_schema($tgt, $db, '--binary-upgrade');
-	my @entries = split /(?=^--\n-- Name: )/m, $d;
-	my $t = join '', grep { /^-- Name: [^\n]*; Schema: pgclone;/m
-		  || /^-- Name: pgclone; Type: (EXTENSION|SCHEMA);/m } @entries;
-	$t =~ s/^-- For binary upgrade,.*\n//mg;
-	$t =~ s/^SELECT pg_catalog\.binary_upgrade_(?!create_empty_extension)\w+\(.*\);\n//mg;
-	$t =~ s/^UPDATE pg_catalog\.pg_\w+\n(?:.*\n)*?[^\n]*;\n//mg;
-	$t =~ s/^.*pg\.dropped\..*\n//mg;
-	$t =~ s/^SELECT pg_catalog\.setval\(.*\n//mg;         # data, not definition
-	$t =~ s/^--\n-- PostgreSQL database dump complete\n--\n//m;
-	$t =~ s/,$//mg;
-	$t =~ s/\n{2,}/\n/g;
-	return $t;
 }
