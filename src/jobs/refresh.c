@@ -125,6 +125,13 @@ options_jsonb(const char *json)
 	return jb;
 }
 
+static void
+clone_options_context(void *arg)
+{
+	errcontext("pgclone.refresh() takes the clone options of pgclone.database_create(), and "
+			   "post_sql, sessions, session_timeout, keep_previous, verify");
+}
+
 /*
  * The refresh's own keys are taken out; what is left are the clone's options
  * (the same as database_create()'s), checked by pgc_options_parse.
@@ -139,6 +146,7 @@ pgc_refresh_options(const char *json, PgcRefreshOpts *ro, PgcOptions *copts)
 	char	   *key = NULL;
 	List	   *mine = NIL;
 	ListCell   *lc;
+	ErrorContextCallback ctx;
 
 	memset(ro, 0, sizeof(*ro));
 	ro->session_timeout = 60;
@@ -196,7 +204,12 @@ pgc_refresh_options(const char *json, PgcRefreshOpts *ro, PgcOptions *copts)
 												CStringGetTextDatum(lfirst(lc))));
 	if (JB_ROOT_COUNT(jb) > 0)
 		ro->clone_json = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+	ctx.callback = clone_options_context;
+	ctx.arg = NULL;
+	ctx.previous = error_context_stack;
+	error_context_stack = &ctx;
 	pgc_options_parse(copts, ro->clone_json, PGC_OPTS_SCHEMA);
+	error_context_stack = ctx.previous;
 }
 
 /* ---------- names, sessions, properties ---------- */

@@ -109,6 +109,20 @@ check_cancel(void)
 				 errmsg("cancelled by pgclone.cancel()")));
 }
 
+/*
+ * cancel() signals the workers listed in the slot: the leader is listed
+ * until the swap is about to commit; from then on the refresh completes.
+ */
+static void
+set_interruptible(bool on)
+{
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	RSlot->workers[0].pid = on ? MyProcPid : 0;
+	LWLockRelease(pgc_jobs->lock);
+	if (!on)
+		QueryCancelPending = false;	/* a cancel that came too late */
+}
+
 static void
 progress_hook(uint64 bytes)
 {
@@ -499,6 +513,7 @@ swap(const PgcRefreshOpts *ro, const char *newname, const char *prev, const char
 	pgc_job_sql("INSERT INTO pgclone.refresh_history (job_id, target_db, action, source,"
 				" source_snapshot_at, previous_name)"
 				" VALUES ($1::bigint, $2, 'refresh', $3, $4::timestamptz, $5)", 5, a);
+	set_interruptible(false);
 	xact_commit();
 	return OidIsValid(prevoid);
 }
@@ -518,6 +533,7 @@ run_refresh(void)
 
 	parse_options(&ro, &copts);
 	set_phase("clone", 0);
+	set_interruptible(true);
 	xact_begin();
 	tgt = get_database_oid(RTarget, true);
 	xact_commit();
@@ -571,6 +587,7 @@ pgclone_refresh_main(Datum main_arg)
 	{
 		ErrorData  *e = catch_error();
 
+		set_interruptible(false);
 		ereport(LOG, (errmsg("pgclone job %s: refresh of database \"%s\" failed: %s",
 							 RJobId, RTarget, e->message)));
 		if (RNewCreated && !RSwapped)

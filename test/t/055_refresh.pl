@@ -192,6 +192,21 @@ is($holder->query_safe('SELECT gen FROM meta'), '4', 'the waiting session kept i
 is(q_target($tgt, "SELECT count(*) FROM pg_database WHERE datname = 'staging__pgc_new'"), '0',
 	'half-built copy dropped after the timeout');
 
+# cancel: while the swap waits for the held session
+my $idc = q_target($tgt, "SELECT pgclone.refresh('$c', 'staging', true, '{\"sessions\": \"wait\", \"session_timeout\": 60}')");
+for (1 .. 300)
+{
+	last if q_target($tgt, "SELECT current_phase FROM pgclone.jobs_view WHERE job_id = $idc") eq 'swap';
+	select(undef, undef, undef, 0.05);
+}
+is(q_target($tgt, "SELECT pgclone.cancel($idc)"), 't', 'cancel a refresh waiting to swap');
+is(wait_job($tgt, $idc, 20), 'cancelled', 'the refresh is cancelled at once');
+is(target_gen(), 4, 'cancelled: staging still serves generation 4');
+is(q_target($tgt, "SELECT count(*) FROM pg_database WHERE datname = 'staging__pgc_new'"), '0',
+	'cancelled: the half-built copy is dropped');
+like(target_error($tgt, "SELECT pgclone.resume($idc)"), qr/0A000.*is a refresh, which is not resumed/,
+	'resume() refuses a refresh job');
+
 # ---- rollback (it ends the sessions on both generations) ----
 eval { $holder->quit };
 like(q_target($tgt, "SELECT pgclone.refresh_rollback('staging')"), qr/^OK/, 'refresh_rollback');
@@ -222,7 +237,7 @@ my @bad_input = (
 	[ "SELECT pgclone.refresh(NULL, 'staging')", qr/22004.*source_conninfo/, 'NULL conninfo' ],
 	[ "SELECT pgclone.refresh('$c', NULL)", qr/22004.*target_db/, 'NULL target' ],
 	[ "SELECT pgclone.refresh_rollback(NULL)", qr/22004.*target_db/, 'rollback: NULL target' ],
-	[ "SELECT pgclone.refresh('$c', 'staging', true, '{\"bogus\": 1}')", qr/22023.*unknown pgclone option "bogus"/, 'unknown option' ],
+	[ "SELECT pgclone.refresh('$c', 'staging', true, '{\"bogus\": 1}')", qr/22023.*unknown pgclone option "bogus".*post_sql, sessions/s, 'unknown option' ],
 	[ "SELECT pgclone.refresh('$c', 'staging', true, '{\"sessions\": \"maybe\"}')", qr/22023.*"sessions" must be/, 'bad sessions' ],
 	[ "SELECT pgclone.refresh('$c', 'staging', true, '{\"session_timeout\": -1}')", qr/22023.*"session_timeout"/, 'bad timeout' ],
 	[ "SELECT pgclone.refresh('$c', 'staging', true, '{\"post_sql\": \"SELECT 1\"}')", qr/22023.*"post_sql" must be/, 'post_sql not an array' ],
@@ -240,7 +255,7 @@ for my $b (@bad_input)
 {
 	like(target_error($tgt, $b->[0]), $b->[1], "bad input: $b->[2]");
 }
-is(q_target($tgt, "SELECT count(*) FROM pgclone.jobs_view WHERE op_type = 'refresh'"), '7',
+is(q_target($tgt, "SELECT count(*) FROM pgclone.jobs_view WHERE op_type = 'refresh'"), '8',
 	'bad input starts no job');
 is(target_gen(), 5, 'staging still serves generation 5');
 
