@@ -132,6 +132,10 @@ $client->finish;
 my @lines = split /\n/, PostgreSQL::Test::Utils::slurp_file("$dir/out");
 my @bad = grep { my ($g, $n, $d, $m) = split /\|/; !($d == 1 && $m == $g && $n == 100 * $g) } @lines;
 ok(@lines > 10, 'client answered ' . scalar(@lines) . ' times');
+my %errs;
+$errs{$_ =~ s/\d+/N/gr}++ for grep { /ERROR|FATAL|error/ } split /\n/, (-e "$dir/err" ? PostgreSQL::Test::Utils::slurp_file("$dir/err") : '');
+note "client connection errors during the three swaps: " . join('; ', map { "$errs{$_} x $_" } sort keys %errs);
+note 'refresh jobs (ms): ' . q_target($tgt, "SELECT string_agg(elapsed_ms::text, ' ' ORDER BY job_id) FROM pgclone.jobs_view WHERE op_type = 'refresh'");
 is(scalar(@bad), 0, 'client only ever saw whole generations') or diag join("\n", @bad[0 .. 4]);
 
 # ---- what survives, what is recorded ----
