@@ -494,7 +494,7 @@ swap(const PgcRefreshOpts *ro, const char *newname, const char *prev, const char
 	LockSharedObject(DatabaseRelationId, tgt, 0, AccessExclusiveLock);
 	if (OidIsValid(prevoid))
 		LockSharedObject(DatabaseRelationId, prevoid, 0, AccessExclusiveLock);
-	check_cancel();				/* the last moment a cancel stops it */
+	check_cancel();
 	pgc_refresh_sessions(tgt, RTarget, ro->wait_sessions, ro->session_timeout);
 	if (OidIsValid(prevoid))
 		pgc_refresh_sessions(prevoid, prev, false, 0);
