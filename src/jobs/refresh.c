@@ -406,6 +406,20 @@ pgc_refresh_rename(const char *from, const char *to)
 
 /* ---------- the SQL functions ---------- */
 
+/*
+ * A refresh creates and drops databases, installs pgclone (superuser = true)
+ * in the new one and ends other roles' sessions: a superuser's work.
+ */
+static void
+require_superuser(const char *fn)
+{
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s must be run by a superuser", fn),
+				 errdetail("It creates and drops databases, installs pgclone in the new one and ends other sessions.")));
+}
+
 bool
 pgc_refresh_running(const char *target)
 {
@@ -434,6 +448,7 @@ pgclone_refresh(PG_FUNCTION_ARGS)
 	int64		job_id;
 
 	pgc_jobs_require();
+	require_superuser("pgclone.refresh()");
 	memset(&req, 0, sizeof(req));
 	req.kind = PGC_KIND_REFRESH;
 	req.conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
@@ -466,12 +481,18 @@ pgclone_refresh_rollback(PG_FUNCTION_ARGS)
 {
 	PGC_CHECK_SQL_VERSION();
 	char	   *target = pgc_text_arg(fcinfo, 0, "target_db");
-	Oid			cur = check_target(target);
-	char	   *prev = pgc_refresh_name(target, PGC_REFRESH_PREV);
-	char	   *tmp = pgc_refresh_name(target, PGC_REFRESH_DROP);
-	Oid			prevoid = get_database_oid(prev, true);
+	Oid			cur;
+	char	   *prev;
+	char	   *tmp;
+	Oid			prevoid;
 	const char *a[2];
 	int			spi;
+
+	require_superuser("pgclone.refresh_rollback()");
+	cur = check_target(target);
+	prev = pgc_refresh_name(target, PGC_REFRESH_PREV);
+	tmp = pgc_refresh_name(target, PGC_REFRESH_DROP);
+	prevoid = get_database_oid(prev, true);
 
 	if (!OidIsValid(prevoid))
 		ereport(ERROR,

@@ -237,6 +237,8 @@ like(target_error($tgt, "SELECT pgclone.refresh_rollback('staging')"),
 is(q_target($tgt, $propq), $props, 'properties survive a refresh that ended sessions');
 
 # ---- bad input ----
+q_target($tgt, 'GRANT USAGE ON SCHEMA pgclone TO stg_owner;'
+	  . ' GRANT EXECUTE ON FUNCTION pgclone.refresh(text, text, boolean, text), pgclone.refresh_rollback(text) TO stg_owner');
 my @bad_input = (
 	[ "SELECT pgclone.refresh(NULL, 'staging')", qr/22004.*source_conninfo/, 'NULL conninfo' ],
 	[ "SELECT pgclone.refresh('$c', NULL)", qr/22004.*target_db/, 'NULL target' ],
@@ -254,6 +256,10 @@ my @bad_input = (
 	[ "SELECT pgclone.refresh('$c', '" . ('x' x 60) . "')", qr/42602.*invalid target database name/, 'target name too long' ],
 	[ "SELECT pgclone.refresh('" . src_conninfo($src, 'no_such_source') . "', 'staging')", qr/does not exist/, 'nonexistent source database' ],
 	[ "SELECT pgclone.refresh('host=/nonexistent port=1', 'staging')", qr/08001/, 'unreachable source' ],
+	[ "SET ROLE stg_owner; SELECT pgclone.refresh('$c password=x', 'staging')", qr/42501.*must be run by a superuser/,
+	  'a non-superuser, even the owner with EXECUTE' ],
+	[ "SET ROLE stg_owner; SELECT pgclone.refresh_rollback('staging')", qr/42501.*must be run by a superuser/,
+	  'rollback by a non-superuser' ],
 );
 for my $b (@bad_input)
 {
