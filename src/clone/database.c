@@ -103,12 +103,13 @@ new_in_this_xact(PgcTarget *tgt)
  * earlier step created it; then its own indexes and constraints), then the
  * rest of the post-data, committing whenever a step's share of the lock
  * table is used up.  The source is read through one snapshot throughout;
- * snap_time (if not NULL) gets the source's time of it.  The caller is
+ * snap_time and rows (if not NULL) get the source's time of it and the
+ * rows loaded.  The caller is
  * connected to the new database, in a transaction, without SPI.
  */
 char *
 pgc_clone_database_steps(const char *conninfo, bool data, const PgcOptions *opts,
-						 char **snap_time)
+						 char **snap_time, uint64 *rows)
 {
 	PGconn	   *conn;
 	char	   *snapshot;
@@ -168,6 +169,8 @@ pgc_clone_database_steps(const char *conninfo, bool data, const PgcOptions *opts
 	pgc_steps_exec(post);
 	(void) pgc_clone_large_objects(conn, data, opts->conflict);
 	AtEOXact_GUC(true, nest);
+	if (rows)
+		*rows = plan->rows;
 	res = MemoryContextStrdup(TopMemoryContext,
 							  psprintf("%d schemas, %s", list_length(schemas),
 									   pgc_plan_summary(plan)));
@@ -234,7 +237,7 @@ pgclone_db_worker_main(Datum arg)
 			pgc_spi_finish(spi);
 			pgc_options_parse(&opts, options[0] ? options : NULL, PGC_OPTS_SCHEMA);
 			if (sh->created)
-				res = pgc_clone_database_steps(conninfo, sh->data, &opts, NULL);
+				res = pgc_clone_database_steps(conninfo, sh->data, &opts, NULL, NULL);
 			else
 				res = pgc_clone_schemas(conninfo, NIL, sh->data, false, &opts,
 										"cloning database");

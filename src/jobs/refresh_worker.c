@@ -278,6 +278,7 @@ pgclone_refresh_clone_main(Datum main_arg)
 		PgcRefreshOpts ro;
 		PgcOptions	copts;
 		char	   *snap = NULL;
+		uint64		rows = 0;
 		int			spi;
 
 		parse_options(&ro, &copts);
@@ -286,10 +287,11 @@ pgclone_refresh_clone_main(Datum main_arg)
 		spi = pgc_spi_connect();
 		pgc_local_exec("CREATE EXTENSION IF NOT EXISTS pgclone");
 		pgc_spi_finish(spi);
-		(void) pgc_clone_database_steps(RConninfo, RData, &copts, &snap);
+		(void) pgc_clone_database_steps(RConninfo, RData, &copts, &snap, &rows);
 		xact_commit();
 		LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
 		strlcpy(RSlot->snapshot, snap ? snap : "", sizeof(RSlot->snapshot));
+		RSlot->rows_done = rows;
 		LWLockRelease(pgc_jobs->lock);
 
 		phase = "verify";
@@ -355,20 +357,24 @@ record_end(ErrorData *e)
 		cancel ? PGC_JOB_CANCELLED : PGC_JOB_FAILED;
 	const char *sqlstate = e == NULL ? NULL : cancel ? "57014" : unpack_sql_state(e->sqlerrcode);
 	const char *error = e == NULL ? NULL : cancel ? "cancelled by pgclone.cancel()" : e->message;
-	const char *a[5];
+	const char *a[6];
 	char		done[16];
+	char		rows[32];
 
 	LWLockAcquire(pgc_jobs->lock, LW_SHARED);
 	snprintf(done, sizeof(done), "%d", RSlot->tables_done);
+	snprintf(rows, sizeof(rows), UINT64_FORMAT, RSlot->rows_done);
 	LWLockRelease(pgc_jobs->lock);
 	a[0] = RJobId;
 	a[1] = pgc_job_state_name(st);
 	a[2] = sqlstate;
 	a[3] = error;
 	a[4] = done;
+	a[5] = rows;
 	xact_begin();
 	pgc_job_sql("UPDATE pgclone.job_history SET state = $2, sqlstate = $3, error = $4,"
-				" tables_done = $5::int, finished_at = now() WHERE job_id = $1::bigint", 5, a);
+				" tables_done = $5::int, rows_copied = $6::bigint, finished_at = now()"
+				" WHERE job_id = $1::bigint", 6, a);
 	xact_commit();
 	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
 	RSlot->state = st;

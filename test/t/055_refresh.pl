@@ -147,9 +147,9 @@ is($tgt->safe_psql('staging', 'SHOW work_mem', extra_params => [ '-U', 'app' ]),
 is(q_target($tgt, q{SELECT count(*), count(source_snapshot_at), count(*) FILTER (WHERE previous_name = 'staging__pgc_prev'),
 	bool_and(source NOT LIKE '%password%') FROM pgclone.refresh_history WHERE action = 'refresh'}),
 	'3|3|3|t', 'refresh_history: three generations, with snapshot times and the previous name');
-is(q_target($tgt, "SELECT status, op_type, target_name, current_phase, tables_total, tables_completed, pct_complete"
-	  . " FROM pgclone.jobs_view WHERE job_id = $id4"),
-	'completed|refresh|staging|done|4|4|100', 'jobs_view shows the refresh job');
+is(q_target($tgt, "SELECT status, op_type, target_name, current_phase, tables_total, tables_completed, pct_complete,"
+	  . " rows_copied FROM pgclone.jobs_view WHERE job_id = $id4"),
+	'completed|refresh|staging|done|4|4|100|421', 'jobs_view shows the refresh job (rows: 400 items, 20 customers, meta)');
 is(q_target($tgt, "SELECT count(*) FROM pg_database WHERE datname LIKE 'staging\\_\\_pgc\\_%' AND datname <> 'staging__pgc_prev'"),
 	'0', 'no leftover databases');
 
