@@ -102,10 +102,14 @@ new_in_this_xact(PgcTarget *tgt)
  * table (its rows with COPY FREEZE: TRUNCATE gives it a new file if an
  * earlier step created it; then its own indexes and constraints), then the
  * rest of the post-data, committing whenever a step's share of the lock
- * table is used up.  The source is read through one snapshot throughout.
+ * table is used up.  The source is read through one snapshot throughout;
+ * snap_time and rows (if not NULL) get the source's time of it and the
+ * rows loaded.  The caller is
+ * connected to the new database, in a transaction, without SPI.
  */
-static char *
-clone_in_steps(const char *conninfo, bool data, const PgcOptions *opts)
+char *
+pgc_clone_database_steps(const char *conninfo, bool data, const PgcOptions *opts,
+						 char **snap_time, uint64 *rows)
 {
 	PGconn	   *conn;
 	char	   *snapshot;
@@ -124,6 +128,9 @@ clone_in_steps(const char *conninfo, bool data, const PgcOptions *opts)
 	spi = pgc_spi_connect_ext(SPI_OPT_NONATOMIC);
 	conn = pgc_snapshot_keeper(conninfo, opts->consistent, &snapshot);
 	pgc_conn_keep(conn);		/* it outlives the steps' commits */
+	if (snap_time)				/* refresh.c records it */
+		*snap_time = MemoryContextStrdup(TopMemoryContext,
+										 pgc_val(pgc_query(conn, "SELECT pg_catalog.now()::text"), 0, 0));
 	schemas = pgc_source_user_schemas(conn);
 	pgc_steps_begin();
 	nest = pgc_plan_gucs();
@@ -162,6 +169,8 @@ clone_in_steps(const char *conninfo, bool data, const PgcOptions *opts)
 	pgc_steps_exec(post);
 	(void) pgc_clone_large_objects(conn, data, opts->conflict);
 	AtEOXact_GUC(true, nest);
+	if (rows)
+		*rows = plan->rows;
 	res = MemoryContextStrdup(TopMemoryContext,
 							  psprintf("%d schemas, %s", list_length(schemas),
 									   pgc_plan_summary(plan)));
@@ -228,7 +237,7 @@ pgclone_db_worker_main(Datum arg)
 			pgc_spi_finish(spi);
 			pgc_options_parse(&opts, options[0] ? options : NULL, PGC_OPTS_SCHEMA);
 			if (sh->created)
-				res = clone_in_steps(conninfo, sh->data, &opts);
+				res = pgc_clone_database_steps(conninfo, sh->data, &opts, NULL, NULL);
 			else
 				res = pgc_clone_schemas(conninfo, NIL, sh->data, false, &opts,
 										"cloning database");

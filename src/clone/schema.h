@@ -55,6 +55,11 @@ extern void pgc_plan_count_post(PgcClonePlan *plan, List *stmts);
 extern void pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data,
 						 const PgcOptions *opts);
 
+/* database.c: clone the source into the new database we are in, in steps */
+extern char *pgc_clone_database_steps(const char *conninfo, bool data,
+									  const PgcOptions *opts, char **snap_time,
+									  uint64 *rows);
+
 /* server.c: foreign-data wrappers and servers the target lacks (database()) */
 extern void pgc_clone_servers(PGconn *conn);
 

@@ -274,19 +274,6 @@ strip_password(const char *conninfo)
 
 /* ---------- starting a job ---------- */
 
-typedef struct JobRequest
-{
-	PgcJobKind	kind;
-	const char *conninfo;
-	const char *schema;
-	const char *table;
-	const char *target;
-	bool		include_data;
-	const char *options;		/* canonical JSON */
-	int			parallel;
-	int64		resumed_from;
-} JobRequest;
-
 static void
 check_len(const char *what, const char *s, int max)
 {
@@ -316,8 +303,8 @@ claim_slot(void)
 	return best;
 }
 
-static int64
-start_job(JobRequest *req)
+int64
+pgc_start_job(JobRequest *req)
 {
 	char	   *safe = strip_password(req->conninfo);
 	PgcRows    *r;
@@ -345,6 +332,14 @@ start_job(JobRequest *req)
 
 	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
 	slotno = claim_slot();
+	if (req->kind == PGC_KIND_REFRESH && pgc_refresh_running(req->target))
+	{
+		LWLockRelease(pgc_jobs->lock);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("a refresh of database \"%s\" is already running", req->target),
+				 errhint("Wait for it to finish (see pgclone.jobs_view), or cancel it with pgclone.cancel(job_id).")));
+	}
 	if (slotno < 0)
 	{
 		LWLockRelease(pgc_jobs->lock);
@@ -380,7 +375,9 @@ start_job(JobRequest *req)
 	strlcpy(slot->options, req->options, PGC_OPTIONS_MAX);
 	LWLockRelease(pgc_jobs->lock);
 
-	h = pgc_start_worker(slot, slotno, "pgclone_job_main", "pgclone: job leader", 0, true);
+	h = pgc_start_worker(slot, slotno, req->kind == PGC_KIND_REFRESH ?
+						 "pgclone_refresh_main" : "pgclone_job_main",
+						 "pgclone: job leader", 0, true);
 	if (h == NULL || WaitForBackgroundWorkerStartup(h, &pid) != BGWH_STARTED)
 	{
 		LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
@@ -429,7 +426,7 @@ pgclone_table_async(PG_FUNCTION_ARGS)
 					  PGC_OPTS_TABLE);
 	req.options = pgc_options_to_json(&opts);
 	req.parallel = 1;
-	PG_RETURN_INT32(job_id_result(start_job(&req)));
+	PG_RETURN_INT32(job_id_result(pgc_start_job(&req)));
 }
 
 /* pgclone.schema_async(conninfo, schema [, include_data, options]) */
@@ -450,7 +447,7 @@ pgclone_schema_async(PG_FUNCTION_ARGS)
 					  PGC_OPTS_SCHEMA | PGC_OPT_PARALLEL);
 	req.options = pgc_options_to_json(&opts);
 	req.parallel = opts.parallel;
-	PG_RETURN_INT32(job_id_result(start_job(&req)));
+	PG_RETURN_INT32(job_id_result(pgc_start_job(&req)));
 }
 
 /* ---------- reading jobs: shared memory over the history table ---------- */
@@ -534,7 +531,8 @@ info_from_slot(JobInfo *ji, PgcJobSlot *s)
 
 	ji->live = true;
 	ji->job_id = s->job_id;
-	ji->kind = pstrdup(s->kind == PGC_KIND_TABLE ? "table" : "schema");
+	ji->kind = pstrdup(s->kind == PGC_KIND_TABLE ? "table" :
+					   s->kind == PGC_KIND_REFRESH ? "refresh" : "schema");
 	ji->state = pstrdup(leader_alive ? pgc_job_state_name(s->state) : "failed");
 	ji->phase = nz(s->phase);
 	ji->source = pstrdup(s->safe_conninfo);
@@ -1060,6 +1058,11 @@ pgclone_resume(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pgclone job " INT64_FORMAT " completed: nothing to resume", job_id)));
+	if (strcmp(ji->kind, "refresh") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("pgclone job " INT64_FORMAT " is a refresh, which is not resumed", job_id),
+				 errhint("Run pgclone.refresh() again: a failed refresh left the old database serving.")));
 	if (strcmp(ji->state, "failed") != 0 && strcmp(ji->state, "cancelled") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1090,7 +1093,7 @@ pgclone_resume(PG_FUNCTION_ARGS)
 	req.options = pgc_val(r, 0, 1);
 	req.parallel = atoi(pgc_val(r, 0, 2));
 	req.resumed_from = job_id;
-	PG_RETURN_INT32(job_id_result(start_job(&req)));
+	PG_RETURN_INT32(job_id_result(pgc_start_job(&req)));
 }
 
 /* pgclone.clear_jobs(): forget finished jobs; returns how many */

@@ -34,7 +34,8 @@ typedef enum PgcJobState
 typedef enum PgcJobKind
 {
 	PGC_KIND_TABLE,
-	PGC_KIND_SCHEMA
+	PGC_KIND_SCHEMA,
+	PGC_KIND_REFRESH			/* refresh.c: target holds the database name */
 } PgcJobKind;
 
 /* One process working for a job: the leader (0) or a pool worker (1..N). */
@@ -117,6 +118,27 @@ extern void pgc_jobs_require(void);
 extern PgcRows *pgc_job_query(const char *sql, int nargs, const char **args);
 extern int	pgc_job_sql(const char *sql, int nargs, const char **args);
 extern void pgc_job_sql_xact(const char *sql, int nargs, const char **args);
+
+/* What a new job is; jobs.c starts it (refresh.c too) */
+typedef struct JobRequest
+{
+	PgcJobKind	kind;
+	const char *conninfo;
+	const char *schema;
+	const char *table;
+	const char *target;
+	bool		include_data;
+	const char *options;		/* canonical JSON */
+	int			parallel;
+	int64		resumed_from;
+} JobRequest;
+
+extern int64 pgc_start_job(JobRequest *req);
+
+/* refresh.c: is a refresh of database target running?  Caller holds the lock */
+extern bool pgc_refresh_running(const char *target);
+extern PGDLLEXPORT void pgclone_refresh_main(Datum arg);
+extern PGDLLEXPORT void pgclone_refresh_clone_main(Datum arg);
 
 /* worker.c: bgworker entry points */
 extern PGDLLEXPORT void pgclone_job_main(Datum arg);
