@@ -108,6 +108,18 @@ kind_word(PgcObject *o)
 	}
 }
 
+/* The kind as messages spell it: lower case, as in "target table x" */
+static char *
+kind_label(PgcObject *o)
+{
+	char	   *s = pstrdup(kind_word(o));
+	char	   *p;
+
+	for (p = s; *p; p++)
+		*p = pg_ascii_tolower((unsigned char) *p);
+	return s;
+}
+
 /* The conflict option for an object that is not a table; false = skip it. */
 static bool
 object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
@@ -123,11 +135,11 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 		case PGC_CONFLICT_ERROR:
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
-					 errmsg("target %s %s already exists", kind_word(o), q),
+					 errmsg("target %s %s already exists", kind_label(o), q),
 					 errhint("Use the \"conflict\" option: \"skip\", \"replace\" or \"rename\".")));
 			break;
 		case PGC_CONFLICT_SKIP:
-			ereport(NOTICE, (errmsg("target %s %s already exists, skipping", kind_word(o), q)));
+			ereport(NOTICE, (errmsg("target %s %s already exists, skipping", kind_label(o), q)));
 			return false;
 		case PGC_CONFLICT_REPLACE:
 			drop = pgc_object_drop_sql(conn, o);
