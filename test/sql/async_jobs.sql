@@ -49,7 +49,7 @@ BEGIN
   id := pgclone.table_async('host=127.0.0.1 port=1 dbname=x connect_timeout=5 password=hunter2 sslpassword=sslhunter2', 'public', 't');
   FOR i IN 1..600 LOOP
     s := pgclone.progress(id)->>'status';
-    EXIT WHEN s NOT IN ('pending', 'running');
+    EXIT WHEN s NOT IN ('queued', 'pending', 'running');
     PERFORM pg_sleep(0.05);
   END LOOP;
 END $$;
