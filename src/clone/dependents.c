@@ -109,7 +109,7 @@ pgc_dependents_renamed(const char *kind, const char *qold, const char *newname)
 
 /*
  * Before "replace" drops (classid, objid), described as label: check what
- * else goes with it.  in_clone(nsp, name, arg) says whether the clone
+ * else goes with it.  in_clone(nsp or NULL, name, arg) says whether the clone
  * creates that object again (NULL: nothing is).  Outside the clone: an
  * ERROR without "cascade", else a NOTICE each.  SPI connected.
  */
@@ -125,7 +125,8 @@ pgc_dependents_check(Oid classid, Oid objid, const char *label, bool cascade,
 	ListCell   *lc;
 	uint64		i;
 
-	if (SPI_execute_with_args(DEPENDENTS_SQL, 2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+	/* not read-only: the drops of this clone so far must be seen */
+	if (SPI_execute_with_args(DEPENDENTS_SQL, 2, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "pgclone: could not list the objects that depend on %s", label);
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -135,7 +136,7 @@ pgc_dependents_check(Oid classid, Oid objid, const char *label, bool cascade,
 		char	   *nsp = SPI_getvalue(tup, td, 2);
 		char	   *name = SPI_getvalue(tup, td, 3);
 
-		if (in_clone && nsp && name && in_clone(nsp, name, arg))
+		if (what == NULL || (in_clone && name && in_clone(nsp, name, arg)))
 			continue;
 		outside = lappend(outside, what);
 	}
@@ -164,6 +165,10 @@ in_plan(const char *nsp, const char *name, void *arg)
 {
 	PgcClonePlan *plan = arg;
 	int			i;
+
+	/* an object of no schema (event trigger): a database clone makes them */
+	if (nsp == NULL)
+		return plan->whole_database;
 
 	for (i = 0; i < plan->nobjects; i++)
 		if (!plan->objects[i].skip && strcmp(plan->objects[i].nspname, nsp) == 0 &&
@@ -205,7 +210,7 @@ pgc_dependents_check_object(PGconn *conn, PgcObject *o, const char *kind, bool c
 		classid = ProcedureRelationId;
 		label = psprintf("%s %s", kind, sig);
 		if (SPI_execute_with_args("SELECT pg_catalog.to_regprocedure($1)::pg_catalog.oid",
-								  1, types, v, NULL, true, 1) == SPI_OK_SELECT &&
+								  1, types, v, NULL, false, 1) == SPI_OK_SELECT &&
 			SPI_processed == 1)
 			objid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
 												   SPI_tuptable->tupdesc, 1, &isnull));

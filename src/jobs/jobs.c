@@ -289,35 +289,6 @@ typedef struct JobRequest
 	int64		resumed_from;
 } JobRequest;
 
-static void
-check_len(const char *what, const char *s, int max)
-{
-	if (s && strlen(s) >= max)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s is too long for an async job (at most %d bytes)", what, max - 1)));
-}
-
-/* A free slot, else the oldest finished one; caller holds the lock. */
-static int
-claim_slot(void)
-{
-	int			best = -1;
-	int			i;
-
-	for (i = 0; i < pgc_jobs->max_jobs; i++)
-	{
-		PgcJobSlot *s = pgc_job_slot(i);
-
-		if (!s->in_use)
-			return i;
-		if (PGC_JOB_TERMINAL(s->state) &&
-			(best < 0 || s->finished < pgc_job_slot(best)->finished))
-			best = i;
-	}
-	return best;
-}
-
 static int64
 start_job(JobRequest *req)
 {
@@ -329,11 +300,11 @@ start_job(JobRequest *req)
 	int			need = pgc_job_workers_needed(req->kind, req->options);
 	int			i;
 
-	check_len("the connection string", req->conninfo, PGC_CONNINFO_MAX);
-	check_len("the options", req->options, PGC_OPTIONS_MAX);
-	check_len("the schema name", req->schema, NAMEDATALEN);
-	check_len("the table name", req->table, NAMEDATALEN);
-	check_len("the target name", req->target, NAMEDATALEN);
+	pgc_job_check_len("the connection string", req->conninfo, PGC_CONNINFO_MAX);
+	pgc_job_check_len("the options", req->options, PGC_OPTIONS_MAX);
+	pgc_job_check_len("the schema name", req->schema, NAMEDATALEN);
+	pgc_job_check_len("the table name", req->table, NAMEDATALEN);
+	pgc_job_check_len("the target name", req->target, NAMEDATALEN);
 	if (req->parallel > pgc_max_workers)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -346,7 +317,7 @@ start_job(JobRequest *req)
 	job_id = strtoi64(pgc_val(r, 0, 0), NULL, 10);
 
 	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
-	slotno = claim_slot();
+	slotno = pgc_job_claim_slot();
 	if (slotno < 0)
 	{
 		LWLockRelease(pgc_jobs->lock);
@@ -389,11 +360,7 @@ start_job(JobRequest *req)
 	i = pgc_queue_position(slot);
 	LWLockRelease(pgc_jobs->lock);
 	if (i > 0)
-		pgc_queue_record(slot);
-	if (i > 0)
-		ereport(NOTICE,
-				(errmsg("pgclone job " INT64_FORMAT " is queued (position %d): it needs %d background workers and starts when they are free",
-						job_id, i, need)));
+		pgc_queue_record(slot, i);
 	return job_id;
 }
 

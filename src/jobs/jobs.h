@@ -133,8 +133,10 @@ extern PGDLLEXPORT void pgclone_coord_main(Datum arg);
  * fit waits as "queued" and is started, oldest first, when reservations end.
  */
 extern int	pgc_job_workers_needed(PgcJobKind kind, const char *options_json);
+extern void pgc_job_check_len(const char *what, const char *s, int max);
+extern int	pgc_job_claim_slot(void);
 extern void pgc_queue_check_fits(int need, int parallel);
-extern void pgc_queue_record(PgcJobSlot *slot);
+extern void pgc_queue_record(PgcJobSlot *slot, int position);
 extern void pgc_queue_cancel_record(int64 job_id);
 extern void pgc_jobs_dispatch(void);
 extern int	pgc_queue_position(PgcJobSlot *slot);
@@ -146,7 +148,7 @@ extern struct BackgroundWorkerHandle *pgc_start_worker(PgcJobSlot *slot, int slo
 extern struct BackgroundWorkerHandle *pgc_start_worker_wait(PgcJobSlot *slot, int slotno,
 															const char *func,
 															const char *type,
-															int workerno);
+															int workerno, long timeout_ms);
 /* an error's detail and hint into the slot's fields (caller holds the lock) */
 extern void pgc_job_keep_error(PgcJobSlot *slot, ErrorData *e, const char *prefix);
 

@@ -41,6 +41,36 @@ pgc_job_workers_needed(PgcJobKind kind, const char *options_json)
 	return 1 + opts.parallel + (opts.consistent ? 1 : 0);
 }
 
+/* A request's text fits its slot field, or a clear error. */
+void
+pgc_job_check_len(const char *what, const char *s, int max)
+{
+	if (s && strlen(s) >= max)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s is too long for an async job (at most %d bytes)", what, max - 1)));
+}
+
+/* A free slot, else the oldest finished one; caller holds the lock. */
+int
+pgc_job_claim_slot(void)
+{
+	int			best = -1;
+	int			i;
+
+	for (i = 0; i < pgc_jobs->max_jobs; i++)
+	{
+		PgcJobSlot *s = pgc_job_slot(i);
+
+		if (!s->in_use)
+			return i;
+		if (PGC_JOB_TERMINAL(s->state) &&
+			(best < 0 || s->finished < pgc_job_slot(best)->finished))
+			best = i;
+	}
+	return best;
+}
+
 /* A job that could never run: it needs more workers than the server has. */
 void
 pgc_queue_check_fits(int need, int parallel)
@@ -57,13 +87,13 @@ pgc_queue_check_fits(int need, int parallel)
 }
 
 /*
- * A queued job's history row, so that it survives a restart as an
+ * A queued job's history row (and a NOTICE), so that it survives a restart as an
  * interrupted job that resume() can restart.  Only for a job that is
  * queued: the leader records a job it starts (worker.c) and would wait for
  * this row until the caller commits.
  */
 void
-pgc_queue_record(PgcJobSlot *slot)
+pgc_queue_record(PgcJobSlot *slot, int position)
 {
 	const char *a[11];
 	char		par[16];
@@ -90,6 +120,9 @@ pgc_queue_record(PgcJobSlot *slot)
 				" table_name, target_name, include_data, options, parallel, resumed_from, state)"
 				" VALUES ($1::bigint, $2, $3::oid, $4, $5, $6, $7, $8::boolean, $9,"
 				" $10::int, $11::bigint, 'queued') ON CONFLICT (job_id) DO NOTHING", 11, a);
+	ereport(NOTICE,
+			(errmsg("pgclone job " INT64_FORMAT " is queued (position %d): it needs %d background workers and starts when they are free",
+					slot->job_id, position, slot->workers_needed)));
 }
 
 BackgroundWorkerHandle *
@@ -119,36 +152,40 @@ pgc_start_worker(PgcJobSlot *slot, int slotno, const char *func,
 }
 
 /*
- * A worker the job cannot do without (the snapshot coordinator): its
- * reservation says it will fit, so wait for a free slot, cancellable.
+ * A worker of an admitted job: its reservation says it fits, so a slot that
+ * is taken now (a finished job's leader still exiting, parallel query) will
+ * be free soon.  Wait for it, cancellable, up to timeout_ms (-1: for a worker
+ * the job cannot do without, the snapshot coordinator); NULL after that.
  */
 BackgroundWorkerHandle *
 pgc_start_worker_wait(PgcJobSlot *slot, int slotno, const char *func,
-					  const char *type, int workerno)
+					  const char *type, int workerno, long timeout_ms)
 {
 	BackgroundWorkerHandle *h;
-	bool		logged = false;
+	long		waited = 0;
 
 	while ((h = pgc_start_worker(slot, slotno, func, type, workerno, true)) == NULL)
 	{
 		int			rc;
 
-		if (!logged)
+		if (timeout_ms >= 0 && waited >= timeout_ms)
+			return NULL;
+		if (waited == 0 && timeout_ms < 0)
 			ereport(LOG,
 					(errmsg("pgclone job " INT64_FORMAT ": waiting for a background worker for the %s",
 							slot->job_id, type),
 					 errdetail("Every one of the %d background worker slots (max_worker_processes) is in use.",
 							   max_worker_processes)));
-		logged = true;
 		if (slot->cancel)
 			ereport(ERROR,
 					(errcode(ERRCODE_QUERY_CANCELED),
 					 errmsg("canceling the job due to user request")));
 		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-					   100, PG_WAIT_EXTENSION);
+					   50, PG_WAIT_EXTENSION);
 		if (rc & WL_LATCH_SET)
 			ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		waited += 50;
 	}
 	return h;
 }

@@ -528,7 +528,7 @@ pool_loop(PGconn *conn)
 	MemoryContextDelete(cxt);
 }
 
-/* ---------- job records ---------- */
+/* ---------- job records (a queued job has its row already: queue.c) ---------- */
 
 static void
 record_start(void)
@@ -561,7 +561,6 @@ record_start(void)
 					 " schema_name, table_name, target_name, include_data, options, parallel,"
 					 " resumed_from, state, started_at) VALUES ($1::bigint, $2, $3::oid, $4, $5,"
 					 " $6, $7, $8::boolean, $9, $10::int, $11::bigint, 'running', $12::timestamptz)"
-	/* a queued job was recorded when it was asked for (jobs.c) */
 					 " ON CONFLICT (job_id) DO UPDATE SET state = 'running', started_at = $12::timestamptz"
 					 " WHERE job_history.state = 'queued'", 12, a);
 	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
@@ -886,9 +885,10 @@ run_pool(PGconn *conn, BackgroundWorkerHandle *coord)
 	pool_n = 0;
 	for (i = 1; i <= n; i++)
 	{
-		BackgroundWorkerHandle *h = pgc_start_worker(MySlot, MyArg.slotno,
-													 "pgclone_pool_main",
-													 "pgclone: pool worker", i, true);
+		BackgroundWorkerHandle *h = pgc_start_worker_wait(MySlot, MyArg.slotno,
+														  "pgclone_pool_main",
+														  "pgclone: pool worker", i,
+														  pool_n == i - 1 ? 1000 : 0);
 
 		if (h)
 			pool_handles[pool_n++] = h;
@@ -1161,7 +1161,7 @@ run_schema_job(void)
 	{
 		set_phase("snapshot");
 		coord = pgc_start_worker_wait(MySlot, MyArg.slotno, "pgclone_coord_main",
-									  "pgclone: snapshot coordinator", -1);
+									  "pgclone: snapshot coordinator", -1, -1);
 		snapshot = wait_snapshot(coord);
 	}
 	set_phase("connecting");
