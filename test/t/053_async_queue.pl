@@ -104,7 +104,21 @@ like($p->{error_message}, qr/while queued/, 'its message says it was queued');
 is(q_target($tgt, "SELECT string_agg(queue_position::text, ',' ORDER BY job_id) FROM pgclone.jobs_view WHERE status = 'queued'"),
 	'1,2,3,4,5', 'the places behind it move up');
 
-# ---- workers free up: the queue drains, oldest first ----
+# ---- workers free up: the queue drains, oldest first, while the source
+# takes writes and two database_create() calls want a worker each ----
+q_source($src, "CREATE TABLE public.w (id serial PRIMARY KEY, at timestamptz DEFAULT now())");
+my @bg;
+push @bg, IPC::Run::start([ 'psql', '-X', '-d', $src->connstr('postgres'), '-c',
+	"DO \$\$ BEGIN FOR i IN 1..200 LOOP INSERT INTO public.w DEFAULT VALUES; COMMIT; PERFORM pg_sleep(0.01); END LOOP; END \$\$" ],
+	\my $win, \my $wout, \my $werr);
+my @dbout;
+for my $d (1, 2)
+{
+	my ($in, $out, $err) = ('', '', '');
+	push @dbout, [ \$out, \$err ];
+	push @bg, IPC::Run::start([ 'psql', '-XAt', '-d', $tgt->connstr('postgres'), '-c',
+		"SELECT pgclone.database_create('$c', 'copy$d', true)" ], \$in, \$out, \$err);
+}
 release_locks($lock, 'pgclone053a');
 for my $i (0 .. $n - 1)
 {
@@ -115,6 +129,13 @@ my $bad = join(' ', grep { my $s = "q$_"; $_ != 5 && (checksum($tgt, 'postgres',
 	|| checksum($tgt, 'postgres', "$s.b") ne checksum($src, 'postgres', "$s.b")) } 1 .. $n);
 is($bad, '', 'every completed job cloned its schema exactly');
 is(q_target($tgt, "SELECT count(*) FROM pg_namespace WHERE nspname = 'q5'"), '0', 'the cancelled job cloned nothing');
+$_->finish for @bg;
+for my $d (1, 2)
+{
+	like(${ $dbout[ $d - 1 ][0] }, qr/^OK: database "copy$d"/, "database_create() $d beside the queue succeeded")
+	  or diag ${ $dbout[ $d - 1 ][1] };
+}
+is(checksum($tgt, 'copy2', 'q8.b'), checksum($src, 'postgres', 'q8.b'), 'and cloned the data');
 # a job started only after one before it in the queue had started
 my $order = q_target($tgt, "SELECT bool_and(s) FROM (SELECT start_time >= lag(start_time) OVER (ORDER BY job_id)"
 	. " OR lag(start_time) OVER (ORDER BY job_id) IS NULL AS s FROM pgclone.jobs_view"
