@@ -190,6 +190,21 @@ pgc_start_worker_wait(PgcJobSlot *slot, int slotno, const char *func,
 	return h;
 }
 
+/*
+ * A leader registered a minute ago that never attached (the postmaster could
+ * not start it): its reservation must not hold up the queue for ever.
+ */
+static void
+leader_lost(PgcJobSlot *s)
+{
+	s->state = PGC_JOB_FAILED;
+	s->finished = GetCurrentTimestamp();
+	strlcpy(s->sqlstate, "53000", sizeof(s->sqlstate));
+	strlcpy(s->error, "the job's leader worker did not start", PGC_ERROR_MAX);
+	strlcpy(s->phase, "done", sizeof(s->phase));
+	memset(s->conninfo, 0, PGC_CONNINFO_MAX);
+}
+
 /* Admit queued jobs, oldest first, while their reservations fit. */
 void
 pgc_jobs_dispatch(void)
@@ -210,6 +225,9 @@ pgc_jobs_dispatch(void)
 			s = pgc_job_slot(i);
 			if (!s->in_use)
 				continue;
+			if (s->state == PGC_JOB_PENDING && s->leader_pid == 0 &&
+				TimestampDifferenceExceeds(s->started, GetCurrentTimestamp(), 60000))
+				leader_lost(s);
 			if (s->state == PGC_JOB_PENDING || s->state == PGC_JOB_RUNNING)
 				reserved += s->workers_needed;
 			else if (s->state == PGC_JOB_QUEUED &&
@@ -224,6 +242,7 @@ pgc_jobs_dispatch(void)
 		}
 		s = pgc_job_slot(head);
 		s->state = PGC_JOB_PENDING;
+		s->started = GetCurrentTimestamp();	/* record_start() sets it again */
 		strlcpy(s->phase, "starting", sizeof(s->phase));
 		job_id = s->job_id;
 		LWLockRelease(pgc_jobs->lock);
