@@ -111,13 +111,18 @@ my @bg;
 push @bg, IPC::Run::start([ 'psql', '-X', '-d', $src->connstr('postgres'), '-c',
 	"DO \$\$ BEGIN FOR i IN 1..200 LOOP INSERT INTO public.w DEFAULT VALUES; COMMIT; PERFORM pg_sleep(0.01); END LOOP; END \$\$" ],
 	\my $win, \my $wout, \my $werr);
+# database_create() needs a background worker; database() (into a database
+# of its own here) does not, but runs beside the jobs on the same source
+q_target($tgt, "CREATE DATABASE copy2");
+q_target($tgt, "CREATE EXTENSION pgclone", 'copy2');
 my @dbout;
-for my $d (1, 2)
+for my $call ([ 'postgres', "SELECT pgclone.database_create('$c', 'copy1', true)" ],
+	[ 'copy2', "SELECT pgclone.database('$c', true)" ])
 {
 	my ($in, $out, $err) = ('', '', '');
 	push @dbout, [ \$out, \$err ];
-	push @bg, IPC::Run::start([ 'psql', '-XAt', '-d', $tgt->connstr('postgres'), '-c',
-		"SELECT pgclone.database_create('$c', 'copy$d', true)" ], \$in, \$out, \$err);
+	push @bg, IPC::Run::start([ 'psql', '-XAt', '-d', $tgt->connstr($call->[0]), '-c', $call->[1] ],
+		\$in, \$out, \$err);
 }
 release_locks($lock, 'pgclone053a');
 for my $i (0 .. $n - 1)
@@ -130,12 +135,12 @@ my $bad = join(' ', grep { my $s = "q$_"; $_ != 5 && (checksum($tgt, 'postgres',
 is($bad, '', 'every completed job cloned its schema exactly');
 is(q_target($tgt, "SELECT count(*) FROM pg_namespace WHERE nspname = 'q5'"), '0', 'the cancelled job cloned nothing');
 $_->finish for @bg;
-for my $d (1, 2)
-{
-	like(${ $dbout[ $d - 1 ][0] }, qr/^OK: database "copy$d"/, "database_create() $d beside the queue succeeded")
-	  or diag ${ $dbout[ $d - 1 ][1] };
-}
-is(checksum($tgt, 'copy2', 'q8.b'), checksum($src, 'postgres', 'q8.b'), 'and cloned the data');
+like(${ $dbout[0][0] }, qr/^OK: database "copy1"/, 'database_create() beside the queue succeeded')
+  or diag ${ $dbout[0][1] };
+like(${ $dbout[1][0] }, qr/^OK: database cloned into "copy2"/, 'database() beside the queue succeeded')
+  or diag ${ $dbout[1][1] };
+is(checksum($tgt, 'copy1', 'q8.b') . ' ' . checksum($tgt, 'copy2', 'q8.b'),
+	checksum($src, 'postgres', 'q8.b') . ' ' . checksum($src, 'postgres', 'q8.b'), 'and both cloned the data');
 # a job started only after one before it in the queue had started
 my $order = q_target($tgt, "SELECT bool_and(s) FROM (SELECT start_time >= lag(start_time) OVER (ORDER BY job_id)"
 	. " OR lag(start_time) OVER (ORDER BY job_id) IS NULL AS s FROM pgclone.jobs_view"
