@@ -29,7 +29,9 @@ CREATE TABLE pgclone.job_history (
     predata_done  boolean NOT NULL DEFAULT false,  -- schema job: pre-data phase committed
     predata_skip  text,                            -- objects the conflict option skipped
     started_at    timestamptz NOT NULL DEFAULT now(),
-    finished_at   timestamptz
+    finished_at   timestamptz,
+    error_detail  text,                   -- the error's DETAIL and HINT (5.0)
+    error_hint    text
 );
 
 CREATE TABLE pgclone.job_tables (
@@ -45,6 +47,8 @@ CREATE TABLE pgclone.job_tables (
     error        text,
     started_at   timestamptz,
     finished_at  timestamptz,
+    error_detail text,
+    error_hint   text,
     PRIMARY KEY (job_id, ord)
 );
 
@@ -71,7 +75,7 @@ CREATE FUNCTION pgclone.progress_detail(
     OUT pct_complete double precision, OUT progress_bar text, OUT elapsed_time text,
     OUT target_name text, OUT source text, OUT parallel int, OUT resumed_from int,
     OUT tables_failed bigint, OUT workers text, OUT eta_ms bigint, OUT eta_time text,
-    OUT sqlstate text)
+    OUT sqlstate text, OUT error_detail text, OUT error_hint text, OUT queue_position int)
 RETURNS SETOF record AS 'MODULE_PATHNAME', 'pgclone_progress_detail' LANGUAGE C VOLATILE;
 
 CREATE FUNCTION pgclone.progress(job_id int) RETURNS json

@@ -11,6 +11,34 @@
 
 -- ==== first day: job error fields, conflict replace/rename reporting (issue 25)
 
+-- A job keeps its error's DETAIL and HINT; a job waiting for background
+-- workers is "queued" with its place (issue 24, item 7).  The view's and the
+-- OUT-parameter function's columns cannot change in place: drop and
+-- recreate both, with their grants.
+ALTER TABLE pgclone.job_history ADD COLUMN error_detail text, ADD COLUMN error_hint text;
+ALTER TABLE pgclone.job_tables ADD COLUMN error_detail text, ADD COLUMN error_hint text;
+DROP VIEW pgclone.jobs_view;
+DROP FUNCTION pgclone.progress_detail();
+
+CREATE FUNCTION pgclone.progress_detail(
+    OUT job_id int, OUT status text, OUT op_type text,
+    OUT schema_name text, OUT table_name text,
+    OUT current_phase text, OUT current_table text,
+    OUT tables_total bigint, OUT tables_completed bigint,
+    OUT rows_copied bigint, OUT bytes_copied bigint, OUT elapsed_ms bigint,
+    OUT start_time timestamptz, OUT end_time timestamptz, OUT error_message text,
+    OUT pct_complete double precision, OUT progress_bar text, OUT elapsed_time text,
+    OUT target_name text, OUT source text, OUT parallel int, OUT resumed_from int,
+    OUT tables_failed bigint, OUT workers text, OUT eta_ms bigint, OUT eta_time text,
+    OUT sqlstate text, OUT error_detail text, OUT error_hint text, OUT queue_position int)
+RETURNS SETOF record AS 'MODULE_PATHNAME', 'pgclone_progress_detail' LANGUAGE C VOLATILE;
+
+CREATE VIEW pgclone.jobs_view AS
+SELECT * FROM pgclone.progress_detail() ORDER BY job_id;
+
+REVOKE ALL ON FUNCTION pgclone.progress_detail() FROM PUBLIC;
+REVOKE ALL ON pgclone.jobs_view FROM PUBLIC;
+
 -- ==== refresh: scheduled refresh with swap and rollback (issue 26)
 CREATE TABLE pgclone.refresh_history (
     id                 bigserial PRIMARY KEY,

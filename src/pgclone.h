@@ -122,6 +122,7 @@ typedef struct PgcOptions
 	List	   *exclude_tables; /* anchored regexes leaving tables out */
 	Jsonb	   *subset;			/* NULL = none; table name -> filter (plan/subset.c) */
 	struct PgcSubsetRel *subset_rel;	/* one table's part of it, set per table */
+	bool		cascade;		/* "replace" may drop dependents outside the clone */
 } PgcOptions;
 
 /* Which keys a function accepts: any other key is an error, never ignored. */
@@ -138,12 +139,14 @@ typedef struct PgcOptions
 #define PGC_OPT_TABLES		0x0400	/* "tables" and "exclude_tables" */
 #define PGC_OPT_MASKS		0x0800	/* "masks", the original's spelling of "mask" */
 #define PGC_OPT_SUBSET		0x4000
+#define PGC_OPT_CASCADE		0x10000 /* "cascade": with "conflict" (issue 25) */
 #define PGC_OPTS_TABLE	(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS | \
 						 PGC_OPT_CONSISTENT | PGC_OPT_CONFLICT | PGC_OPT_COLUMNS | \
-						 PGC_OPT_WHERE | PGC_OPT_MASK)
+						 PGC_OPT_WHERE | PGC_OPT_MASK | PGC_OPT_CASCADE)
 #define PGC_OPTS_SCHEMA	(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS | \
 						 PGC_OPT_MATVIEWS | PGC_OPT_CONSISTENT | PGC_OPT_CONFLICT | \
-						 PGC_OPT_MASK | PGC_OPT_MASKS | PGC_OPT_TABLES | PGC_OPT_SUBSET)
+						 PGC_OPT_MASK | PGC_OPT_MASKS | PGC_OPT_TABLES | PGC_OPT_SUBSET | \
+						 PGC_OPT_CASCADE)
 
 extern void pgc_options_init(PgcOptions *opts);
 /* Parse and strictly validate options text (NULL/empty = defaults). */

@@ -40,11 +40,13 @@
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/wait_event.h"
 
 PG_FUNCTION_INFO_V1(pgclone_database);
 PG_FUNCTION_INFO_V1(pgclone_database_create);
@@ -273,6 +275,7 @@ run_worker(dsm_segment *seg, DbShared *sh, const char *what)
 	BackgroundWorker w;
 	BackgroundWorkerHandle *handle;
 	BgwHandleStatus st;
+	bool		waited = false;
 
 	pgc_bgworker_init(&w, "pgclone_db_worker_main", "pgclone database worker");
 	snprintf(w.bgw_name, BGW_MAXLEN, "pgclone: %s", what);
@@ -281,11 +284,23 @@ run_worker(dsm_segment *seg, DbShared *sh, const char *what)
 
 	sh->ok = false;
 	sh->message[0] = '\0';
-	if (!RegisterDynamicBackgroundWorker(&w, &handle))
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("pgclone: could not start a background worker to %s", what),
-				 errhint("Raise max_worker_processes.")));
+	/* every slot taken (async jobs, parallel query): wait for one, cancellable */
+	while (!RegisterDynamicBackgroundWorker(&w, &handle))
+	{
+		int			rc;
+
+		if (!waited)
+			ereport(NOTICE,
+					(errmsg("pgclone: waiting for a free background worker to %s", what),
+					 errdetail("All %d background worker slots (max_worker_processes) are in use.",
+							   max_worker_processes)));
+		waited = true;
+		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					   100, PG_WAIT_EXTENSION);
+		if (rc & WL_LATCH_SET)
+			ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 	PG_TRY();
 	{
 		st = WaitForBackgroundWorkerShutdown(handle);

@@ -108,6 +108,18 @@ kind_word(PgcObject *o)
 	}
 }
 
+/* The kind as messages spell it: lower case, as in "target table x" */
+static char *
+kind_label(PgcObject *o)
+{
+	char	   *s = pstrdup(kind_word(o));
+	char	   *p;
+
+	for (p = s; *p; p++)
+		*p = pg_ascii_tolower((unsigned char) *p);
+	return s;
+}
+
 /* The conflict option for an object that is not a table; false = skip it. */
 static bool
 object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
@@ -123,11 +135,11 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 		case PGC_CONFLICT_ERROR:
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
-					 errmsg("target %s %s already exists", kind_word(o), q),
+					 errmsg("target %s %s already exists", kind_label(o), q),
 					 errhint("Use the \"conflict\" option: \"skip\", \"replace\" or \"rename\".")));
 			break;
 		case PGC_CONFLICT_SKIP:
-			ereport(NOTICE, (errmsg("target %s %s already exists, skipping", kind_word(o), q)));
+			ereport(NOTICE, (errmsg("target %s %s already exists, skipping", kind_label(o), q)));
 			return false;
 		case PGC_CONFLICT_REPLACE:
 			drop = pgc_object_drop_sql(conn, o);
@@ -162,6 +174,7 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 			else
 				pgc_local_exec(psprintf("ALTER %s %s RENAME TO %s", kind_word(o), q,
 										quote_identifier(psprintf("%s_old", o->name))));
+			pgc_dependents_renamed(kind_label(o), q, psprintf("%s_old", o->name));
 			break;
 	}
 	return true;
@@ -288,7 +301,7 @@ recurse_checks(PgcPlanTable *pt, List *stmts)
  * on, CASCADE as DROP SCHEMA would, so that the new objects start clean.
  */
 static void
-drop_existing(PGconn *conn, PgcClonePlan *plan)
+drop_existing(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 {
 	int			i;
 
@@ -298,6 +311,7 @@ drop_existing(PGconn *conn, PgcClonePlan *plan)
 
 		if (o->skip || !pgc_object_exists_locally(conn, o))
 			continue;
+		pgc_dependents_check_object(conn, o, kind_label(o), opts->cascade, plan);
 		if (o->kind == 'F' || o->kind == 'A')
 		{
 			PgcRows    *r = pgc_read(conn, &pgc_q_regprocedure, o->oid);
@@ -436,7 +450,7 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 	if (plan->whole_database)
 		pgc_clone_servers(conn);
 	if (opts->conflict == PGC_CONFLICT_REPLACE)
-		drop_existing(conn, plan);
+		drop_existing(conn, plan, opts);
 
 	for (i = 0; i < plan->nobjects; i++)
 	{
@@ -451,7 +465,7 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 		{
 			PgcPlanTable *pt;
 
-			if (!pgc_resolve_conflict(o->nspname, o->name, opts->conflict))
+			if (!pgc_resolve_conflict(o->nspname, o->name, opts))
 			{
 				o->skip = true; /* nor its indexes, rules, ... */
 				continue;
@@ -829,11 +843,13 @@ pgc_clone_partition_tree(PGconn *conn, PgcTable *t, const char *tgtname,
 				obj->skip = strcmp(obj->oid, pgc_get(r, j, "oid")) != 0;
 	}
 	pgc_lock_budget_check(conn, schemas, plan->table_oids, &o, "this clone");
+	pgc_dependents_reset();
 	pgc_plan_run(conn, plan, data, &o);
 	ereport(NOTICE,
 			(errmsg("cloned %s with its %d partitions", q, plan->counts['R'] - 1)));
-	return psprintf("OK: cloned %s to %s (%s)", q, q,
-					data ? psprintf(UINT64_FORMAT " rows", plan->rows) : "structure only");
+	return psprintf("OK: cloned %s to %s (%s)%s", q, q,
+					data ? psprintf(UINT64_FORMAT " rows", plan->rows) : "structure only",
+					pgc_dependents_summary());
 }
 
 /*
@@ -873,13 +889,14 @@ pgc_clone_schemas(const char *conninfo, List *schemas, bool data,
 	if (!functions_only && !pgc_steps_active())
 		pgc_lock_budget_check(conn, schemas, NULL, opts, "this clone");
 	plan = pgc_plan_read(conn, schemas, functions_only, whole, opts);
+	pgc_dependents_reset();
 	pgc_plan_run(conn, plan, data, opts);
 	if (whole)
 		(void) pgc_clone_large_objects(conn, data, opts->conflict);
 	if (functions_only)
 		result = psprintf("%d functions", plan->counts['F'] + plan->counts['A']);
 	else
-		result = psprintf("%s%s", prefix, pgc_plan_summary(plan));
+		result = psprintf("%s%s%s", prefix, pgc_plan_summary(plan), pgc_dependents_summary());
 	result = MemoryContextStrdup(outer, result);
 	pgc_spi_finish(spi);
 

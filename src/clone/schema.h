@@ -86,7 +86,18 @@ extern int	pgc_extensions_create(List *exts, bool check);
 
 extern void pgc_ensure_schema(const char *nsp);
 extern void pgc_require_trusted_schema(const char *nsp);
-extern bool pgc_resolve_conflict(const char *nsp, const char *rel, PgcConflict mode);
+extern bool pgc_resolve_conflict(const char *nsp, const char *rel, const PgcOptions *opts);
+
+/* dependents.c: what "replace" drops besides what it replaces (SPI connected) */
+extern void pgc_dependents_reset(void);
+extern char *pgc_dependents_summary(void);
+extern void pgc_dependents_renamed(const char *kind, const char *qold, const char *newname);
+extern void pgc_dependents_check(Oid classid, Oid objid, const char *label, bool cascade,
+								 bool (*in_clone) (const char *nsp, const char *name, void *arg),
+								 void *arg);
+/* the same for an object of a schema plan; kind: "table", "type", ... */
+extern void pgc_dependents_check_object(PGconn *conn, PgcObject *o, const char *kind,
+										bool cascade, PgcClonePlan *plan);
 /* Clone one table over an open source connection, in the current transaction. */
 extern char *pgc_clone_table(PGconn *conn, const char *nsp, const char *rel,
 							 const char *tgtname, bool data, const PgcOptions *opts);

@@ -114,14 +114,14 @@ rename_existing(const char *nsp, const char *rel, const char *newrel)
  * clone must be skipped.
  */
 bool
-pgc_resolve_conflict(const char *nsp, const char *rel, PgcConflict mode)
+pgc_resolve_conflict(const char *nsp, const char *rel, const PgcOptions *opts)
 {
 	char	   *qt;
 
 	if (!pgc_local_relation_exists(nsp, rel))
 		return true;
 	qt = pgc_qname(nsp, rel);
-	switch (mode)
+	switch (opts->conflict)
 	{
 		case PGC_CONFLICT_ERROR:
 			ereport(ERROR,
@@ -133,10 +133,15 @@ pgc_resolve_conflict(const char *nsp, const char *rel, PgcConflict mode)
 			ereport(NOTICE, (errmsg("target table %s already exists, skipping", qt)));
 			return false;
 		case PGC_CONFLICT_REPLACE:
-			pgc_local_exec(psprintf("DROP TABLE %s", qt));
+			/* only what this clone creates again: the table itself */
+			pgc_dependents_check(RelationRelationId,
+								 get_relname_relid(rel, get_namespace_oid(nsp, false)),
+								 psprintf("table %s", qt), opts->cascade, NULL, NULL);
+			pgc_local_exec(psprintf("DROP TABLE %s CASCADE", qt));
 			break;
 		case PGC_CONFLICT_RENAME:
 			rename_existing(nsp, rel, psprintf("%s_old", rel));
+			pgc_dependents_renamed("table", qt, psprintf("%s_old", rel));
 			break;
 	}
 	return true;
@@ -249,7 +254,8 @@ clone_table_spi(PGconn *conn, const char *nsp, const char *rel,
 				 errmsg("target table name \"%s\" is too long", tgt.relname)));
 
 	pgc_ensure_schema(tgt.nspname);
-	if (!pgc_resolve_conflict(tgt.nspname, tgt.relname, opts->conflict))
+	pgc_dependents_reset();
+	if (!pgc_resolve_conflict(tgt.nspname, tgt.relname, opts))
 		return psprintf("SKIPPED: %s already exists", pgc_qname(tgt.nspname, tgt.relname));
 
 	pgc_exec_list(pgc_table_pre_data(t, &tgt, opts));
@@ -258,9 +264,10 @@ clone_table_spi(PGconn *conn, const char *nsp, const char *rel,
 	pgc_exec_list(pgc_table_post_data(t, &tgt, opts, true));
 	pgc_exec_list(pgc_table_sequence_values(conn, t, &tgt));
 
-	return psprintf("OK: cloned %s to %s (%s)",
+	return psprintf("OK: cloned %s to %s (%s)%s",
 					pgc_qname(nsp, rel), pgc_qname(tgt.nspname, tgt.relname),
-					data ? psprintf(UINT64_FORMAT " rows", rows) : "structure only");
+					data ? psprintf(UINT64_FORMAT " rows", rows) : "structure only",
+					pgc_dependents_summary());
 }
 
 static Datum

@@ -144,6 +144,8 @@ pgc_job_state_name(PgcJobState s)
 {
 	switch (s)
 	{
+		case PGC_JOB_QUEUED:
+			return "queued";
 		case PGC_JOB_PENDING:
 			return "pending";
 		case PGC_JOB_RUNNING:
@@ -274,35 +276,6 @@ strip_password(const char *conninfo)
 
 /* ---------- starting a job ---------- */
 
-static void
-check_len(const char *what, const char *s, int max)
-{
-	if (s && strlen(s) >= max)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s is too long for an async job (at most %d bytes)", what, max - 1)));
-}
-
-/* A free slot, else the oldest finished one; caller holds the lock. */
-static int
-claim_slot(void)
-{
-	int			best = -1;
-	int			i;
-
-	for (i = 0; i < pgc_jobs->max_jobs; i++)
-	{
-		PgcJobSlot *s = pgc_job_slot(i);
-
-		if (!s->in_use)
-			return i;
-		if (PGC_JOB_TERMINAL(s->state) &&
-			(best < 0 || s->finished < pgc_job_slot(best)->finished))
-			best = i;
-	}
-	return best;
-}
-
 int64
 pgc_start_job(JobRequest *req)
 {
@@ -311,27 +284,27 @@ pgc_start_job(JobRequest *req)
 	int64		job_id;
 	int			slotno;
 	PgcJobSlot *slot;
-	BackgroundWorkerHandle *h;
-	pid_t		pid;
+	int			need = pgc_job_workers_needed(req->kind, req->options);
 	int			i;
 
-	check_len("the connection string", req->conninfo, PGC_CONNINFO_MAX);
-	check_len("the options", req->options, PGC_OPTIONS_MAX);
-	check_len("the schema name", req->schema, NAMEDATALEN);
-	check_len("the table name", req->table, NAMEDATALEN);
-	check_len("the target name", req->target, NAMEDATALEN);
+	pgc_job_check_len("the connection string", req->conninfo, PGC_CONNINFO_MAX);
+	pgc_job_check_len("the options", req->options, PGC_OPTIONS_MAX);
+	pgc_job_check_len("the schema name", req->schema, NAMEDATALEN);
+	pgc_job_check_len("the table name", req->table, NAMEDATALEN);
+	pgc_job_check_len("the target name", req->target, NAMEDATALEN);
 	if (req->parallel > pgc_max_workers)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"parallel\" is %d but pgclone.max_workers is %d",
 						req->parallel, pgc_max_workers),
 				 errhint("Raise pgclone.max_workers (and max_worker_processes) and restart.")));
+	pgc_queue_check_fits(need, req->parallel);
 
 	r = pgc_job_query("SELECT nextval('pgclone.job_id_seq')", 0, NULL);
 	job_id = strtoi64(pgc_val(r, 0, 0), NULL, 10);
 
 	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
-	slotno = claim_slot();
+	slotno = pgc_job_claim_slot();
 	if (req->kind == PGC_KIND_REFRESH && pgc_refresh_running(req->target))
 	{
 		LWLockRelease(pgc_jobs->lock);
@@ -361,12 +334,13 @@ pgc_start_job(JobRequest *req)
 	slot->dboid = MyDatabaseId;
 	slot->useroid = GetUserId();
 	slot->kind = req->kind;
-	slot->state = PGC_JOB_PENDING;
+	slot->state = PGC_JOB_QUEUED;
+	slot->workers_needed = need;
 	slot->include_data = req->include_data;
 	slot->parallel = req->parallel;
 	slot->resumed_from = req->resumed_from;
 	slot->started = GetCurrentTimestamp();
-	strlcpy(slot->phase, "starting", sizeof(slot->phase));
+	strlcpy(slot->phase, "queued", sizeof(slot->phase));
 	strlcpy(slot->schema, req->schema, NAMEDATALEN);
 	strlcpy(slot->table, req->table ? req->table : "", NAMEDATALEN);
 	strlcpy(slot->target, req->target ? req->target : "", NAMEDATALEN);
@@ -375,20 +349,13 @@ pgc_start_job(JobRequest *req)
 	strlcpy(slot->options, req->options, PGC_OPTIONS_MAX);
 	LWLockRelease(pgc_jobs->lock);
 
-	h = pgc_start_worker(slot, slotno, req->kind == PGC_KIND_REFRESH ?
-						 "pgclone_refresh_main" : "pgclone_job_main",
-						 "pgclone: job leader", 0, true);
-	if (h == NULL || WaitForBackgroundWorkerStartup(h, &pid) != BGWH_STARTED)
-	{
-		LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
-		memset(slot->conninfo, 0, PGC_CONNINFO_MAX);
-		slot->in_use = false;
-		LWLockRelease(pgc_jobs->lock);
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("could not start a background worker for the async clone"),
-				 errhint("Raise max_worker_processes, or wait for other jobs to finish.")));
-	}
+	/* started now if its workers fit, else it waits its turn */
+	pgc_jobs_dispatch();
+	LWLockAcquire(pgc_jobs->lock, LW_SHARED);
+	i = pgc_queue_position(slot);
+	LWLockRelease(pgc_jobs->lock);
+	if (i > 0)
+		pgc_queue_record(slot, i);
 	return job_id;
 }
 
@@ -476,6 +443,9 @@ typedef struct JobInfo
 	TimestampTz finished;		/* 0 = running */
 	char	   *sqlstate;
 	char	   *error;
+	char	   *detail;
+	char	   *hint;
+	int			queue_position; /* 0 = not queued */
 	bool		live;			/* found in shared memory */
 	bool		stale;			/* the table says running, nothing runs it */
 	Oid			owner;
@@ -553,6 +523,9 @@ info_from_slot(JobInfo *ji, PgcJobSlot *s)
 	ji->sqlstate = nz(s->sqlstate);
 	ji->error = leader_alive ? nz(s->error) :
 		pstrdup("interrupted: the job's worker exited unexpectedly");
+	ji->detail = leader_alive ? nz(s->detail) : NULL;
+	ji->hint = leader_alive ? nz(s->hint) : NULL;
+	ji->queue_position = pgc_queue_position(s);
 	ji->owner = s->useroid;
 	if (s->state == PGC_JOB_COMPLETED)
 		ji->percent = 100.0;
@@ -602,15 +575,19 @@ info_from_row(JobInfo *ji, PgcRows *r, int i)
 	ji->finished = ts_or_zero(pgc_get(r, i, "finished_at"));
 	ji->sqlstate = pgc_get(r, i, "sqlstate");
 	ji->error = pgc_get(r, i, "error");
+	ji->detail = pgc_get(r, i, "error_detail");
+	ji->hint = pgc_get(r, i, "error_hint");
 	ji->owner = (Oid) strtoul(pgc_get(r, i, "owner_oid"), NULL, 10);
 	ji->phase = pstrdup("done");
-	if (strcmp(ji->state, "running") == 0 || strcmp(ji->state, "pending") == 0)
+	if (strcmp(ji->state, "running") == 0 || strcmp(ji->state, "pending") == 0 ||
+		strcmp(ji->state, "queued") == 0)
 	{
 		/* nothing runs it any more: a restart or crash interrupted it */
 		ji->stale = true;
 		ji->state = pstrdup("failed");
 		ji->sqlstate = pstrdup("57P01");
 		ji->error = pstrdup("interrupted: the server restarted while the job was running");
+		ji->detail = ji->hint = NULL;
 		ji->phase = pstrdup("interrupted");
 		ji->finished = 0;
 	}
@@ -629,6 +606,8 @@ collect_jobs(int64 only_job)
 	int			i;
 	bool		su = superuser();
 
+	/* a watched queue moves even if what held it up was no job of ours */
+	pgc_jobs_dispatch();
 	snprintf(idbuf, sizeof(idbuf), INT64_FORMAT, only_job);
 	arg[0] = only_job > 0 ? idbuf : NULL;
 	r = pgc_job_query("SELECT * FROM pgclone.job_history"
@@ -742,6 +721,9 @@ static const JobColumn job_columns[] = {
 	{"eta_ms", INT8OID},
 	{"eta_time", TEXTOID},
 	{"sqlstate", TEXTOID},
+	{"error_detail", TEXTOID},
+	{"error_hint", TEXTOID},
+	{"queue_position", INT4OID},
 };
 
 #define JOB_NCOLS lengthof(job_columns)
@@ -838,6 +820,13 @@ job_values(JobInfo *ji, Datum *v, bool *n)
 	k++;
 	PUT_TEXT(eta >= 0 ? hms(eta) : NULL);
 	PUT_TEXT(ji->sqlstate);
+	PUT_TEXT(ji->detail);
+	PUT_TEXT(ji->hint);
+	if (ji->queue_position > 0)
+		v[k] = Int32GetDatum(ji->queue_position);
+	else
+		n[k] = true;
+	k++;
 #undef PUT_TEXT
 #undef PUT_TS
 	Assert(k == JOB_NCOLS);
@@ -942,7 +931,7 @@ pgclone_progress(PG_FUNCTION_ARGS)
 	buf.len--;					/* reopen the object for "tables" */
 	snprintf(idbuf, sizeof(idbuf), INT64_FORMAT, job_id);
 	r = pgc_job_query("SELECT schema_name, table_name, state, rows_copied, bytes_copied,"
-					  " sqlstate, error FROM pgclone.job_tables WHERE job_id = $1::bigint"
+					  " sqlstate, error, error_detail, error_hint FROM pgclone.job_tables WHERE job_id = $1::bigint"
 					  " ORDER BY ord", 1, arg);
 	appendStringInfoString(&buf, ", \"tables\": [");
 	for (i = 0; i < r->nrows; i++)
@@ -955,6 +944,8 @@ pgclone_progress(PG_FUNCTION_ARGS)
 		json_num(&buf, "bytes_copied", pgc_val(r, i, 4) ? pgc_val(r, i, 4) : "null");
 		json_str(&buf, "error_message", pgc_val(r, i, 6));
 		json_str(&buf, "sqlstate", pgc_val(r, i, 5));
+		json_str(&buf, "error_detail", pgc_val(r, i, 7));
+		json_str(&buf, "error_hint", pgc_val(r, i, 8));
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoString(&buf, "]}");
@@ -1021,6 +1012,8 @@ pgclone_cancel(PG_FUNCTION_ARGS)
 			check_owner(s->useroid, job_id);
 		}
 		found = true;
+		if (pgc_queue_cancel(s))
+			continue;			/* no process yet: cancelled here */
 		s->cancel = true;
 		/* workers doing table work take SIGINT: their statement is cancelled */
 		for (w = 0; w <= pgc_jobs->max_workers && npids < 65; w++)
@@ -1030,6 +1023,8 @@ pgclone_cancel(PG_FUNCTION_ARGS)
 	LWLockRelease(pgc_jobs->lock);
 	for (i = 0; i < npids; i++)
 		kill(pids[i], SIGINT);
+	if (found)
+		pgc_queue_cancel_record(job_id);
 	if (!found)
 		ereport(NOTICE,
 				(errmsg("pgclone job " INT64_FORMAT " is not running", job_id)));

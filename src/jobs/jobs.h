@@ -22,6 +22,7 @@
 
 typedef enum PgcJobState
 {
+	PGC_JOB_QUEUED,				/* waiting for background workers (queue.c) */
 	PGC_JOB_PENDING,
 	PGC_JOB_RUNNING,
 	PGC_JOB_COMPLETED,
@@ -68,6 +69,7 @@ typedef struct PgcJobSlot
 	char		safe_conninfo[PGC_CONNINFO_MAX];	/* password removed */
 	char		options[PGC_OPTIONS_MAX];	/* canonical JSON */
 	pid_t		leader_pid;
+	int			workers_needed; /* leader + coordinator + pool (queue.c) */
 	/* snapshot coordination (parallel pool) */
 	pid_t		coord_pid;
 	char		snapshot[64];
@@ -84,6 +86,8 @@ typedef struct PgcJobSlot
 	uint64		bytes_estimate;
 	char		sqlstate[6];
 	char		error[PGC_ERROR_MAX];
+	char		detail[PGC_ERROR_MAX];	/* of that error, "" if none */
+	char		hint[PGC_ERROR_MAX];
 	char		note[PGC_ERROR_MAX];	/* what the job does not clone */
 	int			nworkers;		/* entries in use: leader + pool */
 	PgcWorkerEntry workers[FLEXIBLE_ARRAY_MEMBER];
@@ -145,10 +149,29 @@ extern PGDLLEXPORT void pgclone_job_main(Datum arg);
 extern PGDLLEXPORT void pgclone_pool_main(Datum arg);
 extern PGDLLEXPORT void pgclone_coord_main(Datum arg);
 
-/* worker.c: register a dynamic worker for a job */
+/*
+ * queue.c: admission of jobs to background workers.  A job reserves the
+ * workers it needs (leader, snapshot coordinator, pool); one that does not
+ * fit waits as "queued" and is started, oldest first, when reservations end.
+ */
+extern int	pgc_job_workers_needed(PgcJobKind kind, const char *options_json);
+extern void pgc_job_check_len(const char *what, const char *s, int max);
+extern int	pgc_job_claim_slot(void);
+extern void pgc_queue_check_fits(int need, int parallel);
+extern void pgc_queue_record(PgcJobSlot *slot, int position);
+extern void pgc_queue_cancel_record(int64 job_id);
+extern void pgc_jobs_dispatch(void);
+extern int	pgc_queue_position(PgcJobSlot *slot);
+extern bool pgc_queue_cancel(PgcJobSlot *slot);
 extern struct BackgroundWorkerHandle *pgc_start_worker(PgcJobSlot *slot, int slotno,
 													   const char *func,
 													   const char *type,
 													   int workerno, bool notify);
+extern struct BackgroundWorkerHandle *pgc_start_worker_wait(PgcJobSlot *slot, int slotno,
+															const char *func,
+															const char *type,
+															int workerno, long timeout_ms);
+/* an error's detail and hint into the slot's fields (caller holds the lock) */
+extern void pgc_job_keep_error(PgcJobSlot *slot, ErrorData *e, const char *prefix);
 
 #endif							/* PGCLONE_JOBS_H */

@@ -53,32 +53,6 @@ static bool MyAllDone = false;	/* everything is in: a cancel came too late */
 static BackgroundWorkerHandle *pool_handles[MAX_POOL];
 static int	pool_n = 0;
 
-BackgroundWorkerHandle *
-pgc_start_worker(PgcJobSlot *slot, int slotno, const char *func,
-				 const char *type, int workerno, bool notify)
-{
-	BackgroundWorker w;
-	BackgroundWorkerHandle *h;
-	PgcWorkerArg a;
-
-	pgc_bgworker_init(&w, func, type);
-	if (workerno > 0)
-		snprintf(w.bgw_name, BGW_MAXLEN, "%s %d for job " INT64_FORMAT,
-				 type, workerno, slot->job_id);
-	else
-		snprintf(w.bgw_name, BGW_MAXLEN, "%s for job " INT64_FORMAT, type, slot->job_id);
-	w.bgw_main_arg = Int32GetDatum(slotno);
-	w.bgw_notify_pid = notify ? MyProcPid : 0;
-	memset(&a, 0, sizeof(a));
-	a.job_id = slot->job_id;
-	a.slotno = slotno;
-	a.workerno = workerno;
-	memcpy(w.bgw_extra, &a, sizeof(a));
-	if (!RegisterDynamicBackgroundWorker(&w, &h))
-		return NULL;
-	return h;
-}
-
 /* ---------- small helpers ---------- */
 
 static void
@@ -188,12 +162,7 @@ static void
 note_error(ErrorData *e, const char *prefix)
 {
 	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
-	if (MySlot->sqlstate[0] == '\0')
-	{
-		strlcpy(MySlot->sqlstate, unpack_sql_state(e->sqlerrcode), sizeof(MySlot->sqlstate));
-		snprintf(MySlot->error, PGC_ERROR_MAX, "%s%s", prefix ? prefix : "",
-				 e->message ? e->message : "unknown error");
-	}
+	pgc_job_keep_error(MySlot, e, prefix);
 	LWLockRelease(pgc_jobs->lock);
 }
 
@@ -429,7 +398,7 @@ record_table_failure(int ord, ErrorData *e)
 {
 	bool		cancelled = job_cancelled() && e->sqlerrcode == ERRCODE_QUERY_CANCELED;
 	char		ordtxt[16];
-	const char *args[5];
+	const char *args[7];
 
 	snprintf(ordtxt, sizeof(ordtxt), "%d", ord);
 	args[0] = MyJobId;
@@ -437,9 +406,12 @@ record_table_failure(int ord, ErrorData *e)
 	args[2] = cancelled ? "cancelled" : "failed";
 	args[3] = unpack_sql_state(e->sqlerrcode);
 	args[4] = e->message ? e->message : "unknown error";
+	args[5] = e->detail;
+	args[6] = e->hint;
 	pgc_job_sql_xact("UPDATE pgclone.job_tables SET state = $3, sqlstate = $4, error = $5,"
+					 " error_detail = $6, error_hint = $7,"
 					 " finished_at = now() WHERE job_id = $1::bigint AND ord = $2::int",
-					 5, args);
+					 7, args);
 	if (!cancelled)
 	{
 		LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
@@ -556,7 +528,7 @@ pool_loop(PGconn *conn)
 	MemoryContextDelete(cxt);
 }
 
-/* ---------- job records ---------- */
+/* ---------- job records (a queued job has its row already: queue.c) ---------- */
 
 static void
 record_start(void)
@@ -580,12 +552,17 @@ record_start(void)
 	a[8] = MyOptionsJson;
 	a[9] = par;
 	a[10] = MySlot->resumed_from ? resumed : NULL;
+	/* a queued job starts now: its time in the queue is not its run time */
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	MySlot->started = GetCurrentTimestamp();
+	LWLockRelease(pgc_jobs->lock);
 	a[11] = timestamptz_to_str(MySlot->started);
 	pgc_job_sql_xact("INSERT INTO pgclone.job_history (job_id, kind, owner_oid, source,"
 					 " schema_name, table_name, target_name, include_data, options, parallel,"
 					 " resumed_from, state, started_at) VALUES ($1::bigint, $2, $3::oid, $4, $5,"
 					 " $6, $7, $8::boolean, $9, $10::int, $11::bigint, 'running', $12::timestamptz)"
-					 " ON CONFLICT (job_id) DO NOTHING", 12, a);
+					 " ON CONFLICT (job_id) DO UPDATE SET state = 'running', started_at = $12::timestamptz"
+					 " WHERE job_history.state = 'queued'", 12, a);
 	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
 	MySlot->state = PGC_JOB_RUNNING;
 	LWLockRelease(pgc_jobs->lock);
@@ -676,6 +653,8 @@ finish_job(ErrorData *e)
 	PgcJobState st;
 	const char *sqlstate = NULL;
 	const char *error = NULL;
+	const char *detail = NULL;
+	const char *hint = NULL;
 	int			total,
 				done,
 				failed;
@@ -694,16 +673,17 @@ finish_job(ErrorData *e)
 	pgc_job_sql_xact("UPDATE pgclone.job_tables SET state = $2, sqlstate = $3, error = $4,"
 					 " finished_at = now() WHERE job_id = $1::bigint"
 					 " AND state IN ('pending', 'running')", 4, a);
-	r = job_query_xact("SELECT count(*), count(*) FILTER (WHERE state = 'done'),"
-					   " count(*) FILTER (WHERE state = 'failed'),"
-					   " coalesce(sum(rows_copied), 0), coalesce(sum(bytes_copied), 0),"
-					   " (SELECT sqlstate FROM pgclone.job_tables WHERE job_id = $1::bigint"
-					   "   AND state = 'failed' AND error <> 'not cloned' ORDER BY finished_at, ord LIMIT 1),"
-					   " (SELECT format('table %s.%s: %s', quote_ident(schema_name),"
-					   "   quote_ident(table_name), error) FROM pgclone.job_tables"
-					   "   WHERE job_id = $1::bigint AND state = 'failed' AND error <> 'not cloned'"
-					   "   ORDER BY finished_at, ord LIMIT 1)"
-					   " FROM pgclone.job_tables WHERE job_id = $1::bigint", 1, a);
+	/* the first table that failed of itself: its error is the job's */
+	r = job_query_xact("SELECT a.*, f.sqlstate, CASE WHEN f.error IS NOT NULL THEN"
+					   "  format('table %s.%s: %s', quote_ident(f.schema_name),"
+					   "   quote_ident(f.table_name), f.error) END, f.error_detail, f.error_hint"
+					   " FROM (SELECT count(*), count(*) FILTER (WHERE state = 'done'),"
+					   "  count(*) FILTER (WHERE state = 'failed'),"
+					   "  coalesce(sum(rows_copied), 0), coalesce(sum(bytes_copied), 0)"
+					   "  FROM pgclone.job_tables WHERE job_id = $1::bigint) a"
+					   " LEFT JOIN LATERAL (SELECT * FROM pgclone.job_tables WHERE job_id = $1::bigint"
+					   "  AND state = 'failed' AND error <> 'not cloned'"
+					   "  ORDER BY finished_at, ord LIMIT 1) f ON true", 1, a);
 	total = atoi(pgc_val(r, 0, 0));
 	done = atoi(pgc_val(r, 0, 1));
 	failed = atoi(pgc_val(r, 0, 2));
@@ -719,17 +699,23 @@ finish_job(ErrorData *e)
 		st = PGC_JOB_FAILED;
 		sqlstate = unpack_sql_state(e->sqlerrcode);
 		error = e->message;
+		detail = e->detail;
+		hint = e->hint;
 	}
 	else if (failed > 0 || done < total)
 	{
 		st = PGC_JOB_FAILED;
 		sqlstate = pgc_val(r, 0, 5);
 		error = pgc_val(r, 0, 6);
+		detail = pgc_val(r, 0, 7);
+		hint = pgc_val(r, 0, 8);
 		if (error == NULL)
 		{
 			LWLockAcquire(pgc_jobs->lock, LW_SHARED);
 			sqlstate = MySlot->sqlstate[0] ? pstrdup(MySlot->sqlstate) : "XX000";
 			error = MySlot->error[0] ? pstrdup(MySlot->error) : "some tables were not cloned";
+			detail = MySlot->detail[0] ? pstrdup(MySlot->detail) : NULL;
+			hint = MySlot->hint[0] ? pstrdup(MySlot->hint) : NULL;
 			LWLockRelease(pgc_jobs->lock);
 		}
 	}
@@ -737,8 +723,10 @@ finish_job(ErrorData *e)
 		st = PGC_JOB_COMPLETED;
 
 	{
-		const char *b[9];
+		const char *b[11];
 
+		b[9] = detail;
+		b[10] = hint;
 		b[0] = MyJobId;
 		b[1] = pgc_job_state_name(st);
 		b[2] = sqlstate;
@@ -750,8 +738,9 @@ finish_job(ErrorData *e)
 		b[8] = pgc_val(r, 0, 4);
 		pgc_job_sql_xact("UPDATE pgclone.job_history SET state = $2, sqlstate = $3, error = $4,"
 						 " tables_total = $5::int, tables_done = $6::int, tables_failed = $7::int,"
-						 " rows_copied = $8::bigint, bytes_copied = $9::bigint, finished_at = now()"
-						 " WHERE job_id = $1::bigint", 9, b);
+						 " rows_copied = $8::bigint, bytes_copied = $9::bigint, finished_at = now(),"
+						 " error_detail = $10, error_hint = $11"
+						 " WHERE job_id = $1::bigint", 11, b);
 	}
 
 	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
@@ -764,6 +753,8 @@ finish_job(ErrorData *e)
 	MySlot->bytes_done = strtou64(pgc_val(r, 0, 4), NULL, 10);
 	strlcpy(MySlot->sqlstate, sqlstate ? sqlstate : "", sizeof(MySlot->sqlstate));
 	strlcpy(MySlot->error, error ? error : "", PGC_ERROR_MAX);
+	strlcpy(MySlot->detail, detail ? detail : "", PGC_ERROR_MAX);
+	strlcpy(MySlot->hint, hint ? hint : "", PGC_ERROR_MAX);
 	strlcpy(MySlot->phase, "done", sizeof(MySlot->phase));
 	memset(MySlot->conninfo, 0, PGC_CONNINFO_MAX);	/* the password goes now */
 	LWLockRelease(pgc_jobs->lock);
@@ -872,9 +863,15 @@ static void
 wait_stopped(BackgroundWorkerHandle *h)
 {
 	pid_t		pid;
+	int			n = 0;
 
 	while (h && GetBackgroundWorkerPid(h, &pid) != BGWH_STOPPED)
+	{
 		wait_a_bit(50);
+		/* a queue that a full server held up moves on once a second */
+		if (++n % 20 == 0)
+			pgc_jobs_dispatch();
+	}
 }
 
 /* Start the pool, wait for it; fall back to doing the work ourselves. */
@@ -888,9 +885,10 @@ run_pool(PGconn *conn, BackgroundWorkerHandle *coord)
 	pool_n = 0;
 	for (i = 1; i <= n; i++)
 	{
-		BackgroundWorkerHandle *h = pgc_start_worker(MySlot, MyArg.slotno,
-													 "pgclone_pool_main",
-													 "pgclone: pool worker", i, true);
+		BackgroundWorkerHandle *h = pgc_start_worker_wait(MySlot, MyArg.slotno,
+														  "pgclone_pool_main",
+														  "pgclone: pool worker", i,
+														  pool_n == i - 1 ? 1000 : 0);
 
 		if (h)
 			pool_handles[pool_n++] = h;
@@ -914,6 +912,11 @@ run_pool(PGconn *conn, BackgroundWorkerHandle *coord)
 	pool_n = 0;
 	release_snapshot();
 	wait_stopped(coord);
+	/* post-data needs the leader only: the rest of the reservation goes */
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	MySlot->workers_needed = 1;
+	LWLockRelease(pgc_jobs->lock);
+	pgc_jobs_dispatch();
 }
 
 /* Stop the pool after a leader error; its tables roll back. */
@@ -1157,13 +1160,8 @@ run_schema_job(void)
 	if (pool && MyOpts.consistent)
 	{
 		set_phase("snapshot");
-		coord = pgc_start_worker(MySlot, MyArg.slotno, "pgclone_coord_main",
-								 "pgclone: snapshot coordinator", -1, true);
-		if (coord == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-					 errmsg("could not start the snapshot coordinator"),
-					 errhint("Raise max_worker_processes.")));
+		coord = pgc_start_worker_wait(MySlot, MyArg.slotno, "pgclone_coord_main",
+									  "pgclone: snapshot coordinator", -1, -1);
 		snapshot = wait_snapshot(coord);
 	}
 	set_phase("connecting");
@@ -1240,6 +1238,8 @@ pgclone_job_main(Datum main_arg)
 		finish_job(e);
 	}
 	PG_END_TRY();
+	/* its reservation ended with the job: the next queued one may start */
+	pgc_jobs_dispatch();
 	proc_exit(0);
 }
 

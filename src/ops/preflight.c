@@ -260,15 +260,19 @@ check_source_permissions(Report *r, PGconn *conn, bool usage)
 		add_check(r, "source_permissions", "pass", NULL);
 }
 
+/* on_source: the source has the schema (a clone would create it here) */
 static void
-check_target(Report *r, Oid nspoid)
+check_target(Report *r, Oid nspoid, bool on_source)
 {
 	add_check(r, "schema_exists_target", "info",
 			  OidIsValid(nspoid) ? ", \"value\": true" : ", \"value\": false");
-	if (!OidIsValid(nspoid))
+	if (!OidIsValid(nspoid) && on_source)
 		add_msg(&r->info, &r->ninfo,
-				psprintf("schema \"%s\" does not exist on target; it will be created",
+				psprintf("schema \"%s\" does not exist on target; the clone will create it",
 						 r->schema));
+	else if (!OidIsValid(nspoid))
+		add_msg(&r->info, &r->ninfo,
+				psprintf("schema \"%s\" does not exist on target", r->schema));
 }
 
 static void
@@ -444,7 +448,8 @@ check_name_conflicts(Report *r, PGconn *conn, Oid nspoid)
 	if (n > 0)
 		add_msg(&r->warnings, &r->nwarn,
 				psprintf("%d object name(s) already exist on target schema \"%s\"; "
-						 "use a conflict_resolution option (skip / replace / rename) when cloning",
+						 "clone with the \"conflict\" option, e.g. '{\"conflict\": \"skip\"}'"
+						 " (\"skip\", \"replace\" or \"rename\")",
 						 n, r->schema));
 }
 
@@ -690,7 +695,7 @@ pgclone_preflight(PG_FUNCTION_ARGS)
 		skip(&r, "schema_exists_source", "source connection failed");
 
 	nspoid = get_namespace_oid(r.schema, true);
-	check_target(&r, nspoid);
+	check_target(&r, nspoid, have_schema);
 	if (have_schema)
 		schema_checks(&r, conn, usage, nspoid);
 	else

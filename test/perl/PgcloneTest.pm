@@ -84,7 +84,7 @@ sub wait_job
 	{
 		$state = $tgt->safe_psql('postgres',
 			"SELECT pgclone.progress($id)->>'status'");
-		return $state if $state !~ /^(pending|running)$/;
+		return $state if $state !~ /^(queued|pending|running)$/;
 		select(undef, undef, undef, 0.1);
 	}
 	return $state;

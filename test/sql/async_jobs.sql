@@ -34,6 +34,8 @@ SELECT pg_temp.err($q$SELECT pgclone.table_async('port=''1', 'public', 't')$q$);
 SELECT pg_temp.err($q$SELECT pgclone.schema_async('host=127.0.0.1 port=1', 's', true, '{"parallel": 0}')$q$);
 SELECT pg_temp.err($q$SELECT pgclone.schema_async('host=127.0.0.1 port=1', 's', true, '{"parallel": "2"}')$q$);
 SELECT pg_temp.err($q$SELECT pgclone.schema_async('host=127.0.0.1 port=1', 's', true, '{"parallel": 9}')$q$);
+-- a job that needs more background workers than the server has: at once, not queued
+SELECT pg_temp.err($q$SELECT pgclone.schema_async('host=127.0.0.1 port=1', 's', true, '{"parallel": 8}')$q$);
 SELECT pg_temp.err($q$SELECT pgclone.schema_async('host=127.0.0.1 port=1', 's', true, '{"columns": ["a"]}')$q$);
 SELECT pg_temp.err($q$SELECT pgclone.table_async('host=127.0.0.1 port=1', 'public', 't', true, NULL, '{"parallel": 2}')$q$);
 SELECT pg_temp.err($q$SELECT pgclone.table_async('host=127.0.0.1 port=1', 'public', 't', true, NULL, '{"where": "1=1; DROP TABLE x"}')$q$);
@@ -49,7 +51,7 @@ BEGIN
   id := pgclone.table_async('host=127.0.0.1 port=1 dbname=x connect_timeout=5 password=hunter2 sslpassword=sslhunter2', 'public', 't');
   FOR i IN 1..600 LOOP
     s := pgclone.progress(id)->>'status';
-    EXIT WHEN s NOT IN ('pending', 'running');
+    EXIT WHEN s NOT IN ('queued', 'pending', 'running');
     PERFORM pg_sleep(0.05);
   END LOOP;
 END $$;

@@ -55,7 +55,8 @@ is(q_target($tgt, "SELECT count(*) FROM arch.ev_2023"), q_source($src, "SELECT c
 is(q_target($tgt, qq{SELECT pgclone.table('$c', 'public', 'ev', true, NULL, '{"conflict": "skip"}')}),
 	'SKIPPED: public.ev already exists', 'skip');
 like(q_target($tgt, qq{SELECT pgclone.table('$c', 'public', 'ev', true, NULL, '{"conflict": "rename"}')}),
-	qr/^OK: cloned public.ev to public.ev \(1000 rows\)$/, 'rename');
+	qr/^OK: cloned public.ev to public.ev \(1000 rows\); 5 existing objects renamed to \*_old$/,
+	'rename: the result says the existing tree (parent and 4 partitions) was renamed');
 is(q_target($tgt, "SELECT count(*) FROM ev_old"), '500', 'renamed tree keeps its rows');
 is(q_target($tgt, q{SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
   WHERE i.inhparent = 'ev_old'::regclass AND c.relkind IN ('r', 'p')}), 'ev_2023_old,ev_2024_old', 'renamed partitions stay attached to the renamed parent');

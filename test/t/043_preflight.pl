@@ -34,7 +34,7 @@ is_deeply($r->{summary}, { errors => 0, warnings => 0, info => 1, checks_run => 
 is($r->{checks}{lock_budget}{status}, 'pass', 'lock_budget pass');
 cmp_ok($r->{checks}{lock_budget}{needed}, '<', $r->{checks}{lock_budget}{capacity}, 'lock_budget numbers');
 is_deeply([ sort keys %$r ], [ sort qw(schema ready summary errors warnings info checks) ], 'top-level keys');
-like($r->{info}[0], qr/schema "app" does not exist on target; it will be created/, 'info message');
+is($r->{info}[0], 'schema "app" does not exist on target; the clone will create it', 'info message');
 is($r->{checks}{schema_exists_target}{value}, JSON::PP::false, 'schema_exists_target false');
 is_deeply($r->{checks}{object_counts}, { status => 'info', tables => 1, views => 1, sequences => 1, indexes => 2 }, 'object counts');
 cmp_ok($r->{checks}{estimated_size}{bytes}, '>', 8192, 'estimated size');
@@ -61,7 +61,13 @@ is_deeply($r->{checks}{name_conflicts}, { status => 'warn', count => 2, items =>
 is_deeply($r->{checks}{missing_extensions}, { status => 'warn', count => 1, items => ['citext'], needed_unavailable => [], will_create => [], unused => ['citext'] }, 'missing extension');
 is_deeply($r->{checks}{missing_roles}, { status => 'warn', count => 2, items => [ 'owner_x', 'reader' ] }, 'missing roles');
 is_deeply($r->{checks}{missing_tablespaces}, { status => 'warn', count => 1, items => ['ts1'] }, 'missing tablespace');
-like(join("\n", @{ $r->{warnings} }), qr/2 object name\(s\) already exist on target schema "app"; use a conflict_resolution option/, 'conflict warning text');
+my ($cw) = grep { /already exist/ } @{ $r->{warnings} };
+is($cw, q{2 object name(s) already exist on target schema "app"; clone with the "conflict" option, e.g. '{"conflict": "skip"}' ("skip", "replace" or "rename")},
+	'conflict warning text names the option as it is typed');
+# the advice works as written: the example it gives is accepted
+my ($example) = $cw =~ /e\.g\. '([^']+)'/;
+is(q_target($tgt, "SELECT pgclone.table('$c', 'app', 't', false, NULL, '$example')"), 'SKIPPED: app.t already exists',
+	'the advised option is one pgclone accepts, and does what it says');
 like(join("\n", @{ $r->{warnings} }), qr/2 role\(s\) referenced by source schema do not exist on target/, 'roles warning text');
 is($r->{checks}{schema_exists_target}{value}, JSON::PP::true, 'schema exists on target');
 
@@ -125,6 +131,8 @@ is($r->{checks}{schema_exists_source}{status}, 'fail', 'schema_exists_source fai
 is_deeply($r->{errors}, ['schema "nope" does not exist on source'], 'error message');
 is($r->{summary}{checks_run}, 10, 'dependent checks skipped');
 is($r->{checks}{name_conflicts}{status}, 'skipped', 'skipped status');
+is_deeply($r->{info}, ['schema "nope" does not exist on target'], 'a schema missing on the source: info does not promise to create it');
+unlike(encode_json($r), qr/will be created|will create it/, 'no promise anywhere in the report');
 
 # unreachable source: a report, not an ERROR; no password in it
 my $bad = 'host=/nonexistent port=1 user=u password=topsecret';
