@@ -17,6 +17,7 @@ PG_FUNCTION_INFO_V1(pgclone_subset_preview);
 Datum
 pgclone_subset_preview(PG_FUNCTION_ARGS)
 {
+	PGC_CHECK_SQL_VERSION();
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *conninfo;
 	List	   *schemas;
