@@ -256,11 +256,24 @@ rule_pred(SubNode *n, Rule *r, int64 seed, bool pk)
 		/* the lowest p% of the hash's range [-2^63, 2^63) */
 		double		t = ldexp(r->percent / 100.0, 64) - ldexp(1.0, 63);
 
+		char	   *pred;
+
 		if (r->percent >= 100)
 			return where ? where : "true";
-		return psprintf("%s%s OPERATOR(pg_catalog.<) '" INT64_FORMAT "'::pg_catalog.int8",
-						where ? psprintf("%s AND ", where) : "", hash_expr(n, seed),
-						(int64) t);
+		pred = psprintf("%s OPERATOR(pg_catalog.<) '" INT64_FORMAT "'::pg_catalog.int8",
+						hash_expr(n, seed), (int64) t);
+
+		/*
+		 * The source has no statistics on the hash: it estimates "h < c" as a
+		 * third of the rows, and the tables below then get hash joins over
+		 * their whole size.  A range "h < c AND h >= min" it estimates as
+		 * 0.5%, and joins a small sample by index.  The closer estimate wins;
+		 * the second test only runs on the rows the first one keeps.
+		 */
+		if (r->percent < 4)
+			pred = psprintf("%s AND %s OPERATOR(pg_catalog.>=) '" INT64_FORMAT "'::pg_catalog.int8",
+							pred, hash_expr(n, seed), PG_INT64_MIN);
+		return where ? psprintf("%s AND %s", where, pred) : pred;
 	}
 	if (r->rows > 0)
 	{

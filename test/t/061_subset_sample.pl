@@ -56,6 +56,13 @@ is(count($a, 'orders'),
 	$src->safe_psql('postgres', "SELECT count(*) FROM s.orders WHERE customer_id IN ($ids)"),
 	'percent: orders of the kept customers, all of them');
 is(count($a, 'regions'), '5', 'percent: referenced tables keep every row');
+# a small percentage (written as a range for the source's estimate): the same
+my $s1 = clone_into('{"subset": {"s.orders": {"percent": 2}}, "seed": 9}');
+my $s2 = clone_into('{"subset": {"s.orders": {"percent": 2}}, "seed": 9}');
+is(sums($s1), sums($s2), 'percent 2: the same rows on two runs');
+$n = count($s1, 'orders');
+ok($n >= 10 && $n <= 60, "percent 2 of 1500 orders keeps about 30 ($n)");
+is(count($s1, 'order_lines'), 3 * $n, 'percent 2: every line of the kept orders');
 # the sample is among the filter's rows when both are given
 my $w = clone_into('{"subset": {"s.customers": {"percent": 50, "where": "id <= 100"}}, "seed": 7}');
 is($tgt->safe_psql($w, 'SELECT count(*) FROM s.customers WHERE id > 100'), '0',
