@@ -13,7 +13,8 @@ cd "$(dirname "$0")" || exit 1
 BENCH_DIR=${BENCH_DIR:-/tmp/pgclone-bench-subset}
 SRC_PORT=${SRC_PORT:-5631}
 TGT_PORT=${TGT_PORT:-5632}
-BENCH_NEEDS=bc
+# shellcheck disable=SC2034  # read by lib.sh
+BENCH_NEEDS="bc"
 source ./lib.sh
 
 # Sampling (issue 27): does a 1% sample cost 1% of a full clone?  The largest
