@@ -110,11 +110,17 @@ parse_vfk(int n, JsonbValue *v)
 		if (e.type != jbvString)
 			bad_vfk(n, psprintf("\"%s\" must be a string", key));
 		if (key[0] == 'f')
+		{
 			parse_side(n, pnstrdup(e.val.string.val, e.val.string.len),
-					   &k->from_nsp, &k->from_rel, &k->from_cols), from = true;
+					   &k->from_nsp, &k->from_rel, &k->from_cols);
+			from = true;
+		}
 		else
+		{
 			parse_side(n, pnstrdup(e.val.string.val, e.val.string.len),
-					   &k->to_nsp, &k->to_rel, &k->to_cols), to = true;
+					   &k->to_nsp, &k->to_rel, &k->to_cols);
+			to = true;
+		}
 	}
 	if (!from || !to)
 		bad_vfk(n, "it needs \"from\" and \"to\"");

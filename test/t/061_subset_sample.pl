@@ -107,6 +107,11 @@ my $got = join("\n", sort map { "s.$_=" . count($e, $_) } @tables);
 is($prev, $got, 'dry run: rows per table equal what the clone copied');
 is($tgt->safe_psql('dry', q{SELECT count(*) FROM pg_namespace WHERE nspname = 's'}), '0',
 	'dry run: nothing created');
+is($tgt->safe_psql('dry', "SELECT table_name || '=' || rows FROM pgclone.subset_preview('$c', NULL, '$oq')
+	WHERE table_name LIKE 's.%' ORDER BY table_name COLLATE \"C\""), $got,
+	'dry run of every schema (NULL): the same rows');
+is($tgt->safe_psql('dry', "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM pgclone.subset_preview('$c', 's', '$oq')
+	WHERE NOT restricted"), 's.audit,s.members,s.products,s.regions,s.teams', 'dry run: the tables kept whole are not restricted');
 my $sql = $tgt->safe_psql('dry',
 	"SELECT sql FROM pgclone.subset_preview('$c', 's', '$oq') WHERE table_name = 's.order_lines'");
 is($src->safe_psql('postgres', "SELECT count(*) FROM ($sql) x"), count($e, 'order_lines'),
