@@ -6,12 +6,64 @@
 # branches are pgbench's), and a chain of our own: statements -> accounts,
 # statement_lines -> statements, line_checks -> statement_lines (composite).
 # SCALE (default 10), HIST (default 500000), ROUNDS (default 3).
+# MODE=sample: the sampling rules of issue 27 instead (bench_subset_sample,
+# below): 10,000,000 orders of 100,000 customers.
 # Run as root or postgres; PG_CONFIG selects the PostgreSQL with pgclone.
 cd "$(dirname "$0")" || exit 1
 BENCH_DIR=${BENCH_DIR:-/tmp/pgclone-bench-subset}
 SRC_PORT=${SRC_PORT:-5631}
 TGT_PORT=${TGT_PORT:-5632}
+# shellcheck disable=SC2034  # read by lib.sh
+BENCH_NEEDS="bc"
 source ./lib.sh
+
+# Sampling (issue 27): does a 1% sample cost 1% of a full clone?  The largest
+# table, orders, has ORDERS rows (default 10,000,000) of CUSTOMERS customers
+# (default 100,000), indexed on its key to customers as a real schema is.
+# Each run is one schema() into an empty target; rows kept and integrity are
+# checked.  One round: the machine is shared.
+bench_subset_sample() {
+	local orders=${ORDERS:-10000000} customers=${CUSTOMERS:-100000} t0 t
+	start_clusters
+	trap stop_clusters EXIT
+	echo "== generating: $customers customers, $orders orders (index on customer_id)"
+	t0=$(date +%s)
+	spsql <<SQL
+CREATE TABLE customers (id int PRIMARY KEY, created timestamptz NOT NULL, name text);
+INSERT INTO customers SELECT g, timestamptz '2020-01-01' + g * interval '17 minutes', 'c' || g
+FROM generate_series(1, $customers) g;
+CREATE INDEX ON customers (created);
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int NOT NULL REFERENCES customers,
+  amount numeric(10,2), note text);
+ALTER TABLE orders SET (autovacuum_enabled = off);
+INSERT INTO orders SELECT g, 1 + (g::bigint * 7919) % $customers, (g % 10000) / 100.0, 'order ' || g
+FROM generate_series(1, $orders) g;
+CREATE INDEX ON orders (customer_id);
+VACUUM ANALYZE;
+SQL
+	echo "   $(( $(date +%s) - t0 )) s; source size: $(spsql -Atc "SELECT pg_size_pretty(pg_database_size('postgres'))")"
+	reset_t() { tpsql -c 'DROP TABLE IF EXISTS orders, customers CASCADE; CHECKPOINT' >/dev/null; }
+	one() {
+		local label=$1 opts=$2 secs kept bad
+		reset_t
+		secs=$(timeit tpsql -Atc "SET client_min_messages = warning; SELECT pgclone.schema('$SRC_CONNINFO', 'public', true, '$opts'); CHECKPOINT")
+		kept=$(tpsql -Atc "SELECT (SELECT count(*) FROM customers) || ' customers, ' || (SELECT count(*) FROM orders) || ' orders'")
+		bad=$(tpsql -Atc "SELECT count(*) FROM pgclone.verify(NULL, 'public', '{\"mode\": \"integrity\"}') WHERE match <> '✓'")
+		[ "$bad" = 0 ] || { echo "$label: foreign keys broken"; exit 1; }
+		printf '%-44s %8.2f s   %s\n' "$label" "$secs" "$kept"
+	}
+	one "full clone" '{}'
+	one "customers percent 1" '{"subset": {"public.customers": {"percent": 1}}, "seed": 1}'
+	one "customers percent 10" '{"subset": {"public.customers": {"percent": 10}}, "seed": 1}'
+	one "customers rows 1000 by created desc" '{"subset": {"public.customers": {"rows": 1000, "order_by": "created desc"}}}'
+	one "orders percent 1 (the 10M table itself)" '{"subset": {"public.orders": {"percent": 1}}, "seed": 1}'
+	t=$(timeit tpsql -Atc "SELECT count(*) FROM pgclone.subset_preview('$SRC_CONNINFO', 'public',
+	  '{\"subset\": {\"public.customers\": {\"percent\": 1}}, \"seed\": 1}')")
+	printf '%-44s %8.2f s\n' "subset_preview, customers percent 1" "$t"
+	echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
+	exit 0
+}
+[ "${MODE:-}" = sample ] && bench_subset_sample
 SCALE=${SCALE:-10}
 HIST=${HIST:-500000}
 ROUNDS=${ROUNDS:-3}

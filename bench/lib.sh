@@ -10,8 +10,11 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 
 # what the benchmarks run besides PostgreSQL (bc for the figures, pgcopydb to
 # compare with): as root, scripts/bootstrap.sh installs them
+# (BENCH_NEEDS: what this benchmark needs of them, default both)
 bench_deps() {
-	command -v bc >/dev/null && command -v pgcopydb >/dev/null && return 0
+	local n ok=1
+	for n in ${BENCH_NEEDS:-bc pgcopydb}; do command -v "$n" >/dev/null || ok=0; done
+	[ $ok = 1 ] && return 0
 	if [ "$(id -u)" != 0 ]; then
 		echo "bench: bc and pgcopydb are needed: scripts/bootstrap.sh bc pgcopydb (as root)" >&2
 		exit 1

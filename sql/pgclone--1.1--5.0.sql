@@ -64,3 +64,9 @@ REVOKE ALL ON FUNCTION pgclone.refresh(text, text, boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgclone.refresh_rollback(text) FROM PUBLIC;
 
 -- ==== subsets: sampling, virtual foreign keys, dry run (issue 27)
+CREATE FUNCTION pgclone.subset_preview(source_conninfo text, schema_name text, options text,
+                                       OUT table_name text, OUT rows bigint,
+                                       OUT restricted boolean, OUT sql text)
+RETURNS SETOF record AS 'MODULE_PATHNAME', 'pgclone_subset_preview' LANGUAGE C VOLATILE;
+
+REVOKE ALL ON FUNCTION pgclone.subset_preview(text, text, text) FROM PUBLIC;

@@ -330,6 +330,8 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 		{"masks", PGC_OPT_MASKS},
 		{"subset", PGC_OPT_SUBSET},
 		{"cascade", PGC_OPT_CASCADE},
+		{"seed", PGC_OPT_SUBSET},
+		{"virtual_foreign_keys", PGC_OPT_SUBSET},
 	};
 	Jsonb	   *jb;
 	JsonbIterator *it;
@@ -361,10 +363,17 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 				if (strcmp(key, known[i].key) == 0)
 					flag = known[i].flag;
 			if (flag == 0)
+			{
+				StringInfoData names;	/* the hint lists known[]: never stale */
+
+				initStringInfo(&names);
+				for (i = 0; i < lengthof(known); i++)
+					appendStringInfo(&names, "%s%s", i ? ", " : "", known[i].key);
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("unknown pgclone option \"%s\"", key),
-						 errhint("Valid options are: indexes, constraints, triggers, matviews, consistent, conflict, columns, where, mask, masks, tables, exclude_tables, parallel, subset, cascade.")));
+						 errhint("Valid options are: %s.", names.data)));
+			}
 			if (!(allowed & flag))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -416,6 +425,16 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 			opts->subset = pgc_subset_check_option(&v);
 		else if (strcmp(key, "cascade") == 0)
 			opts->cascade = want_bool(key, &v);
+		/* issue 27: sampled subsets and virtual foreign keys */
+		else if (strcmp(key, "seed") == 0)
+		{
+			if (v.type != jbvNumeric)
+				wrong_type(key, "an integer", &v);
+			opts->seed = DatumGetInt64(DirectFunctionCall1(numeric_int8,
+														   NumericGetDatum(v.val.numeric)));
+		}
+		else if (strcmp(key, "virtual_foreign_keys") == 0)
+			opts->virtual_fks = pgc_vfk_check_option(&v);
 	}
 }
 
@@ -535,6 +554,11 @@ pgc_options_to_json(const PgcOptions *opts)
 	if (opts->subset)
 		appendStringInfo(&buf, ", \"subset\": %s",
 						 JsonbToCString(NULL, &opts->subset->root, VARSIZE(opts->subset)));
+	if (opts->seed != 0)
+		appendStringInfo(&buf, ", \"seed\": " INT64_FORMAT, opts->seed);
+	if (opts->virtual_fks)
+		appendStringInfo(&buf, ", \"virtual_foreign_keys\": %s",
+						 JsonbToCString(NULL, &opts->virtual_fks->root, VARSIZE(opts->virtual_fks)));
 	append_list(&buf, "tables", opts->tables);
 	append_list(&buf, "exclude_tables", opts->exclude_tables);
 	if (opts->cascade)
@@ -573,10 +597,16 @@ pgc_subset_check_option(JsonbValue *v)
 			MemoryContext oldcxt = CurrentMemoryContext;
 			char	   *filter;
 
+			if (e.type == jbvBinary && !JsonContainerIsArray(e.val.binary.data))
+			{
+				pgc_sample_check_rule(key, &e); /* issue 27 */
+				continue;
+			}
 			if (e.type != jbvString)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("subset filter of table \"%s\" must be a string", key)));
+						 errmsg("subset filter of table \"%s\" must be a string", key),
+						 errhint("A filter is SQL text; a sampling rule is an object such as {\"percent\": 10} or {\"rows\": 1000, \"order_by\": \"id\"}.")));
 			filter = pnstrdup(e.val.string.val, e.val.string.len);
 			PG_TRY();
 			{

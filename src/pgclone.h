@@ -123,6 +123,9 @@ typedef struct PgcOptions
 	Jsonb	   *subset;			/* NULL = none; table name -> filter (plan/subset.c) */
 	struct PgcSubsetRel *subset_rel;	/* one table's part of it, set per table */
 	bool		cascade;		/* "replace" may drop dependents outside the clone */
+	/* issue 27: sampling seed, virtual foreign keys (plan/sample.c, plan/vfk.c) */
+	int64		seed;			/* "seed": sampling rules' hash seed, default 0 */
+	Jsonb	   *virtual_fks;	/* "virtual_foreign_keys", NULL = none */
 } PgcOptions;
 
 /* Which keys a function accepts: any other key is an error, never ignored. */
@@ -167,6 +170,10 @@ extern bool pgc_table_excluded(const PgcOptions *opts, const char *nsp, const ch
 
 /* "subset" option value: an object of table name -> filter; ERROR if bad */
 extern Jsonb *pgc_subset_check_option(JsonbValue *v);
+/* plan/sample.c: a subset sampling rule object ({"percent"|"rows", ...}); ERROR if bad */
+extern void pgc_sample_check_rule(const char *table, JsonbValue *v);
+/* plan/vfk.c: "virtual_foreign_keys" value, its shape and names; ERROR if bad */
+extern Jsonb *pgc_vfk_check_option(JsonbValue *v);
 /* plan/subset.c: its GUCs (from _PG_init) */
 extern void pgc_init_subset(void);
 

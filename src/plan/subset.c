@@ -25,7 +25,7 @@
  * the clone's one snapshot: the filters must be deterministic (now() is;
  * random() is not).
  */
-#include "plan/subset.h"
+#include "plan/subset_int.h"
 #include "plan/plan.h"
 
 #include "utils/builtins.h"
@@ -50,73 +50,6 @@ pgc_init_subset(void)
 							&pgc_subset_closure_limit, 1000000, 0, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 }
-
-typedef struct SubCol
-{
-	char	   *name;
-	char	   *type;			/* format_type, with typmod */
-	char	   *eqop;			/* "OPERATOR(pg_catalog.=)": column = column */
-} SubCol;
-
-typedef struct SubEdge
-{
-	char	   *conname;
-	int			child;
-	int			parent;
-	int			ncols;
-	char	  **fk;				/* column names, in key order */
-	char	  **ref;
-	char	  **pfop;			/* referenced = referencing */
-	char	  **ppop;			/* referenced = referenced */
-	char	  **ffop;			/* referencing = referencing */
-	bool	   *fknull;			/* referencing column is nullable */
-	bool		soft;
-} SubEdge;
-
-typedef enum SubState
-{
-	ST_ALL,						/* every row */
-	ST_PRIMARY,					/* own filter, or a restricting FK */
-	ST_SECONDARY				/* in a cycle with a primary member */
-} SubState;
-
-typedef struct SubNode
-{
-	char	   *oid;
-	char	   *nspname;
-	char	   *relname;
-	char		relkind;
-	char	   *filter;
-	SubState	state;
-	int			scc;
-	bool		cyclic;			/* in a cycle or self-referencing */
-	bool		region;			/* K may exceed D: closure rows in pgclone_subset_k */
-	List	   *cols;			/* SubCol *: keys it references or is referenced by */
-	int			index,			/* Tarjan */
-				low;
-	bool		onstack;
-	bool		emitted;		/* its d CTE is in the WITH being built */
-} SubNode;
-
-struct PgcSubset
-{
-	int			nnodes;
-	SubNode    *nodes;
-	int			nedges;
-	SubEdge    *edges;
-	int			nleaves;
-	char	  **leaf_oid;
-	int		   *leaf_node;
-	bool		any_region;
-	/* generation */
-	StringInfoData with;
-	bool		k_emitted;
-	/* Tarjan */
-	int			counter;
-	int		   *stack;
-	int			sp;
-	int			nscc;
-};
 
 /*
  * The tables of the schemas (T rows: each one's partition root as its node)
@@ -152,7 +85,17 @@ struct PgcSubset
 	" JOIN pg_catalog.pg_attribute fa ON fa.attrelid = k.conrelid AND fa.attnum = u.fk" \
 	" JOIN pg_catalog.pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = u.pk" \
 	" WHERE k.contype = 'f' AND k.conparentid = 0" \
-	" ORDER BY 1 DESC, 7, 11"
+	"%s ORDER BY 1 DESC, 7, 3, 11"
+
+/* For sampling rules: each node's primary key columns, or all if it has none */
+#define IDENT_SQL \
+	" UNION ALL SELECT 'P', NULL, r.root::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL," \
+	"  a.attnum::int, a.attname::text, NULL, NULL, NULL, NULL, NULL, NULL," \
+	"  i.indrelid IS NOT NULL, NULL" /* in "soft": it is the primary key */ \
+	" FROM (SELECT DISTINCT root FROM tabs) r JOIN pg_catalog.pg_attribute a" \
+	"  ON a.attrelid = r.root AND a.attnum > 0 AND NOT a.attisdropped" \
+	" LEFT JOIN pg_catalog.pg_index i ON i.indrelid = r.root AND i.indisprimary" \
+	" WHERE i.indrelid IS NULL OR a.attnum = ANY (i.indkey::int2[])"
 
 static int
 node_of(PgcSubset *s, const char *oid)
@@ -166,8 +109,8 @@ node_of(PgcSubset *s, const char *oid)
 }
 
 /* A key column of node n, added once; returns its index (slot) */
-static int
-node_col(SubNode *n, const char *name, const char *type, const char *eqop)
+int
+pgc_subset_node_col(SubNode *n, const char *name, const char *type, const char *eqop)
 {
 	ListCell   *lc;
 	int			i = 0;
@@ -203,14 +146,50 @@ col_index(SubNode *n, const char *name)
 	return -1;
 }
 
+/* The node of the table nsp.rel (nsp NULL: any schema, if one), else -1 */
+int
+pgc_subset_node_of(PgcSubset *s, const char *nsp, const char *rel)
+{
+	int			i,
+				n = -1;
+
+	for (i = 0; i < s->nnodes; i++)
+		if (strcmp(s->nodes[i].relname, rel) == 0 &&
+			(nsp == NULL || strcmp(s->nodes[i].nspname, nsp) == 0))
+		{
+			if (n >= 0)
+				return -2;
+			n = i;
+		}
+	return n;
+}
+
+/* Does the subset option hold a sampling rule (an object value)? */
+static bool
+has_rules(Jsonb *subset)
+{
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+
+	if (subset == NULL)
+		return false;
+	it = JsonbIteratorInit(&subset->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (tok == WJB_VALUE && v.type == jbvBinary)
+			return true;
+	return false;
+}
+
 static void
-read_graph(PGconn *conn, PgcSubset *s, List *schemas)
+read_graph(PGconn *conn, PgcSubset *s, List *schemas, bool idents)
 {
 	const char *params[1] = {pgc_names_literal(schemas)};
 	/* ON DELETE SET NULL (cols) (15+) nulls only some columns: a hard edge */
 	PgcRows    *r = pgc_query_params(conn,
 									 psprintf(GRAPH_SQL, pgc_server_version(conn) >= 150000 ?
-											  "k.confdelsetcols IS NULL" : "true"),
+											  "k.confdelsetcols IS NULL" : "true",
+											  idents ? IDENT_SQL : ""),
 									 1, params);
 	int			i,
 				j;
@@ -236,6 +215,16 @@ read_graph(PGconn *conn, PgcSubset *s, List *schemas)
 		}
 		s->leaf_oid[s->nleaves] = pgc_get(r, i, "oid");
 		s->leaf_node[s->nleaves++] = n;
+	}
+	for (; i < r->nrows && pgc_get(r, i, "kind")[0] == 'P'; i++)
+	{
+		int			n = node_of(s, pgc_get(r, i, "root"));
+
+		if (n >= 0)
+		{
+			s->nodes[n].ident = lappend(s->nodes[n].ident, pgc_get(r, i, "fkcol"));
+			s->nodes[n].has_pk = pgc_get_bool(r, i, "soft");
+		}
 	}
 	for (; i < r->nrows; i = j)
 	{
@@ -266,8 +255,8 @@ read_graph(PGconn *conn, PgcSubset *s, List *schemas)
 			e->ppop[k] = pgc_get(r, i + k, "ppop");
 			e->ffop[k] = pgc_get(r, i + k, "ffop");
 			e->fknull[k] = pgc_get_bool(r, i + k, "fknull");
-			(void) node_col(&s->nodes[e->child], e->fk[k], pgc_get(r, i + k, "fktype"), e->ffop[k]);
-			(void) node_col(&s->nodes[e->parent], e->ref[k], pgc_get(r, i + k, "reftype"), e->ppop[k]);
+			(void) pgc_subset_node_col(&s->nodes[e->child], e->fk[k], pgc_get(r, i + k, "fktype"), e->ffop[k]);
+			(void) pgc_subset_node_col(&s->nodes[e->parent], e->ref[k], pgc_get(r, i + k, "reftype"), e->ppop[k]);
 		}
 		s->nedges++;
 	}
@@ -327,8 +316,14 @@ apply_filters(PgcSubset *s, Jsonb *subset)
 						 errmsg("subset names table %s twice",
 								pgc_qname(s->nodes[n].nspname, s->nodes[n].relname))));
 		}
-		else if (tok == WJB_VALUE)
+		else if (tok == WJB_VALUE && v.type == jbvString)
 			s->nodes[n].filter = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			/* a sampling rule: its filter is built by sample.c */
+			s->nodes[n].rule = JsonbValueToJsonb(&v);
+			s->nodes[n].filter = "true";
+		}
 	}
 }
 
@@ -471,8 +466,8 @@ classify(PgcSubset *s)
 static void emit_d(PgcSubset *s, int i);
 static void emit_k(PgcSubset *s);
 
-static char *
-from_node(SubNode *n)
+char *
+pgc_subset_from(SubNode *n)
 {
 	return psprintf("%s%s", n->relkind == 'p' ? "" : "ONLY ", pgc_qname(n->nspname, n->relname));
 }
@@ -625,7 +620,7 @@ emit_d(PgcSubset *s, int i)
 	foreach(lc, n->cols)
 		appendStringInfo(&b, "%s%s", b.len ? ", " : "", col(ref, ((SubCol *) lfirst(lc))->name));
 	appendStringInfo(&s->with, "%spgclone_subset_d%d AS (SELECT %s FROM %s WHERE %s)",
-					 s->with.len ? ",\n " : "", i, b.data, from_node(n), pred);
+					 s->with.len ? ",\n " : "", i, b.data, pgc_subset_from(n), pred);
 }
 
 /* slot list of the closure CTE, with node i's columns taken from alias a */
@@ -693,7 +688,7 @@ emit_k(PgcSubset *s)
 			continue;
 		appendStringInfo(&b, "%sSELECT ", first ? "" : " UNION ALL ");
 		append_slots(s, &b, e->parent, "x");
-		appendStringInfo(&b, " FROM %s x WHERE s.tab = %d", from_node(&s->nodes[e->parent]),
+		appendStringInfo(&b, " FROM %s x WHERE s.tab = %d", pgc_subset_from(&s->nodes[e->parent]),
 						 e->child);
 		for (k = 0; k < e->ncols; k++)
 			appendStringInfo(&b, " AND x.%s %s s.s%d_%d", quote_identifier(e->ref[k]),
@@ -704,8 +699,8 @@ emit_k(PgcSubset *s)
 	appendStringInfo(&s->with, "%spgclone_subset_k AS (%s)", s->with.len ? ",\n " : "", b.data);
 }
 
-static void
-gen_reset(PgcSubset *s)
+void
+pgc_subset_gen_reset(PgcSubset *s)
 {
 	int			i;
 
@@ -722,8 +717,8 @@ with_clause(PgcSubset *s)
 }
 
 /* The subset of one table (or partition) whose rows ref names */
-static PgcSubsetRel *
-subset_rel(PgcSubset *s, int i, const char *ref)
+PgcSubsetRel *
+pgc_subset_rel_of(PgcSubset *s, int i, const char *ref)
 {
 	PgcSubsetRel *r = palloc0(sizeof(PgcSubsetRel));
 	int			j,
@@ -770,7 +765,7 @@ check_closure(PGconn *conn, PgcSubset *s)
 
 	if (!s->any_region)
 		return;
-	gen_reset(s);
+	pgc_subset_gen_reset(s);
 	emit_k(s);
 	pgc_command(conn, "SET LOCAL jit = off");	/* as copy.c does for subsets */
 	r = pgc_query(conn, psprintf("%sSELECT count(*) FROM (SELECT 1 FROM pgclone_subset_k%s) c",
@@ -806,7 +801,7 @@ check_queries(PGconn *conn, PgcSubset *s)
 	StringInfoData q;
 	int			i;
 
-	gen_reset(s);
+	pgc_subset_gen_reset(s);
 	initStringInfo(&q);
 	for (i = 0; i < s->nnodes; i++)
 	{
@@ -815,9 +810,9 @@ check_queries(PGconn *conn, PgcSubset *s)
 
 		if (n->state == ST_ALL)
 			continue;
-		r = subset_rel(s, i, pgc_qname(n->nspname, n->relname));
+		r = pgc_subset_rel_of(s, i, pgc_qname(n->nspname, n->relname));
 		appendStringInfo(&q, "%sSELECT 1 FROM %s WHERE %s", q.len ? " UNION ALL " : "",
-						 from_node(n), r->where);
+						 pgc_subset_from(n), r->where);
 	}
 	if (q.len == 0)
 		return;
@@ -830,11 +825,15 @@ pgc_subset_build(PGconn *conn, List *schemas, const PgcOptions *opts, bool check
 {
 	PgcSubset  *s;
 
-	if (opts->subset == NULL)
+	if (opts->subset == NULL && opts->virtual_fks == NULL)
 		return NULL;
 	s = palloc0(sizeof(PgcSubset));
-	read_graph(conn, s, schemas);
+	read_graph(conn, s, schemas, has_rules(opts->subset));
+	pgc_vfk_add(conn, s, opts);
+	if (opts->subset == NULL)
+		return NULL;			/* virtual keys only: checked, nothing to plan */
 	apply_filters(s, opts->subset);
+	pgc_sample_apply(s, opts);
 	classify(s);
 	if (check)
 	{
@@ -854,8 +853,8 @@ pgc_subset_assign(PgcSubset *s, PgcPlanTable *pt)
 	for (i = 0; i < s->nleaves; i++)
 		if (strcmp(s->leaf_oid[i], pt->table->oid) == 0)
 		{
-			gen_reset(s);
-			pt->opts->subset_rel = subset_rel(s, s->leaf_node[i],
+			pgc_subset_gen_reset(s);
+			pt->opts->subset_rel = pgc_subset_rel_of(s, s->leaf_node[i],
 											  pgc_qname(pt->table->nspname, pt->table->relname));
 			return;
 		}

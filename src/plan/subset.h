@@ -41,4 +41,14 @@ extern void pgc_subset_assign(PgcSubset *s, struct PgcPlanTable *pt);
 /* After the copy: NOTICE of the rows kept per table */
 extern void pgc_subset_report(PgcSubset *s, List *tables, List *rows);
 
+/* Dry run (issue 27): per table of the graph, the rows the clone would keep */
+typedef struct PgcSubsetPreview
+{
+	char	   *table;			/* qualified name */
+	int64		rows;
+	char	   *sql;			/* the SELECT of those rows */
+	bool		restricted;
+} PgcSubsetPreview;
+extern List *pgc_subset_preview(PGconn *conn, PgcSubset *s, const PgcOptions *opts);
+
 #endif							/* PGCLONE_SUBSET_H */

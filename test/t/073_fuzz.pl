@@ -47,6 +47,7 @@ my %f = (
 	'diff' => [ $C, [ 'text', "'s'" ] ],
 	'clone_roles' => [ $C, [ 'text', "'r'" ] ],
 	'preflight' => [ $C, [ 'text', "'s'" ] ],
+	'subset_preview' => [ $C, [ 'text', "'s'" ], [ 'json', q{'{"subset": {"s.t": {"percent": 5}}}'} ] ],
 	'table_async' => [ $C, [ 'text', "'public'" ], [ 'text', "'t'" ], [ 'bool', 'true' ], [ 'text', "'ta'" ], [ 'json', 'NULL' ] ],
 	'schema_async' => [ $C, [ 'text', "'s'" ], [ 'bool', 'true' ], [ 'json', 'NULL' ] ],
 	'progress' => [ [ 'int', '1' ] ],
@@ -68,6 +69,15 @@ for my $fn (sort keys %f)
 			push @sql, "SELECT pgclone.$fn(" . join(', ', @a) . ");";
 		}
 	}
+}
+# sampling rules and virtual keys at the edges of their types (issue 27)
+for my $o ('{"subset": {"s.t": {"percent": 1e400}}}', '{"subset": {"s.t": {"rows": 1e30, "order_by": "id"}}}',
+	'{"subset": {"s.t": {"percent": 5}}, "seed": 1e30}', '{"subset": {"s.t": {"rows": 1, "order_by": "\u0000"}}}',
+	'{"virtual_foreign_keys": [{"from": "(", "to": ")"}]}', '{"virtual_foreign_keys": [{"from": "s.t()", "to": "s.t(id)"}]}',
+	'{"virtual_foreign_keys": [{"from": "\"\"(x)", "to": "s.t(id)"}]}', '{"virtual_foreign_keys": [{"from": "s.t(id", "to": "s.t(id)"}]}',
+	'{"virtual_foreign_keys": [{"from": "s.t(id)", "to": "s.t(id)"}], "subset": {"s.t": {"rows": 1, "order_by": "id"}}}')
+{
+	push @sql, "SELECT count(*) FROM pgclone.subset_preview('$c', 's', '$o');";
 }
 push @sql, 'SELECT pgclone.jobs();', 'SELECT count(*) FROM pgclone.progress_detail();',
   'SELECT pgclone.clear_jobs();', 'SELECT pgclone.version();';
