@@ -26,6 +26,7 @@ pgc_options_init(PgcOptions *opts)
 	opts->consistent = true;
 	opts->conflict = PGC_CONFLICT_ERROR;
 	opts->parallel = 1;
+	opts->require_masks = -1;
 }
 
 const char *
@@ -329,6 +330,9 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 		{"exclude_tables", PGC_OPT_TABLES},
 		{"masks", PGC_OPT_MASKS},
 		{"subset", PGC_OPT_SUBSET},
+		{"salt", PGC_OPT_MASK},
+		{"require_masks", PGC_OPT_MASK},
+		{"allow_unmasked", PGC_OPT_MASK},
 	};
 	Jsonb	   *jb;
 	JsonbIterator *it;
@@ -363,7 +367,7 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("unknown pgclone option \"%s\"", key),
-						 errhint("Valid options are: indexes, constraints, triggers, matviews, consistent, conflict, columns, where, mask, masks, tables, exclude_tables, parallel, subset.")));
+						 errhint("Valid options are: indexes, constraints, triggers, matviews, consistent, conflict, columns, where, mask, masks, salt, require_masks, allow_unmasked, tables, exclude_tables, parallel, subset.")));
 			if (!(allowed & flag))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -413,6 +417,12 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 			opts->parallel = want_parallel(&v);
 		else if (strcmp(key, "subset") == 0)
 			opts->subset = pgc_subset_check_option(&v);
+		else if (strcmp(key, "salt") == 0)
+			opts->mask_salt = want_string(key, &v);
+		else if (strcmp(key, "require_masks") == 0)
+			opts->require_masks = want_bool(key, &v) ? 1 : 0;
+		else if (strcmp(key, "allow_unmasked") == 0)
+			opts->allow_unmasked = want_string_array(key, &v);
 	}
 }
 
@@ -534,6 +544,14 @@ pgc_options_to_json(const PgcOptions *opts)
 						 JsonbToCString(NULL, &opts->subset->root, VARSIZE(opts->subset)));
 	append_list(&buf, "tables", opts->tables);
 	append_list(&buf, "exclude_tables", opts->exclude_tables);
+	if (opts->mask_salt)
+	{
+		appendStringInfoString(&buf, ", \"salt\": ");
+		escape_json(&buf, opts->mask_salt);
+	}
+	if (opts->require_masks >= 0)
+		appendStringInfo(&buf, ", \"require_masks\": %s", opts->require_masks ? "true" : "false");
+	append_list(&buf, "allow_unmasked", opts->allow_unmasked);
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }

@@ -78,6 +78,7 @@
 	"   ON rn.oid = rc.relnamespace WHERE rc.oid = c.confrelid) END AS ref_nsp," \
 	" CASE WHEN c.confrelid <> 0 THEN (SELECT rc.relname FROM pg_class rc WHERE rc.oid = c.confrelid) END AS ref_rel," \
 	" obj_description(c.oid, 'pg_constraint') AS comment," \
+	" c.conkey::text AS conkey, c.confkey::text AS confkey," \
 	DEPS_OF("pg_constraint", "c.oid") \
 	" FROM pg_constraint c WHERE c.conrelid = $1::oid AND c.contype IN ('p','u','c','f','x')" \
 	" ORDER BY c.contype = 'f', c.conname"

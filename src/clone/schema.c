@@ -330,6 +330,28 @@ plan_table_new(PGconn *conn, const char *oid, char *nsp, char *rel, const PgcOpt
 	return pt;
 }
 
+/*
+ * The masks of the whole plan, before any row is copied: every table a mask
+ * names is cloned; foreign-key families share one mask; "require_masks".
+ */
+void
+pgc_plan_masks(PgcClonePlan *plan, const PgcOptions *opts)
+{
+	List	   *tables = NIL,
+			   *masks = NIL;
+	ListCell   *lc;
+
+	pgc_plan_check_masks(plan, opts);
+	foreach(lc, plan->tables)
+	{
+		PgcPlanTable *pt = lfirst(lc);
+
+		tables = lappend(tables, pt->table);
+		masks = lappend(masks, &pt->opts->mask);
+	}
+	pgc_mask_plan(tables, masks, opts);
+}
+
 /* has_children as table_pre_data finds it, for a table created earlier */
 static void
 plan_table_links(PGconn *conn, PgcPlanTable *pt)
@@ -716,7 +738,7 @@ pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts
 													ALLOCSET_DEFAULT_SIZES);
 
 	pgc_plan_pre_data(conn, plan, opts);
-	pgc_plan_check_masks(plan, opts);
+	pgc_plan_masks(plan, opts);
 	foreach(lc, plan->tables)
 	{
 		PgcPlanTable *pt = lfirst(lc);

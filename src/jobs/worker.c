@@ -1036,7 +1036,7 @@ run_pre_data(PGconn *conn)
 	for (i = 0; i < plan->nobjects; i++)
 		was_skipped[i] = plan->objects[i].skip;
 	pgc_plan_pre_data(conn, plan, &MyOpts);
-	pgc_plan_check_masks(plan, &MyOpts);
+	pgc_plan_masks(plan, &MyOpts);
 	AtEOXact_GUC(true, nest);
 
 	/* what the conflict option skipped stays untouched by the post-data phase */
