@@ -85,6 +85,7 @@
 
 #define INDEXES_SQL \
 	"SELECT ic.relname, pg_get_indexdef(i.indexrelid) AS def, i.indisunique," \
+	" i.indkey::int2[]::text AS indkey," \
 	" i.indisclustered, i.indisreplident," \
 	" 'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '" \
 	"   || quote_ident(ic.relname) || ' ON ' || CASE WHEN c.relkind = 'p' THEN 'ONLY ' ELSE '' END" \

@@ -131,7 +131,7 @@ clone_in_steps(const char *conninfo, bool data, const PgcOptions *opts)
 	/* a subset is planned, and its mistakes found, before anything is created */
 	subset = data ? pgc_subset_build(conn, plan->schemas, opts, true) : NULL;
 	pgc_plan_pre_data(conn, plan, opts);
-	pgc_plan_masks(plan, opts);
+	(void) pgc_plan_masks(plan, opts);
 	foreach(lc, plan->tables)
 	{
 		PgcPlanTable *pt = lfirst(lc);

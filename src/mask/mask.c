@@ -443,6 +443,11 @@ pgc_mask_column_unique(PgcTable *t, PgcColumn *c)
 
 		if (!pgc_get_bool(x, i, "indisunique"))
 			continue;
+		/* key columns, and those its expressions or predicate read */
+		deps = pgc_parse_int_array(pgc_get(x, i, "indkey"), &n);
+		for (j = 0; j < n; j++)
+			if (deps[j] == c->attnum)
+				return true;
 		deps = pgc_parse_int_array(pgc_get(x, i, "deps"), &n);
 		for (j = 0; j < n; j++)
 			if (deps[j] == c->attnum)
