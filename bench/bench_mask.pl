@@ -31,6 +31,8 @@ my %variants = (
 	'3 all + hash' => '{"mask": {"email": {"type": "hash", "salt": "s", "algorithm": "sha256"}, "full_name": "name", '
 	  . '"phone": "phone", "city": {"type": "partial", "prefix": 2, "suffix": 1}, "balance": {"type": "random_int", "min": 1, "max": 9}}}',
 	'4 3 masks, 1 src worker' => $three,
+	# issue 23: dictionary-based fakes (a name[] literal per dictionary in the COPY query)
+	'5 3 fake_* masks' => '{"mask": {"email": "fake_email", "full_name": "fake_name", "phone": "fake_phone"}, "salt": "s"}',
 );
 # the session settings of each variant (the parallel one: see pgclone.mask_parallel_workers)
 my %set = ('4 3 masks, 1 src worker' => 'SET pgclone.mask_parallel_workers = 1;');

@@ -255,6 +255,7 @@ view_select(Jsonb *mask, PgcTable *t)
 	for (i = 0; i < t->ncols; i++)
 	{
 		PgcColumn  *c = &t->cols[i];
+		/* not pgclone.mask_salt: the text of a view is readable by everyone */
 		char	   *e = pgc_mask_expr(mask, t, c, PG_VERSION_NUM, NULL);
 
 		if (i > 0)
