@@ -235,6 +235,7 @@ clone_table_spi(PGconn *conn, const char *nsp, const char *rel,
 							RelationRelationId, (Oid) strtoul(t->oid, NULL, 10));
 	if (opts && opts->mask)
 		pgc_mask_validate(opts->mask, t);
+	if (opts)
 	{
 		/* foreign keys within the table, "require_masks": before anything is created */
 		PgcOptions *o = palloc(sizeof(PgcOptions));
