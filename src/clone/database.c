@@ -24,6 +24,7 @@
  * does (lock budget checked first): a failure leaves it as it was.
  */
 #include "clone/schema.h"
+#include "mask/mask.h"
 #include "clone/locks.h"
 #include "plan/subset.h"
 

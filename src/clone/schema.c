@@ -330,55 +330,6 @@ plan_table_new(PGconn *conn, const char *oid, char *nsp, char *rel, const PgcOpt
 	return pt;
 }
 
-/*
- * The masks of the whole plan, before any row is copied: every table a mask
- * names is cloned; foreign-key families share one mask; "require_masks".
- * Returns the clone's "mask" option with the masks that foreign keys
- * extended, as "schema.table" entries (for workers that fetch one table at a
- * time), or NULL if none was.
- */
-Jsonb *
-pgc_plan_masks(PgcClonePlan *plan, const PgcOptions *opts)
-{
-	List	   *tables = NIL,
-			   *masks = NIL,
-			   *before = NIL;
-	ListCell   *lc;
-	Jsonb	   *folded = NULL;
-
-	pgc_plan_check_masks(plan, opts);
-	foreach(lc, plan->tables)
-	{
-		PgcPlanTable *pt = lfirst(lc);
-
-		tables = lappend(tables, pt->table);
-		masks = lappend(masks, &pt->opts->mask);
-		before = lappend(before, pt->opts->mask);
-	}
-	pgc_mask_plan(tables, masks, opts);
-	foreach(lc, plan->tables)
-	{
-		PgcPlanTable *pt = lfirst(lc);
-		StringInfoData b;
-		Jsonb	   *add;
-
-		if (pt->opts->mask == list_nth(before, foreach_current_index(lc)))
-			continue;
-		initStringInfo(&b);
-		appendStringInfoChar(&b, '{');
-		escape_json(&b, psprintf("%s.%s", pt->table->nspname, pt->table->relname));
-		appendStringInfo(&b, ": %s}", JsonbToCString(NULL, &pt->opts->mask->root,
-													 VARSIZE(pt->opts->mask)));
-		add = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(b.data)));
-		if (folded == NULL)
-			folded = opts->mask;
-		folded = folded == NULL ? add :
-			DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(folded),
-											   JsonbPGetDatum(add)));
-	}
-	return folded;
-}
-
 /* has_children as table_pre_data finds it, for a table created earlier */
 static void
 plan_table_links(PGconn *conn, PgcPlanTable *pt)

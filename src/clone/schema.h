@@ -42,8 +42,6 @@ extern List *pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOp
 extern PgcPlanTable *pgc_plan_table_fetch(PGconn *conn, const char *oid, const char *nsp,
 										  const char *rel, const PgcOptions *opts);
 extern List *pgc_plan_table_post_data(PgcPlanTable *pt, const PgcOptions *opts);
-/* Check and complete the plan's masks (mask/strict.c) before any row is copied */
-extern Jsonb *pgc_plan_masks(PgcClonePlan *plan, const PgcOptions *opts);
 extern void pgc_plan_tables(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts);
 /* run statements, each checked to be a single statement */
 extern void pgc_plan_exec(List *stmts);

@@ -6,6 +6,7 @@
 #define PGCLONE_MASK_H
 
 #include "catalog/pgc_model.h"
+#include "plan/plan.h"
 
 /*
  * Schema/database clones name masks per table: {"employees": {"email": "email"}},
@@ -84,5 +85,12 @@ extern void pgc_mask_note_unique(PgcTable *t, const char *col);
  * "require_masks".  ERROR if a mask cannot be honoured.
  */
 extern void pgc_mask_plan(List *tables, List *masks, const PgcOptions *opts);
+/*
+ * The same for a schema or database clone's plan, with pgc_plan_check_masks.
+ * Returns the clone's "mask" option with the masks foreign keys extended, as
+ * "schema.table" entries (for workers that fetch one table at a time), or
+ * NULL if none was.
+ */
+extern Jsonb *pgc_plan_masks(PgcClonePlan *plan, const PgcOptions *opts);
 
 #endif							/* PGCLONE_MASK_H */
