@@ -80,6 +80,15 @@ is(wait_job($tgt, $id, 120), 'completed', 'async schema clone with fake_* masks 
 is(join('/', map { checksum($tgt, 'postgres', "app.$_") } qw(users orders order_lines)), $sum,
 	'async gives the same data as the synchronous clone');
 
+# a subset: fewer rows, the same fakes
+q_target($tgt, 'DROP SCHEMA app CASCADE');
+like(q_target($tgt, "SELECT pgclone.schema('$c', 'app', true, '{\"salt\": \"one\", \"mask\": $mask, \"subset\": {\"app.orders\": \"id <= 60\"}}')"),
+	qr/^OK:/, 'subset clone with fake_* masks');
+is(q_target($tgt, q{SELECT count(*), count(*) FILTER (WHERE u.email IS NOT NULL) FROM app.orders o LEFT JOIN app.users u ON u.email = o.user_email}),
+	'60|60', 'the subset keeps its foreign keys on masked keys');
+is(q_target($tgt, q{SELECT count(*) FROM app.users u JOIN public.names n USING (first_name, full_name)}),
+	q_target($tgt, 'SELECT count(*) FROM app.users'), 'a subset gives the same fakes as a full clone');
+
 # locally: mask_in_place and a masking policy
 q_target($tgt, q{CREATE TABLE public.people (name text, mail text); INSERT INTO public.people VALUES ('First1 Last1', 'a@b.c')});
 q_target($tgt, q{SELECT pgclone.mask_in_place('public', 'people', '{"name": "fake_name", "mail": "fake_email"}')});
