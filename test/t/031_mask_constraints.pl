@@ -21,6 +21,10 @@ CREATE TABLE shop.customers (code text PRIMARY KEY, name text);
 CREATE TABLE shop.orders (id int PRIMARY KEY, customer text REFERENCES shop.customers(code), note text);
 CREATE UNIQUE INDEX orders_note_key ON shop.orders (note) WHERE note IS NOT NULL;
 INSERT INTO shop.customers SELECT 'C' || g, 'Name ' || g FROM generate_series(1, 30) g;
+CREATE TABLE shop.regions (country text, region text, PRIMARY KEY (country, region));
+CREATE TABLE shop.stores (id int PRIMARY KEY, country text, region text, FOREIGN KEY (country, region) REFERENCES shop.regions);
+INSERT INTO shop.regions SELECT 'K' || (g % 3), 'R' || g FROM generate_series(1, 12) g;
+INSERT INTO shop.stores SELECT row_number() OVER (), country, region FROM shop.regions, generate_series(1, 2);
 INSERT INTO shop.orders SELECT g, 'C' || (g % 30 + 1), CASE WHEN g % 2 = 0 THEN 'note ' || g END FROM generate_series(1, 90) g;
 });
 
@@ -82,12 +86,16 @@ like(target_error($tgt, q{SELECT pgclone.table('} . $c . q{', 'shop', 'orders', 
 is(q_target($tgt, q{SELECT count(*) FROM pg_namespace WHERE nspname = 'shop'}), '0', 'nothing was created');
 
 # a schema clone: the mask on the referenced key extends to the referencing column
-is(q_target($tgt, q{SELECT pgclone.schema('} . $c . q{', 'shop', true, '{"mask": {"customers": {"code": "fake_company", "name": "fake_name"}, "orders": {"note": "fake_last_name"}}}') LIKE 'OK:%'}),
+is(q_target($tgt, q{SELECT pgclone.schema('} . $c . q{', 'shop', true, '{"mask": {"customers": {"code": "fake_company", "name": "fake_name"}, "orders": {"note": "fake_last_name"}, "stores": {"region": "hash"}}}') LIKE 'OK:%'}),
 	't', 'schema clone with masks on a key, names and a partial unique index');
 is(q_target($tgt, q{SELECT count(*), count(DISTINCT c.code), count(*) FILTER (WHERE c.code LIKE 'C%' AND c.code !~ '-'),
   (SELECT count(*) FROM shop.orders WHERE note LIKE 'note %'), (SELECT count(DISTINCT note) FROM shop.orders),
   (SELECT count(*) FROM pg_constraint WHERE connamespace = 'shop'::regnamespace)
   FROM shop.orders o JOIN shop.customers c ON c.code = o.customer}),
-	'90|30|0|0|45|3', 'every order still joins its masked customer; unique values distinct');
+	'90|30|0|0|45|6', 'every order still joins its masked customer; unique values distinct');
+is(q_target($tgt, q{SELECT count(*), count(*) FILTER (WHERE s.region ~ '^[0-9a-f]{32}$' AND s.country LIKE 'K%')
+  FROM shop.stores s JOIN shop.regions r USING (country, region)}),
+	q_source($src, q{SELECT count(*) || '|' || count(*) FROM shop.stores}),
+	'a composite key: the masked column is masked at both ends, the other kept, the key holds');
 
 done_testing();
