@@ -41,8 +41,12 @@ q_target($tgt, 'DROP SCHEMA hr CASCADE');
 
 # the server-wide rule
 q_target($tgt, 'ALTER SYSTEM SET pgclone.require_masks = on; SELECT pg_reload_conf()');
+q_source($src, "ALTER SYSTEM SET log_statement = 'all'; SELECT pg_reload_conf()");
+my $logpos = -s $src->logfile;
 like(target_error($tgt, "SELECT pgclone.schema('$c', 'hr', true)"),
 	qr/22023: require_masks: 4 sensitive columns/, 'pgclone.require_masks = on refuses a schema clone');
+unlike(substr(slurp_file($src->logfile), $logpos), qr/COPY \(SELECT/, 'refused before any row was read');
+q_source($src, "ALTER SYSTEM RESET log_statement; SELECT pg_reload_conf()");
 like(target_error($tgt, "SELECT pgclone.schema('$c', 'hr', true, '{\"mask\": {\"employees\": {\"ssn\": \"null\"}}}')"),
 	qr/3 sensitive columns are neither masked nor allowed: hr\.employees\.full_name, hr\.employees\.email, hr\.employees\.salary/,
 	'masks of a schema clone count');
