@@ -6,6 +6,8 @@
 \echo Use "ALTER EXTENSION pgclone UPDATE TO '5.0'" to load this file. \quit
 
 -- ==== masking: constraint-aware masks, fake_* strategies, strict mode (issue 23)
+-- (no SQL objects: the fake_* strategies, "salt", "require_masks", "allow_unmasked" and the
+-- settings pgclone.mask_salt and pgclone.require_masks live in the library)
 
 -- ==== production sources: roles without superuser, RLS, queued jobs (issue 24)
 

@@ -26,6 +26,7 @@ pgc_options_init(PgcOptions *opts)
 	opts->consistent = true;
 	opts->conflict = PGC_CONFLICT_ERROR;
 	opts->parallel = 1;
+	opts->require_masks = -1;
 }
 
 const char *
@@ -332,6 +333,9 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 		{"cascade", PGC_OPT_CASCADE},
 		{"seed", PGC_OPT_SUBSET},
 		{"virtual_foreign_keys", PGC_OPT_SUBSET},
+		{"salt", PGC_OPT_MASK},
+		{"require_masks", PGC_OPT_MASK},
+		{"allow_unmasked", PGC_OPT_MASK},
 	};
 	Jsonb	   *jb;
 	JsonbIterator *it;
@@ -435,6 +439,12 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 		}
 		else if (strcmp(key, "virtual_foreign_keys") == 0)
 			opts->virtual_fks = pgc_vfk_check_option(&v);
+		else if (strcmp(key, "salt") == 0)
+			opts->mask_salt = want_string(key, &v);
+		else if (strcmp(key, "require_masks") == 0)
+			opts->require_masks = want_bool(key, &v) ? 1 : 0;
+		else if (strcmp(key, "allow_unmasked") == 0)
+			opts->allow_unmasked = want_string_array(key, &v);
 	}
 }
 
@@ -563,6 +573,14 @@ pgc_options_to_json(const PgcOptions *opts)
 	append_list(&buf, "exclude_tables", opts->exclude_tables);
 	if (opts->cascade)
 		appendStringInfoString(&buf, ", \"cascade\": true");
+	if (opts->mask_salt)
+	{
+		appendStringInfoString(&buf, ", \"salt\": ");
+		escape_json(&buf, opts->mask_salt);
+	}
+	if (opts->require_masks >= 0)
+		appendStringInfo(&buf, ", \"require_masks\": %s", opts->require_masks ? "true" : "false");
+	append_list(&buf, "allow_unmasked", opts->allow_unmasked);
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }

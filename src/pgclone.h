@@ -126,6 +126,10 @@ typedef struct PgcOptions
 	/* issue 27: sampling seed, virtual foreign keys (plan/sample.c, plan/vfk.c) */
 	int64		seed;			/* "seed": sampling rules' hash seed, default 0 */
 	Jsonb	   *virtual_fks;	/* "virtual_foreign_keys", NULL = none */
+	/* issue 23: masks on real schemas (mask/mask.c, mask/strict.c) */
+	char	   *mask_salt;		/* "salt": keys the fake_* and hash masks */
+	int			require_masks;	/* "require_masks": -1 not given, 0, 1 */
+	List	   *allow_unmasked; /* "allow_unmasked": [table.column, ...] */
 } PgcOptions;
 
 /* Which keys a function accepts: any other key is an error, never ignored. */
@@ -210,6 +214,9 @@ extern ErrorData *pgc_try_subxact(void (*fn) (void *arg), void *arg);
 
 /* copy.c: GUCs of the data path (from _PG_init) */
 extern void pgc_init_copy(void);
+extern void pgc_init_mask(void);	/* mask/strict.c */
+/* set by mask/strict.c: may turn a unique violation into a clearer ERROR */
+extern void (*pgc_unique_violation_hook) (ErrorData *edata);
 
 /* jobs.c: GUCs, shared memory and background workers (from _PG_init) */
 extern void pgc_init_jobs(void);

@@ -181,7 +181,7 @@ pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, int srcver,
 		if (!first)
 			appendStringInfoString(&buf, ", ");
 		first = false;
-		mexpr = opts->mask ? pgc_mask_expr(opts->mask, c, srcver) : NULL;
+		mexpr = opts->mask ? pgc_mask_expr(opts->mask, t, c, srcver, pgc_mask_salt(opts)) : NULL;
 		if (mexpr)
 			*masked = true;
 		nullcond = subset_null_cond(opts, c->name);
