@@ -87,6 +87,9 @@ extern int	pgc_get_int(PgcRows *r, int row, const char *colname);
 extern void pgc_report_remote(int elevel, PGresult *res, PGconn *conn,
 							  const char *context) pg_attribute_noreturn();
 
+/* The final result of a command sent; keeps the source's error over libpq's "connection lost" */
+extern PGresult *pgc_get_result_last(PGconn *conn);
+
 /* Source-server version, e.g. 150020 */
 extern int	pgc_server_version(PGconn *conn);
 

@@ -68,11 +68,32 @@ stream_finish(CopyStream *s)
 	PGresult   *res;
 
 	/* drain to the final result: a source-side error surfaces here */
-	res = libpqsrv_get_result_last(s->conn, PG_WAIT_EXTENSION);
+	res = pgc_get_result_last(s->conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		pgc_report_remote(ERROR, res, s->conn, s->what);
 	PQclear(res);
 	s->done = true;
+}
+
+/*
+ * The connection failed mid-stream.  The source may have said why just
+ * before it closed (a FATAL): parse what is still buffered so that its
+ * message and SQLSTATE are reported, not only libpq's "connection lost".
+ */
+static void
+stream_lost(CopyStream *s)
+{
+	char	   *buf = NULL;
+	int			n;
+
+	while ((n = PQgetCopyData(s->conn, &buf, 1)) > 0)
+	{
+		PQfreemem(buf);
+		buf = NULL;
+	}
+	if (n == -1)
+		stream_finish(s);		/* raises the source's error */
+	pgc_report_remote(ERROR, NULL, s->conn, s->what);
 }
 
 /*
@@ -121,7 +142,7 @@ copy_read_data(void *outbuf, int minread, int maxread)
 			break;
 		}
 		if (n != 0)
-			pgc_report_remote(ERROR, NULL, s->conn, s->what);
+			stream_lost(s);
 
 		/* nothing buffered */
 		if (copied >= Max(minread, 1))
@@ -137,7 +158,7 @@ copy_read_data(void *outbuf, int minread, int maxread)
 		}
 		CHECK_FOR_INTERRUPTS();
 		if (PQconsumeInput(s->conn) == 0)
-			pgc_report_remote(ERROR, NULL, s->conn, s->what);
+			stream_lost(s);
 	}
 	if (pgc_copy_progress_hook && copied > 0)
 		pgc_copy_progress_hook(s->bytes);
@@ -336,7 +357,9 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 	if (opts->subset_rel && (opts->subset_rel->restricted || opts->subset_rel->null_cols))
 		pgc_command(conn, "SET LOCAL jit = off");
 
-	res = libpqsrv_exec(conn, sql.data, PG_WAIT_EXTENSION);
+	if (!PQsendQuery(conn, sql.data))
+		pgc_report_remote(ERROR, NULL, conn, s.what);
+	res = pgc_get_result_last(conn);
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
 		pgc_report_remote(ERROR, res, conn, s.what);
 	PQclear(res);
