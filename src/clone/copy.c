@@ -361,7 +361,11 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 		pgc_report_remote(ERROR, NULL, conn, s.what);
 	res = pgc_get_result_last(conn);
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
-		pgc_report_remote(ERROR, res, conn, s.what);
+		pgc_report_remote_hint(ERROR, res, conn, s.what, "42501",
+							   t->rowsecurity ? psprintf(
+														 "Row-level security filters %s for the source role: connect as a role with BYPASSRLS (ALTER ROLE ... BYPASSRLS) or as the table's owner%s; pgclone.preflight() lists every such table.",
+														 pgc_qname(t->nspname, t->relname),
+														 t->forcerowsecurity ? " after ALTER TABLE ... NO FORCE ROW LEVEL SECURITY" : "") : NULL);
 	PQclear(res);
 
 	if (binary)

@@ -1,7 +1,7 @@
 /*
  * preflight.c — pgclone.preflight(): will a clone of this schema work?
  *
- * Seventeen checks, each recorded with a status (pass / fail / warn / info, or
+ * Eighteen checks, each recorded with a status (pass / fail / warn / info, or
  * skipped when what it needs is unavailable) and summarised into errors,
  * warnings and info messages.  Only reads: the source in a REPEATABLE READ,
  * READ ONLY transaction, the target through its catalogs.  A source that
@@ -258,6 +258,54 @@ check_source_permissions(Report *r, PGconn *conn, bool usage)
 					  n, r->schema));
 	else
 		add_check(r, "source_permissions", "pass", NULL);
+}
+
+/*
+ * row_security: tables of the schema whose rows row-level security filters
+ * for the source role.  pgclone reads with row_security = off, as pg_dump
+ * does, so that a clone is whole or fails: such a table would fail the
+ * clone.  Exempt are superusers, BYPASSRLS roles and the table's owner
+ * (unless FORCE ROW LEVEL SECURITY).
+ */
+static void
+check_row_security(Report *r, PGconn *conn)
+{
+	const char *params[1] = {r->schema};
+	PgcRows    *p;
+	List	   *tables = NIL;
+	int			i;
+
+	p = pgc_query_params(conn,
+						 "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
+						 " FROM pg_catalog.pg_class c"
+						 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+						 " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relrowsecurity"
+						 " AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_catalog.pg_roles"
+						 "          WHERE rolname = current_user)"
+						 " AND (c.relforcerowsecurity OR NOT pg_catalog.pg_has_role(c.relowner, 'USAGE'))"
+						 " ORDER BY 1",
+						 1, params);
+	for (i = 0; i < p->nrows; i++)
+		tables = lappend(tables, pgc_val(p, i, 0));
+	if (tables == NIL)
+	{
+		add_check(r, "row_security", "pass", NULL);
+		return;
+	}
+	{
+		char	   *msg = psprintf("source role is subject to row-level security on %d table(s): %s"
+								   " \xe2\x80\x94 connect as a role with BYPASSRLS"
+								   " (ALTER ROLE ... BYPASSRLS) or as the tables' owner",
+								   list_length(tables), names_text(tables));
+		StringInfoData extra;
+
+		initStringInfo(&extra);
+		appendStringInfoString(&extra, ", \"message\": ");
+		ops_json_str(&extra, msg);
+		appendStringInfo(&extra, ", \"items\": %s", name_array(tables));
+		add_check(r, "row_security", "fail", extra.data);
+		add_msg(&r->errors, &r->nerr, msg);
+	}
 }
 
 static void
@@ -606,6 +654,7 @@ static void
 schema_checks(Report *r, PGconn *conn, bool usage, Oid nspoid)
 {
 	check_source_permissions(r, conn, usage);
+	check_row_security(r, conn);
 	check_target_permissions(r, nspoid);
 	check_sizes(r, conn, true);
 	check_object_counts(r, conn);
@@ -626,6 +675,7 @@ degraded_checks(Report *r, PGconn *conn, Oid nspoid)
 	const char *why = conn ? "source schema does not exist" : "source connection failed";
 
 	skip(r, "source_permissions", why);
+	skip(r, "row_security", why);
 	check_target_permissions(r, nspoid);
 	check_sizes(r, conn, false);
 	skip(r, "object_counts", why);

@@ -396,6 +396,17 @@ report_lost(PGconn *conn, const char *sqlstate, const char *primary,
 void
 pgc_report_remote(int elevel, PGresult *res, PGconn *conn, const char *context)
 {
+	pgc_report_remote_hint(elevel, res, conn, context, NULL, NULL);
+}
+
+/*
+ * pgc_report_remote, with our hint instead of the source's for an error of
+ * SQLSTATE hint_for (five characters): what the user can do about it here.
+ */
+void
+pgc_report_remote_hint(int elevel, PGresult *res, PGconn *conn, const char *context,
+					   const char *hint_for, const char *our_hint)
+{
 	char	   *sqlstate = NULL;
 	char	   *primary = NULL;
 	char	   *detail = NULL;
@@ -424,6 +435,8 @@ pgc_report_remote(int elevel, PGresult *res, PGconn *conn, const char *context)
 	if (sqlstate && strlen(sqlstate) == 5)
 		code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
 							 sqlstate[3], sqlstate[4]);
+	if (our_hint && hint_for && sqlstate && strcmp(sqlstate, hint_for) == 0)
+		hint = pstrdup(our_hint);
 	if (primary == NULL)
 		primary = pstrdup(pchomp(PQerrorMessage(conn)));
 	if (primary == NULL || primary[0] == '\0')
