@@ -437,6 +437,13 @@ pgc_report_remote_hint(int elevel, PGresult *res, PGconn *conn, const char *cont
 							 sqlstate[3], sqlstate[4]);
 	if (our_hint && hint_for && sqlstate && strcmp(sqlstate, hint_for) == 0)
 		hint = pstrdup(our_hint);
+
+	/*
+	 * The source role may not read something the clone reads (a sequence
+	 * when only tables were granted, typically): say what to grant.
+	 */
+	else if (hint == NULL && sqlstate && strcmp(sqlstate, "42501") == 0)
+		hint = pstrdup("The source role must be able to read what the clone reads: GRANT SELECT ON ALL TABLES IN SCHEMA ... and GRANT SELECT ON ALL SEQUENCES IN SCHEMA ... to it on the source, or connect as the owner; pgclone.preflight() lists what it cannot read.");
 	if (primary == NULL)
 		primary = pstrdup(pchomp(PQerrorMessage(conn)));
 	if (primary == NULL || primary[0] == '\0')
