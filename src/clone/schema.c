@@ -573,37 +573,6 @@ sequence_value(PGconn *conn, PgcObject *o)
 							   pgc_val(v, 0, 1)[0] == 't' ? "true" : "false"));
 }
 
-/* The source oids of the tables the plan creates, for lookups */
-static HTAB *
-plan_table_set(PgcClonePlan *plan)
-{
-	HASHCTL		ctl;
-	HTAB	   *h;
-	ListCell   *lc;
-
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(Oid);
-	ctl.hcxt = CurrentMemoryContext;
-	h = hash_create("pgclone created tables", Max(list_length(plan->tables), 16), &ctl,
-					HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	foreach(lc, plan->tables)
-	{
-		Oid			oid = (Oid) strtoul(((PgcPlanTable *) lfirst(lc))->table->oid, NULL, 10);
-
-		(void) hash_search(h, &oid, HASH_ENTER, NULL);
-	}
-	return h;
-}
-
-static bool
-plan_creates_table(HTAB *tables, const char *oid)
-{
-	Oid			o = (Oid) strtoul(oid, NULL, 10);
-
-	return hash_search(tables, &o, HASH_FIND, NULL) != NULL;
-}
-
 List *
 pgc_plan_post_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 {
@@ -637,13 +606,13 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 	if (opts->indexes && plan->tables != NIL)
 	{
 		PgcRows    *r = pgc_read_index_attachments(conn, plan->schemas, plan->table_oids);
-		HTAB	   *tables = plan_table_set(plan);
+		HTAB	   *tables = pgc_plan_table_set(plan);
 
 		for (i = 0; i < r->nrows; i++)
 		{
 			/* a partition "exclude_tables" left out has no index to attach */
-			if (!plan_creates_table(tables, pgc_get(r, i, "child_rel")) ||
-				!plan_creates_table(tables, pgc_get(r, i, "parent_rel")))
+			if (!pgc_plan_has_table(tables, pgc_get(r, i, "child_rel")) ||
+				!pgc_plan_has_table(tables, pgc_get(r, i, "parent_rel")))
 				continue;
 			out = lappend(out, psprintf("ALTER INDEX %s ATTACH PARTITION %s",
 										pgc_get(r, i, "parent_idx"), pgc_get(r, i, "child_idx")));
