@@ -245,17 +245,32 @@ check_source_permissions(Report *r, PGconn *conn, bool usage)
 			 psprintf("source role lacks USAGE on schema \"%s\"", r->schema));
 		return;
 	}
+	/* the relations themselves: a sequence is easily forgotten in a grant */
 	p = pgc_query_params(conn,
-						 "SELECT count(*)::text FROM pg_catalog.pg_class c"
+						 "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
+						 " FROM pg_catalog.pg_class c"
 						 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 						 " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
-						 " AND NOT pg_catalog.has_table_privilege(c.oid, 'SELECT')",
+						 " AND NOT pg_catalog.has_table_privilege(c.oid, 'SELECT') ORDER BY 1",
 						 1, params);
-	n = atoi(pgc_val(p, 0, 0));
+	n = p->nrows;
 	if (n > 0)
-		fail(r, "source_permissions",
-			 psprintf("source role lacks SELECT on %d relation(s) in schema \"%s\"",
-					  n, r->schema));
+	{
+		char	   *msg = psprintf("source role lacks SELECT on %d relation(s) in schema \"%s\"",
+								   n, r->schema);
+		List	   *names = NIL;
+		StringInfoData extra;
+		int			i;
+
+		for (i = 0; i < n; i++)
+			names = lappend(names, pgc_val(p, i, 0));
+		initStringInfo(&extra);
+		appendStringInfoString(&extra, ", \"message\": ");
+		ops_json_str(&extra, msg);
+		appendStringInfo(&extra, ", \"items\": %s", name_array(names));
+		add_check(r, "source_permissions", "fail", extra.data);
+		add_msg(&r->errors, &r->nerr, msg);
+	}
 	else
 		add_check(r, "source_permissions", "pass", NULL);
 }

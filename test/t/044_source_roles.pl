@@ -130,6 +130,8 @@ function_set('master', 't_master', 'd_master');
 	is($pf->{ready}, JSON::PP::false, '[reader] preflight(): not ready without SELECT on the sequences');
 	like($pf->{checks}{source_permissions}{message}, qr/lacks SELECT on 2 relation\(s\) in schema "app"/,
 		'[reader] preflight(): source_permissions says why');
+	is_deeply($pf->{checks}{source_permissions}{items}, [ 'app.customers_id_seq', 'app.orders_id_seq' ],
+		'[reader] preflight(): and names the sequences');
 	for my $sql ("SELECT pgclone.table('$c', 'app', 'customers', true, 'cust_copy')",
 		"SELECT pgclone.schema('$c', 'app', true)", "SELECT pgclone.database('$c', true)")
 	{
