@@ -329,6 +329,7 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 		{"exclude_tables", PGC_OPT_TABLES},
 		{"masks", PGC_OPT_MASKS},
 		{"subset", PGC_OPT_SUBSET},
+		{"row_security", PGC_OPT_ROW_SECURITY},
 	};
 	Jsonb	   *jb;
 	JsonbIterator *it;
@@ -363,7 +364,7 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("unknown pgclone option \"%s\"", key),
-						 errhint("Valid options are: indexes, constraints, triggers, matviews, consistent, conflict, columns, where, mask, masks, tables, exclude_tables, parallel, subset.")));
+						 errhint("Valid options are: indexes, constraints, triggers, matviews, consistent, conflict, columns, where, mask, masks, tables, exclude_tables, parallel, subset, row_security.")));
 			if (!(allowed & flag))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -413,6 +414,8 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 			opts->parallel = want_parallel(&v);
 		else if (strcmp(key, "subset") == 0)
 			opts->subset = pgc_subset_check_option(&v);
+		else if (strcmp(key, "row_security") == 0)
+			opts->row_security = want_bool(key, &v);
 	}
 }
 
@@ -534,6 +537,8 @@ pgc_options_to_json(const PgcOptions *opts)
 						 JsonbToCString(NULL, &opts->subset->root, VARSIZE(opts->subset)));
 	append_list(&buf, "tables", opts->tables);
 	append_list(&buf, "exclude_tables", opts->exclude_tables);
+	if (opts->row_security)
+		appendStringInfoString(&buf, ", \"row_security\": true");
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }

@@ -130,6 +130,8 @@ typedef struct PgcOptions
 	List	   *exclude_tables; /* anchored regexes leaving tables out */
 	Jsonb	   *subset;			/* NULL = none; table name -> filter (plan/subset.c) */
 	struct PgcSubsetRel *subset_rel;	/* one table's part of it, set per table */
+	/* issue 24: copy only the rows row-level security lets the source role see */
+	bool		row_security;
 } PgcOptions;
 
 /* Which keys a function accepts: any other key is an error, never ignored. */
@@ -146,12 +148,14 @@ typedef struct PgcOptions
 #define PGC_OPT_TABLES		0x0400	/* "tables" and "exclude_tables" */
 #define PGC_OPT_MASKS		0x0800	/* "masks", the original's spelling of "mask" */
 #define PGC_OPT_SUBSET		0x4000
+#define PGC_OPT_ROW_SECURITY	0x100000	/* issue 24: "row_security" */
 #define PGC_OPTS_TABLE	(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS | \
 						 PGC_OPT_CONSISTENT | PGC_OPT_CONFLICT | PGC_OPT_COLUMNS | \
-						 PGC_OPT_WHERE | PGC_OPT_MASK)
+						 PGC_OPT_WHERE | PGC_OPT_MASK | PGC_OPT_ROW_SECURITY)
 #define PGC_OPTS_SCHEMA	(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS | \
 						 PGC_OPT_MATVIEWS | PGC_OPT_CONSISTENT | PGC_OPT_CONFLICT | \
-						 PGC_OPT_MASK | PGC_OPT_MASKS | PGC_OPT_TABLES | PGC_OPT_SUBSET)
+						 PGC_OPT_MASK | PGC_OPT_MASKS | PGC_OPT_TABLES | PGC_OPT_SUBSET | \
+						 PGC_OPT_ROW_SECURITY)
 
 extern void pgc_options_init(PgcOptions *opts);
 /* Parse and strictly validate options text (NULL/empty = defaults). */

@@ -316,6 +316,14 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 	binary = table_binary_ok(t, rel, binary);
 
 	initStringInfo(&sql);
+
+	/*
+	 * "row_security": the rows the source role may see, as pg_dump
+	 * --enable-row-security; in the COPY's own round trip.  By default
+	 * row_security stays off: a clone is whole or it fails.
+	 */
+	if (opts->row_security)
+		appendStringInfoString(&sql, "SET row_security = on; ");
 	appendStringInfo(&sql, "COPY (%sSELECT %s FROM %s%s",
 					 opts->subset_rel && opts->subset_rel->with ? opts->subset_rel->with : "",
 					 cols, t->relkind == 'p' ? "" : "ONLY ",
@@ -363,7 +371,7 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
 		pgc_report_remote_hint(ERROR, res, conn, s.what, "42501",
 							   t->rowsecurity ? psprintf(
-														 "Row-level security filters %s for the source role: connect as a role with BYPASSRLS (ALTER ROLE ... BYPASSRLS) or as the table's owner%s; pgclone.preflight() lists every such table.",
+														 "Row-level security filters %s for the source role: connect as a role with BYPASSRLS (ALTER ROLE ... BYPASSRLS) or as the table's owner%s, or clone only the rows it sees with the option {\"row_security\": true}; pgclone.preflight() lists every such table.",
 														 pgc_qname(t->nspname, t->relname),
 														 t->forcerowsecurity ? " after ALTER TABLE ... NO FORCE ROW LEVEL SECURITY" : "") : NULL);
 	PQclear(res);

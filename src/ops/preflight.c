@@ -310,7 +310,9 @@ check_row_security(Report *r, PGconn *conn)
 	{
 		char	   *msg = psprintf("source role is subject to row-level security on %d table(s): %s"
 								   " \xe2\x80\x94 connect as a role with BYPASSRLS"
-								   " (ALTER ROLE ... BYPASSRLS) or as the tables' owner",
+								   " (ALTER ROLE ... BYPASSRLS) or as the tables' owner,"
+								   " or clone only the rows it sees with the option"
+								   " {\"row_security\": true}",
 								   list_length(tables), names_text(tables));
 		StringInfoData extra;
 

@@ -41,7 +41,7 @@ is($r->{checks}{row_security}{status}, 'fail', 'row_security check fails');
 is_deeply($r->{checks}{row_security}{items}, [ 'app.accounts', 'app.own_forced' ],
 	'it names the filtered tables (not the one the role owns, nor one without RLS)');
 my ($msg) = grep { /row-level security/ } @{ $r->{errors} };
-like($msg // '', qr/row-level security on 2 table\(s\): app\.accounts, app\.own_forced .*BYPASSRLS.*owner/,
+like($msg // '', qr/row-level security on 2 table\(s\): app\.accounts, app\.own_forced .*BYPASSRLS.*owner.*\{"row_security": true\}/,
 	'the error names the tables and what to do');
 
 $r = decode_json(q_target($tgt, "SELECT pgclone.preflight('$bypass', 'app')"));
@@ -54,7 +54,7 @@ is($r->{checks}{row_security}{status}, 'pass', 'preflight as a superuser: row_se
 my $err = target_error($tgt, "SELECT pgclone.schema('$reader', 'app', true)");
 like($err, qr/ERROR:  42501: query would be affected by row-level security policy for table "(accounts|own_forced)"/,
 	'schema() as the filtered role: the source\'s error') or diag($err);
-like($err, qr/HINT:  Row-level security filters app\.\w+ for the source role: connect as a role with BYPASSRLS \(ALTER ROLE \.\.\. BYPASSRLS\) or as the table's owner.*pgclone\.preflight\(\)/,
+like($err, qr/HINT:  Row-level security filters app\.\w+ for the source role: connect as a role with BYPASSRLS \(ALTER ROLE \.\.\. BYPASSRLS\) or as the table's owner.*\{"row_security": true\}; pgclone\.preflight\(\)/,
 	'its hint names the fix') or diag($err);
 is(q_target($tgt, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), '0', 'nothing left behind');
 
@@ -65,6 +65,25 @@ $err = target_error($tgt, "SELECT pgclone.table('$reader', 'app', 'own', true)")
 is($err, '', 'a table the role owns (RLS not forced) clones');
 is(q_target($tgt, 'SELECT count(*) FROM app.own'), '2', 'all its rows');
 q_target($tgt, 'DROP SCHEMA app CASCADE');
+
+# "row_security": true clones what the role sees, as pg_dump --enable-row-security
+$err = target_error($tgt, qq{SELECT pgclone.schema('$reader', 'app', true, '{"row_security": true}')});
+is($err, '', 'schema() as the filtered role with {"row_security": true} succeeds');
+is(q_target($tgt, 'SELECT string_agg(id::text, \',\' ORDER BY id) FROM app.accounts'), '2,4,6,8,10', 'only the rows the policy shows the role');
+is(q_target($tgt, 'SELECT count(*) FROM app.notes'), '1', 'a table without RLS whole');
+is(q_target($tgt, 'SELECT count(*) FROM app.own'), '2', 'the table it owns whole');
+is(q_target($tgt, 'SELECT count(*) FROM app.own_forced'), '0', 'forced RLS without a policy: no row');
+q_target($tgt, 'DROP SCHEMA app CASCADE');
+$err = target_error($tgt, qq{SELECT pgclone.table('$reader', 'app', 'accounts', true, 'acc', '{"row_security": true}')});
+is($err, '', 'table() with {"row_security": true}');
+is(q_target($tgt, 'SELECT count(*) FROM app.acc'), '5', 'table(): the visible rows');
+q_target($tgt, 'DROP SCHEMA app CASCADE');
+my $id = q_target($tgt, qq{SELECT pgclone.schema_async('$reader', 'app', true, '{"parallel": 2, "row_security": true}')});
+is(wait_job($tgt, $id), 'completed', 'schema_async with {"row_security": true} (the option reaches the workers)');
+is(q_target($tgt, 'SELECT count(*) FROM app.accounts'), '5', 'async: the visible rows');
+q_target($tgt, 'DROP SCHEMA app CASCADE');
+like(target_error($tgt, qq{SELECT pgclone.schema('$reader', 'app', true, '{"row_security": "yes"}')}),
+	qr/22023: pgclone option "row_security" must be a boolean/, 'row_security must be a boolean');
 
 $err = target_error($tgt, "SELECT pgclone.schema('$bypass', 'app', true)");
 is($err, '', 'schema() as a BYPASSRLS role succeeds');
