@@ -87,10 +87,14 @@ extern int	pgc_get_int(PgcRows *r, int row, const char *colname);
 extern void pgc_report_remote(int elevel, PGresult *res, PGconn *conn,
 							  const char *context) pg_attribute_noreturn();
 
-/* ... with our_hint instead of the source's for an error of SQLSTATE hint_for */
+/*
+ * ... with our_hint instead of the source's for an error of SQLSTATE
+ * hint_for.  Never returns (not declared so: the attribute's spelling
+ * differs between majors).
+ */
 extern void pgc_report_remote_hint(int elevel, PGresult *res, PGconn *conn,
 								   const char *context, const char *hint_for,
-								   const char *our_hint) pg_attribute_noreturn();
+								   const char *our_hint);
 
 /* The final result of a command sent; keeps the source's error over libpq's "connection lost" */
 extern PGresult *pgc_get_result_last(PGconn *conn);

@@ -350,7 +350,7 @@ pgc_connect(const char *conninfo)
 static const char *
 lost_detail(void)
 {
-	return IsBackgroundWorker ?
+	return MyBackendType == B_BG_WORKER ?
 		"The job's current step is rolled back on the target." :
 		"Nothing was kept: the clone's transaction on the target is rolled back.";
 }
@@ -397,6 +397,7 @@ void
 pgc_report_remote(int elevel, PGresult *res, PGconn *conn, const char *context)
 {
 	pgc_report_remote_hint(elevel, res, conn, context, NULL, NULL);
+	pg_unreachable();
 }
 
 /*
