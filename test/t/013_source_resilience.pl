@@ -119,13 +119,23 @@ $src->safe_psql('postgres', q{CREATE TABLE slow (id int PRIMARY KEY, v text);
   INSERT INTO slow SELECT g, md5(g::text) FROM generate_series(1, 2500) g});
 my $tcp = "host=127.0.0.1 port=$port dbname=postgres";
 
-# The keepalive timers of the TCP sockets connected to the source's port, as
-# ss prints them ("timer:(keepalive,29sec,0)"; none: "")
+# The keepalive timer of the TCP socket connected to the source's port, as ss
+# prints it ("keepalive,29sec,0"), or "" when none shows in 30 samples over
+# three seconds: while data is in flight ss shows the retransmission timer
+# ("on,164ms,0") instead.
 sub keepalive_timers
 {
-	my ($out, $err);
-	IPC::Run::run([ 'ss', '-tnoH', 'state', 'established', "( dport = :$port )" ], '>', \$out, '2>', \$err);
-	return join(' ', $out =~ /timer:\(([^)]*)\)/g) . (($out =~ /\S/) ? '' : 'no connection');
+	my $seen = 0;
+	for (1 .. 30)
+	{
+		my ($out, $err);
+		IPC::Run::run([ 'ss', '-tnoH', 'state', 'established', "( dport = :$port )" ], '>', \$out, '2>', \$err);
+		$seen ||= $out =~ /\S/;
+		my @k = grep { /^keepalive,/ } $out =~ /timer:\(([^)]*)\)/g;
+		return join(' ', @k) if @k;
+		select(undef, undef, undef, 0.1);
+	}
+	return $seen ? '' : 'no connection';
 }
 
 # Start a slow clone in the background, wait until its COPY runs on the
@@ -187,6 +197,24 @@ like($err, qr/^DETAIL:  .*[Nn]othing was kept/m, 'backend terminated: says nothi
 unlike($err, qr/invalid socket|server closed the connection unexpectedly/, 'backend terminated: no libpq noise');
 is(q_target($tgt, "SELECT count(*) FROM pg_class WHERE relname = 'slow_t'"), '0', 'backend terminated: nothing left behind');
 is(q_target($tgt, "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgclone_stage'") =~ /^\d+$/ ? 1 : 0, 1, 'target still answers');
+
+# an async job's worker loses its source backend: the job's error says the same
+$src->safe_psql('postgres', q{CREATE SCHEMA fat; CREATE TABLE fat.fat (id int PRIMARY KEY, doc text);
+  INSERT INTO fat.fat SELECT g, repeat(md5(g::text), 32768) FROM generate_series(1, 300) g});
+my $id = q_target($tgt, qq{SELECT pgclone.schema_async('$c', 'fat', true, '{"parallel": 2}')});
+$src->poll_query_until('postgres',
+	"SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'pgclone' AND query LIKE 'COPY%fat%'")
+  or die 'the job did not start copying';
+$src->safe_psql('postgres',
+	"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgclone' AND query LIKE 'COPY%fat%'");
+is(wait_job($tgt, $id), 'failed', 'async: the job fails');
+my $p = q_target($tgt, "SELECT pgclone.progress($id)->>'sqlstate' || ' ' || (pgclone.progress($id)->>'error_message')");
+# a source backend blocked sending (the target is the slower end) cannot send
+# its FATAL: then the connection is simply lost (08006)
+like($p, qr/^(57P01 .*source server terminated the connection while copying fat\.fat: terminating connection due to administrator command|08006 .*lost the connection to the source server while copying fat\.fat)$/,
+	"async: the job's error has the SQLSTATE, what happened and the table ($p)");
+unlike($p, qr/invalid socket|server closed the connection unexpectedly/, 'async: no libpq noise');
+is(q_target($tgt, "SELECT count(*) FROM fat.fat"), '0', 'async: no half-loaded table');
 
 # the whole source stopped (immediate: no message from it)
 $bg = start_slow_clone($c, 'slow_t');
