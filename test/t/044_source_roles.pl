@@ -168,6 +168,15 @@ is(q_target($tgt, "SELECT count(*) FROM pg_authid WHERE rolname IN ('app_rw', 'm
 	'none of them got a password');
 unlike($err, qr/master pw|reader pw|rw pw/, 'no password in any message');
 
+# a non-superuser that may read pg_authid (GRANT SELECT ON pg_authid): hashes
+q_target($tgt, 'DROP OWNED BY app_rw; DROP ROLE app_rw');
+q_source($src, 'GRANT SELECT ON pg_authid TO master', 'appdb');
+($out, $err) = run('postgres', "SELECT pgclone.clone_roles('$conn{master}', 'app_rw')");
+like($out, qr/^OK: 1 roles created, 0 roles updated, \d+ grants applied$/, 'master role granted SELECT on pg_authid: nothing left out') or diag($err);
+is(q_target($tgt, "SELECT rolpassword FROM pg_authid WHERE rolname = 'app_rw'"),
+	q_source($src, "SELECT rolpassword FROM pg_authid WHERE rolname = 'app_rw'"), 'and the hash is cloned');
+q_source($src, 'REVOKE SELECT ON pg_authid FROM master', 'appdb');
+
 # bad options
 like(target_error($tgt, qq{SELECT pgclone.clone_roles('$super', NULL, '{"password": false}')}),
 	qr/22023: unknown pgclone.clone_roles\(\) option "password"\nHINT:  Valid options are: passwords\./, 'unknown option');
