@@ -77,6 +77,17 @@ is(q_target($tgt, q{SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg
 is(q_target($tgt, q{SELECT count(*) FROM sales.orders}, 't2'),
 	q_source($src, q{SELECT count(*) FROM sales.orders WHERE tableoid <> 'sales.orders_default'::regclass}), 'its rows left out');
 
+# database_create(), with a schema-qualified pattern
+($rc, $out, $err) = $tgt->psql('postgres',
+	qq{SELECT pgclone.database_create('$c', 'dbx', true, '{"exclude_tables": ["sales\\\\.orders_2024", "sales.orders_default"]}')});
+like($out, qr/^OK/, 'database_create() with partitions excluded') or diag($err);
+is(checksum($tgt, 'dbx', 'sales.orders'), checksum($src, 'expect', 'sales.orders'), 'database_create(): rows of the kept partitions');
+{
+	my $a = dump_schema($src, 'expect', '--no-owner', '--no-privileges', '-n', 'sales');
+	my $b = dump_schema($tgt, 'dbx', '--no-owner', '--no-privileges', '-n', 'sales');
+	ok($a eq $b, 'database_create(): pg_dump -s equals the source built without them');
+}
+
 $tgt->safe_psql('postgres', 'CREATE DATABASE t3');
 $tgt->safe_psql('t3', 'CREATE EXTENSION pgclone');
 my $id = $tgt->safe_psql('t3',
