@@ -10,6 +10,10 @@
 -- settings pgclone.mask_salt and pgclone.require_masks live in the library)
 
 -- ==== production sources: roles without superuser, RLS, queued jobs (issue 24)
+CREATE FUNCTION pgclone.clone_roles(source_conninfo text, role_names text, options text)
+RETURNS text AS 'MODULE_PATHNAME', 'pgclone_clone_roles' LANGUAGE C VOLATILE;
+
+REVOKE ALL ON FUNCTION pgclone.clone_roles(text, text, text) FROM PUBLIC;
 
 -- ==== first day: job error fields, conflict replace/rename reporting (issue 25)
 

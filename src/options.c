@@ -336,6 +336,7 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 		{"salt", PGC_OPT_MASK},
 		{"require_masks", PGC_OPT_MASK},
 		{"allow_unmasked", PGC_OPT_MASK},
+		{"row_security", PGC_OPT_ROW_SECURITY},
 	};
 	Jsonb	   *jb;
 	JsonbIterator *it;
@@ -445,6 +446,8 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 			opts->require_masks = want_bool(key, &v) ? 1 : 0;
 		else if (strcmp(key, "allow_unmasked") == 0)
 			opts->allow_unmasked = want_string_array(key, &v);
+		else if (strcmp(key, "row_security") == 0)
+			opts->row_security = want_bool(key, &v);
 	}
 }
 
@@ -581,6 +584,8 @@ pgc_options_to_json(const PgcOptions *opts)
 	if (opts->require_masks >= 0)
 		appendStringInfo(&buf, ", \"require_masks\": %s", opts->require_masks ? "true" : "false");
 	append_list(&buf, "allow_unmasked", opts->allow_unmasked);
+	if (opts->row_security)
+		appendStringInfoString(&buf, ", \"row_security\": true");
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }

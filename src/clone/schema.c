@@ -650,10 +650,17 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 	if (opts->indexes && plan->tables != NIL)
 	{
 		PgcRows    *r = pgc_read_index_attachments(conn, plan->schemas, plan->table_oids);
+		HTAB	   *tables = pgc_plan_table_set(plan);
 
 		for (i = 0; i < r->nrows; i++)
+		{
+			/* a partition "exclude_tables" left out has no index to attach */
+			if (!pgc_plan_has_table(tables, pgc_get(r, i, "child_rel")) ||
+				!pgc_plan_has_table(tables, pgc_get(r, i, "parent_rel")))
+				continue;
 			out = lappend(out, psprintf("ALTER INDEX %s ATTACH PARTITION %s",
 										pgc_get(r, i, "parent_idx"), pgc_get(r, i, "child_idx")));
+		}
 	}
 	foreach(lc, plan->tables)
 	{

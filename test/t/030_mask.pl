@@ -228,7 +228,8 @@ q_target($tgt, "SET pgclone.mask_parallel_workers = 1; SELECT pgclone.schema('$c
 my $plans = substr(slurp_file($src->logfile), $logpos);
 like($plans, qr/COPY \(SELECT id, \(CASE.*FROM ONLY par\.a\).*?\n\s*Gather.*?\n\s*Workers Planned: 1/s,
 	'the masked COPY ran as a parallel plan on the source');
-unlike($plans, qr/FROM ONLY par\.b\).*?\n\s*Gather/s, 'the unmasked table after it did not');
+# (its own plan: the one right after its query text; later catalog queries may be parallel)
+unlike($plans, qr/Query Text: COPY \(SELECT id, email FROM ONLY par\.b\)[^\n]*\n\s*Gather/, 'the unmasked table after it did not');
 my $par = q_target($tgt, 'SELECT md5(string_agg(a::text, \',\' ORDER BY id)) FROM par.a');
 q_target($tgt, "DROP SCHEMA par CASCADE; SET pgclone.mask_parallel_workers = 0; SELECT pgclone.schema('$c', 'par', true, '$pm')");
 is(q_target($tgt, 'SELECT md5(string_agg(a::text, \',\' ORDER BY id)) FROM par.a'), $par, 'same rows with and without the parallel worker');
