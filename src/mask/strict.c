@@ -287,9 +287,66 @@ vfk_column(PgcTable *t, int n, const char *name)
 }
 
 /*
+ * Table ti and the cloned partitions below it: a virtual key names a
+ * partitioned table, whose rows the partitions hold (declared keys have a
+ * constraint row on each partition instead).
+ */
+static List *
+vfk_members(List *tables, int ti)
+{
+	List	   *set = list_make1_int(ti);
+	bool		grew = true;
+
+	while (grew)
+	{
+		ListCell   *lc;
+
+		grew = false;
+		foreach(lc, tables)
+		{
+			PgcTable   *u = lfirst(lc);
+			ListCell   *m;
+
+			if (!u->ispartition || u->parent == NULL ||
+				list_member_int(set, foreach_current_index(lc)))
+				continue;
+			foreach(m, set)
+			{
+				PgcTable   *p = list_nth(tables, lfirst_int(m));
+
+				if (strcmp(u->parent, pgc_qname(p->nspname, p->relname)) == 0)
+				{
+					set = lappend_int(set, foreach_current_index(lc));
+					grew = true;
+					break;
+				}
+			}
+		}
+	}
+	return set;
+}
+
+/* Refuse a mask on a referencing column whose referenced table is not cloned */
+static void
+vfk_unmatched(PgcTable *t, PgcColumn *c, Jsonb *mask, int n, PgcVirtualFk *k)
+{
+	JsonbValue *v = mask_of(mask, c->name);
+
+	if (v && strcmp(pgc_mask_strategy_of(v), "null") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mask on column %s cannot be honoured: virtual foreign key %d references table %s, which this clone does not copy",
+						col_label(t, c), n,
+						k->to_nsp ? pgc_qname(k->to_nsp, k->to_rel) : quote_identifier(k->to_rel)),
+				 errdetail("The referenced values would stay unmasked, so the rows could not be joined."),
+				 errhint("Clone both tables in one call (pgclone.schema() or pgclone.database()), remove the mask, or remove the key from \"virtual_foreign_keys\".")));
+}
+
+/*
  * Join the columns of each virtual foreign key between cloned tables, as
  * link_fkeys does for declared ones: no source access (the keys were checked
- * on the source when data is cloned; pgc_vfk_add).
+ * on the source when data is cloned; pgc_vfk_add).  Each position of the key
+ * joins the column in both tables and in their partitions.
  */
 static void
 link_vfks(Families *f, List *tables, Jsonb ***masks, const PgcOptions *opts)
@@ -302,41 +359,46 @@ link_vfks(Families *f, List *tables, Jsonb ***masks, const PgcOptions *opts)
 		int			n = foreach_current_index(lc) + 1;
 		int			ti = vfk_table(tables, n, k->from_nsp, k->from_rel);
 		int			tj = vfk_table(tables, n, k->to_nsp, k->to_rel);
+		List	   *from,
+				   *to;
 		ListCell   *a,
 				   *b;
 
 		/* the referencing rows are not cloned: nothing to match */
 		if (ti < 0)
 			continue;
+		from = vfk_members(tables, ti);
+		to = tj < 0 ? NIL : vfk_members(tables, tj);
 		forboth(a, k->from_cols, b, k->to_cols)
 		{
-			PgcTable   *t = list_nth(tables, ti);
-			PgcColumn  *c = vfk_column(t, n, lfirst(a));
-			PgcColumn  *r;
-			int			x,
-						y;
+			int			y = -1;
+			ListCell   *m;
 
-			if (tj < 0)
+			foreach(m, to)
 			{
-				JsonbValue *v = mask_of(*masks[ti], c->name);
+				PgcTable   *t = list_nth(tables, lfirst_int(m));
+				int			x = node_of(f, lfirst_int(m), vfk_column(t, n, lfirst(b))->attnum);
 
-				/* the other end is not cloned: a mask here cannot be matched there */
-				if (v && strcmp(pgc_mask_strategy_of(v), "null") != 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("mask on column %s cannot be honoured: virtual foreign key %d references table %s, which this clone does not copy",
-									col_label(t, c), n,
-									k->to_nsp ? pgc_qname(k->to_nsp, k->to_rel) :
-									quote_identifier(k->to_rel)),
-							 errdetail("The referenced values would stay unmasked, so the rows could not be joined."),
-							 errhint("Clone both tables in one call (pgclone.schema() or pgclone.database()), remove the mask, or remove the key from \"virtual_foreign_keys\".")));
-				continue;
+				f->nodes[x].vfk = n;
+				if (y >= 0)
+					f->nodes[root_of(f, x)].parent = root_of(f, y);
+				y = x;
 			}
-			r = vfk_column(list_nth(tables, tj), n, lfirst(b));
-			x = node_of(f, ti, c->attnum);
-			y = node_of(f, tj, r->attnum);
-			f->nodes[x].vfk = f->nodes[y].vfk = n;
-			f->nodes[root_of(f, x)].parent = root_of(f, y);
+			foreach(m, from)
+			{
+				PgcTable   *t = list_nth(tables, lfirst_int(m));
+				PgcColumn  *c = vfk_column(t, n, lfirst(a));
+				int			x;
+
+				if (y < 0)
+				{
+					vfk_unmatched(t, c, *masks[lfirst_int(m)], n, k);
+					continue;
+				}
+				x = node_of(f, lfirst_int(m), c->attnum);
+				f->nodes[x].vfk = n;
+				f->nodes[root_of(f, x)].parent = root_of(f, y);
+			}
 		}
 	}
 }

@@ -20,6 +20,10 @@ CREATE TABLE app.orders (id int PRIMARY KEY, customer_code text, customer_email 
   cust_num int, amount int);
 CREATE TABLE app.regions (country text, region text, PRIMARY KEY (country, region));
 CREATE TABLE app.stores (id int PRIMARY KEY, country text, region text);
+CREATE TABLE app.events (id int, customer_code text) PARTITION BY RANGE (id);
+CREATE TABLE app.events_1 PARTITION OF app.events FOR VALUES FROM (0) TO (20);
+CREATE TABLE app.events_2 PARTITION OF app.events FOR VALUES FROM (20) TO (100);
+INSERT INTO app.events SELECT g, 'C' || (g % 30 + 1) FROM generate_series(1, 40) g;
 INSERT INTO app.customers SELECT 'C' || g, 'cust' || g || '@shop.test', g, 'Name ' || g
   FROM generate_series(1, 30) g;
 INSERT INTO app.orders SELECT g, 'C' || (g % 30 + 1), 'cust' || (g % 30 + 1) || '@shop.test', g % 30 + 1, g
@@ -29,8 +33,9 @@ INSERT INTO app.stores SELECT row_number() OVER (), country, region FROM app.reg
 });
 is(q_source($src, q{SELECT count(*) FROM pg_constraint WHERE contype = 'f'}), '0', 'the source declares no foreign key');
 
-# unqualified and qualified names, a composite key
+# unqualified and qualified names, a composite key, a partitioned table
 my $vfk = q{"virtual_foreign_keys": [
+  {"from": "app.events(customer_code)", "to": "app.customers(code)"},
   {"from": "orders(customer_code)", "to": "app.customers(code)"},
   {"from": "app.orders(customer_email)", "to": "app.customers(email)"},
   {"from": "app.stores(country, region)", "to": "app.regions(country, region)"}]};
@@ -40,18 +45,20 @@ my $opts = "{$vfk, $mask, \"salt\": \"s1\"}";
 
 my $join = q{SELECT (SELECT count(*) FROM app.orders o JOIN app.customers c
     ON c.code = o.customer_code AND c.email = o.customer_email),
-  (SELECT count(*) FROM app.stores s JOIN app.regions r USING (country, region))};
-is(q_source($src, $join), '90|24', 'on the source every order and store joins');
+  (SELECT count(*) FROM app.stores s JOIN app.regions r USING (country, region)),
+  (SELECT count(*) FROM app.events e JOIN app.customers c ON c.code = e.customer_code)};
+is(q_source($src, $join), '90|24|40', 'on the source every order and store joins');
 my $masked = q{SELECT (SELECT count(*) FROM app.customers WHERE code LIKE 'C%' OR email LIKE 'cust%'),
   (SELECT count(*) FROM app.orders WHERE customer_code LIKE 'C%' OR customer_email LIKE 'cust%'),
   (SELECT count(*) FROM app.stores WHERE region LIKE 'R%'),
+  (SELECT count(*) FROM app.events WHERE customer_code LIKE 'C%'),
   (SELECT count(DISTINCT customer_code) FROM app.orders), (SELECT count(DISTINCT email) FROM app.customers)};
 
 sub check_clone
 {
 	my ($db, $what) = @_;
-	is(q_target($tgt, $join, $db), '90|24', "$what: the referencing columns join the masked values");
-	is(q_target($tgt, $masked, $db), '0|0|0|30|30', "$what: both ends masked, values kept distinct");
+	is(q_target($tgt, $join, $db), '90|24|40', "$what: the referencing columns join the masked values");
+	is(q_target($tgt, $masked, $db), '0|0|0|0|30|30', "$what: both ends masked, values kept distinct");
 	is(q_target($tgt, q{SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'app'::regnamespace}, $db), '0',
 		"$what: no constraint created for the virtual keys");
 }
@@ -91,7 +98,7 @@ q_target($tgt, 'DROP SCHEMA app CASCADE');
 # a subset along the virtual keys keeps the masked values joined
 like(q_target($tgt, "SELECT pgclone.schema('$c', 'app', true, '{$vfk, $mask, \"salt\": \"s1\", \"subset\": {\"app.customers\": \"num <= 10\"}}')"),
 	qr/^OK:/, 'subset with masks on virtual keys');
-is(q_target($tgt, $join), '30|24', 'subset: the kept orders join their masked customers');
+is(q_target($tgt, $join), '30|24|' . q_source($src, q{SELECT count(*) FROM app.events e JOIN app.customers c ON c.code = e.customer_code WHERE c.num <= 10}), 'subset: the kept orders join their masked customers');
 q_target($tgt, 'DROP SCHEMA app CASCADE');
 
 # random_int in a virtual family: refused up front, nothing created
@@ -107,7 +114,7 @@ is(q_target($tgt, q{SELECT count(*) FROM pg_database WHERE datname = 'd3'}), '0'
 
 # the other end is not cloned: a mask on the referencing end is refused
 $e = target_error($tgt, "SELECT pgclone.schema('$c', 'app', true, '{$vfk, \"exclude_tables\": [\"app.customers\"], \"mask\": {\"orders\": {\"customer_email\": \"fake_email\"}}}')");
-like($e, qr/22023: mask on column app\.orders\.customer_email cannot be honoured: virtual foreign key 2 references table app\.customers, which this clone does not copy/,
+like($e, qr/22023: mask on column app\.orders\.customer_email cannot be honoured: virtual foreign key 3 references table app\.customers, which this clone does not copy/,
 	'a mask on a virtual key whose other end is excluded');
 like($e, qr/HINT:  .*"virtual_foreign_keys"/, 'the hint names the option');
 is(q_target($tgt, q{SELECT count(*) FROM pg_namespace WHERE nspname = 'app'}), '0', 'excluded end: nothing created');
