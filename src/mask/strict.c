@@ -339,7 +339,7 @@ vfk_unmatched(PgcTable *t, PgcColumn *c, Jsonb *mask, int n, PgcVirtualFk *k)
 						col_label(t, c), n,
 						k->to_nsp ? pgc_qname(k->to_nsp, k->to_rel) : quote_identifier(k->to_rel)),
 				 errdetail("The referenced values would stay unmasked, so the rows could not be joined."),
-				 errhint("Clone both tables in one call (pgclone.schema() or pgclone.database()), remove the mask, or remove the key from \"virtual_foreign_keys\".")));
+				 errhint("Clone both tables (see \"tables\" and \"exclude_tables\"), remove the mask, or remove the key from \"virtual_foreign_keys\".")));
 }
 
 /*
