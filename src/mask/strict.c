@@ -1,11 +1,13 @@
 /*
  * strict.c — masks over a whole clone, decided before any row is copied:
- * foreign-key families (a mask on either end of a foreign key applies the
- * same mapping to every column of the family), strict mode
+ * foreign-key families (a mask on either end of a foreign key, declared or
+ * in "virtual_foreign_keys", applies the same mapping to every column of the
+ * family), strict mode
  * ("require_masks", pgclone.require_masks), the clone's salt, and the error
  * a collision of masked unique values becomes.
  */
 #include "mask/mask.h"
+#include "plan/vfk.h"
 
 #include "access/xact.h"
 #include "miscadmin.h"
@@ -114,6 +116,7 @@ typedef struct FamNode
 	int			table;			/* index into the clone's tables */
 	int			attnum;
 	int			parent;			/* union-find */
+	int			vfk;			/* a virtual key joins it: its number, else 0 */
 } FamNode;
 
 typedef struct Families
@@ -140,6 +143,7 @@ node_of(Families *f, int table, int attnum)
 	f->nodes[f->n].table = table;
 	f->nodes[f->n].attnum = attnum;
 	f->nodes[f->n].parent = f->n;
+	f->nodes[f->n].vfk = 0;
 	return f->n++;
 }
 
@@ -240,6 +244,165 @@ link_fkeys(Families *f, List *tables, Jsonb ***masks)
 	}
 }
 
+/* The cloned table a virtual key's side names (unqualified: by name), or -1 */
+static int
+vfk_table(List *tables, int n, const char *nsp, const char *rel)
+{
+	ListCell   *lc;
+	int			found = -1;
+
+	if (nsp)
+		return table_index(tables, nsp, rel);
+	foreach(lc, tables)
+	{
+		PgcTable   *t = lfirst(lc);
+
+		if (strcmp(t->relname, rel) != 0)
+			continue;
+		if (found >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_AMBIGUOUS_PARAMETER),
+					 errmsg("virtual foreign key %d: table name %s is ambiguous", n,
+							quote_identifier(rel)),
+					 errhint("Qualify it with its schema in \"virtual_foreign_keys\".")));
+		found = foreach_current_index(lc);
+	}
+	return found;
+}
+
+/* Column name of a cloned table, as a virtual key names it; ERROR if none */
+static PgcColumn *
+vfk_column(PgcTable *t, int n, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < t->ncols; i++)
+		if (strcmp(t->cols[i].name, name) == 0)
+			return &t->cols[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("virtual foreign key %d: column \"%s\" of table %s does not exist", n,
+					name, pgc_qname(t->nspname, t->relname))));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/*
+ * Table ti and the cloned partitions below it: a virtual key names a
+ * partitioned table, whose rows the partitions hold (declared keys have a
+ * constraint row on each partition instead).
+ */
+static List *
+vfk_members(List *tables, int ti)
+{
+	List	   *set = list_make1_int(ti);
+	bool		grew = true;
+
+	while (grew)
+	{
+		ListCell   *lc;
+
+		grew = false;
+		foreach(lc, tables)
+		{
+			PgcTable   *u = lfirst(lc);
+			ListCell   *m;
+
+			if (!u->ispartition || u->parent == NULL ||
+				list_member_int(set, foreach_current_index(lc)))
+				continue;
+			foreach(m, set)
+			{
+				PgcTable   *p = list_nth(tables, lfirst_int(m));
+
+				if (strcmp(u->parent, pgc_qname(p->nspname, p->relname)) == 0)
+				{
+					set = lappend_int(set, foreach_current_index(lc));
+					grew = true;
+					break;
+				}
+			}
+		}
+	}
+	return set;
+}
+
+/* Refuse a mask on a referencing column whose referenced table is not cloned */
+static void
+vfk_unmatched(PgcTable *t, PgcColumn *c, Jsonb *mask, int n, PgcVirtualFk *k)
+{
+	JsonbValue *v = mask_of(mask, c->name);
+
+	if (v && strcmp(pgc_mask_strategy_of(v), "null") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mask on column %s cannot be honoured: virtual foreign key %d references table %s, which this clone does not copy",
+						col_label(t, c), n,
+						k->to_nsp ? pgc_qname(k->to_nsp, k->to_rel) : quote_identifier(k->to_rel)),
+				 errdetail("The referenced values would stay unmasked, so the rows could not be joined."),
+				 errhint("Clone both tables (see \"tables\" and \"exclude_tables\"), remove the mask, or remove the key from \"virtual_foreign_keys\".")));
+}
+
+/*
+ * Join the columns of each virtual foreign key between cloned tables, as
+ * link_fkeys does for declared ones: no source access (the keys were checked
+ * on the source when data is cloned; pgc_vfk_add).  Each position of the key
+ * joins the column in both tables and in their partitions.
+ */
+static void
+link_vfks(Families *f, List *tables, Jsonb ***masks, const PgcOptions *opts)
+{
+	ListCell   *lc;
+
+	foreach(lc, pgc_vfk_list(opts))
+	{
+		PgcVirtualFk *k = lfirst(lc);
+		int			n = foreach_current_index(lc) + 1;
+		int			ti = vfk_table(tables, n, k->from_nsp, k->from_rel);
+		int			tj = vfk_table(tables, n, k->to_nsp, k->to_rel);
+		List	   *from,
+				   *to;
+		ListCell   *a,
+				   *b;
+
+		/* the referencing rows are not cloned: nothing to match */
+		if (ti < 0)
+			continue;
+		from = vfk_members(tables, ti);
+		to = tj < 0 ? NIL : vfk_members(tables, tj);
+		forboth(a, k->from_cols, b, k->to_cols)
+		{
+			int			y = -1;
+			ListCell   *m;
+
+			foreach(m, to)
+			{
+				PgcTable   *t = list_nth(tables, lfirst_int(m));
+				int			x = node_of(f, lfirst_int(m), vfk_column(t, n, lfirst(b))->attnum);
+
+				f->nodes[x].vfk = n;
+				if (y >= 0)
+					f->nodes[root_of(f, x)].parent = root_of(f, y);
+				y = x;
+			}
+			foreach(m, from)
+			{
+				PgcTable   *t = list_nth(tables, lfirst_int(m));
+				PgcColumn  *c = vfk_column(t, n, lfirst(a));
+				int			x;
+
+				if (y < 0)
+				{
+					vfk_unmatched(t, c, *masks[lfirst_int(m)], n, k);
+					continue;
+				}
+				x = node_of(f, lfirst_int(m), c->attnum);
+				f->nodes[x].vfk = n;
+				f->nodes[root_of(f, x)].parent = root_of(f, y);
+			}
+		}
+	}
+}
+
 /* Set column col of *mask to the JSON text spec */
 static void
 set_mask(Jsonb **mask, const char *col, const char *spec)
@@ -292,6 +455,7 @@ apply_family(Families *f, int root, List *tables, Jsonb ***masks)
 	PgcColumn  *first_col = NULL;
 	PgcTable   *first_tab = NULL;
 	int			length = -1;
+	int			vfk = 0;
 	int			i;
 	char	   *spec;
 	char	   *strategy;
@@ -310,6 +474,8 @@ apply_family(Families *f, int root, List *tables, Jsonb ***masks)
 		c = pgc_table_column(t, f->nodes[i].attnum);
 		if (c == NULL)
 			continue;
+		if (f->nodes[i].vfk)
+			vfk = f->nodes[i].vfk;
 		len = pgc_mask_column_length(c);
 		if (len > 0 && (length < 0 || len < length))
 			length = len;
@@ -342,6 +508,7 @@ apply_family(Families *f, int root, List *tables, Jsonb ***masks)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("mask on column %s cannot be honoured: strategy \"random_int\" is not deterministic, and a foreign key joins the column",
 						col_label(first_tab, first_col)),
+				 vfk ? errdetail("The family includes virtual foreign key %d of \"virtual_foreign_keys\".", vfk) : 0,
 				 errhint("Use \"hash\" or a fake_* strategy: the same value then gets the same mask at both ends.")));
 	spec = family_spec(first, length);
 	for (i = 0; i < f->n; i++)
@@ -431,6 +598,7 @@ pgc_mask_plan(List *tables, List *maskp, const PgcOptions *opts)
 	foreach(lc, maskp)
 		masks[foreach_current_index(lc)] = lfirst(lc);
 	link_fkeys(&f, tables, masks);
+	link_vfks(&f, tables, masks, opts);
 	for (i = 0; i < f.n; i++)
 		if (root_of(&f, i) == i)
 			apply_family(&f, i, tables, masks);
