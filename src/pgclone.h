@@ -211,7 +211,7 @@ extern ErrorData *pgc_try_subxact(void (*fn) (void *arg), void *arg);
 /* copy.c: GUCs of the data path (from _PG_init) */
 extern void pgc_init_copy(void);
 
-/* jobs.c: GUCs, shared memory and background workers (from _PG_init) */
+/* jobs/registry.c: GUCs, shared memory and background workers (from _PG_init) */
 extern void pgc_init_jobs(void);
 
 #endif							/* PGCLONE_H */
