@@ -9,6 +9,7 @@
  */
 #include "jobs/jobs_int.h"
 #include "clone/locks.h"
+#include "mask/mask.h"
 #include "clone/schema.h"
 #include "plan/subset.h"
 
