@@ -17,7 +17,7 @@ SQL_PARTS = $(top)/sql/pgclone.sql $(sort $(wildcard $(top)/sql/[0-9][0-9]_*.sql
 DATA_built = pgclone--$(EXTVERSION).sql pgclone--4.4.2--1.1.sql
 DATA = $(patsubst $(top)/%,%,$(filter-out $(top)/sql/pgclone--$(EXTVERSION).sql,\
 	$(wildcard $(top)/sql/pgclone--*.sql)))
-EXTRA_CLEAN = $(DATA_built)
+EXTRA_CLEAN = $(DATA_built) fake_dict.h
 
 # The library refuses to run against another SQL version (src/pgclone.c).
 PG_CPPFLAGS = -I$(libpq_srcdir) -I$(top)/src -DPGCLONE_EXTVERSION='"$(EXTVERSION)"'
@@ -41,6 +41,15 @@ include $(PGXS)
 $(OBJS): $(wildcard $(top)/src/*.h $(top)/src/*/*.h)
 # the library's SQL version comes from EXTVERSION above
 src/pgclone.o: $(top)/Makefile
+
+# The fake_* masks' dictionaries are made from packaged word lists at build
+# time (Build-Depends: ruby-faker, python3-fake-factory), never kept here.
+FAKER_RUBY_DIR ?= $(firstword $(wildcard /usr/share/rubygems-integration/all/gems/faker-*/lib/locales/en))
+FAKER_PY_DIR ?= /usr/lib/python3/dist-packages/faker/providers
+PG_CPPFLAGS += -I.
+fake_dict.h: $(top)/scripts/gen-fake-dict.py
+	python3 $< "$(FAKER_RUBY_DIR)" "$(FAKER_PY_DIR)" $@
+src/mask/fake.o: fake_dict.h
 
 pgclone--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@

@@ -25,16 +25,22 @@ VACUUM ANALYZE people;
 my $bytes = q_source($src, "SELECT pg_size_pretty(pg_table_size('people'))");
 
 my $three = '{"mask": {"email": "email", "full_name": "name", "phone": "phone"}}';
+my $fakes = '{"mask": {"email": "fake_email", "full_name": "fake_name", "phone": "fake_phone"}, "salt": "s"}';
 my %variants = (
 	'1 no mask' => '{}',
 	'2 email+name+phone' => $three,
 	'3 all + hash' => '{"mask": {"email": {"type": "hash", "salt": "s", "algorithm": "sha256"}, "full_name": "name", '
 	  . '"phone": "phone", "city": {"type": "partial", "prefix": 2, "suffix": 1}, "balance": {"type": "random_int", "min": 1, "max": 9}}}',
 	'4 3 masks, 1 src worker' => $three,
+	# issue 23: dictionary-based fakes (a name[] literal per dictionary in the COPY query)
+	'5 3 fake_* masks' => $fakes,
+	'6 3 fakes, 1 src worker' => $fakes,
 );
 # the session settings of each variant (the parallel one: see pgclone.mask_parallel_workers)
-my %set = ('4 3 masks, 1 src worker' => 'SET pgclone.mask_parallel_workers = 1;');
-my %srcset = ('4 3 masks, 1 src worker' => 'SET parallel_tuple_cost = 0; SET max_parallel_workers_per_gather = 1;');
+my %set = ('4 3 masks, 1 src worker' => 'SET pgclone.mask_parallel_workers = 1;',
+	'6 3 fakes, 1 src worker' => 'SET pgclone.mask_parallel_workers = 1;');
+my %srcset = ('4 3 masks, 1 src worker' => 'SET parallel_tuple_cost = 0; SET max_parallel_workers_per_gather = 1;',
+	'6 3 fakes, 1 src worker' => 'SET parallel_tuple_cost = 0; SET max_parallel_workers_per_gather = 1;');
 my (%t, %copyq);
 for my $i (1 .. $runs)
 {

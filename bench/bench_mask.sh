@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Masking overhead: the same generated table (ROWS rows, default 1M, with
+# Masking overhead (also the fake_* masks of issue 23): the same generated table (ROWS rows, default 1M, with
 # email/name/phone columns) cloned by pgclone.table() with and without masks,
 # in one run on a fresh source and target cluster; prints the ratios.
 # Needs pgclone installed for PG_CONFIG (scripts/bootstrap.sh).

@@ -34,6 +34,14 @@ RETURNS text AS 'MODULE_PATHNAME', 'pgclone_clone_roles' LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION pgclone.clone_roles(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgclone.clone_roles(text, text) FROM PUBLIC;
 
+-- role_names NULL: every role; options: '{"passwords": false}' leaves the
+-- password hashes out on purpose (they are left out anyway when the source
+-- role cannot read pg_authid)
+CREATE FUNCTION pgclone.clone_roles(source_conninfo text, role_names text, options text)
+RETURNS text AS 'MODULE_PATHNAME', 'pgclone_clone_roles' LANGUAGE C VOLATILE;
+
+REVOKE ALL ON FUNCTION pgclone.clone_roles(text, text, text) FROM PUBLIC;
+
 CREATE FUNCTION pgclone.preflight(source_conninfo text, schema_name text)
 RETURNS text AS 'MODULE_PATHNAME', 'pgclone_preflight' LANGUAGE C VOLATILE;
 

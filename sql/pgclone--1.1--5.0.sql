@@ -6,8 +6,14 @@
 \echo Use "ALTER EXTENSION pgclone UPDATE TO '5.0'" to load this file. \quit
 
 -- ==== masking: constraint-aware masks, fake_* strategies, strict mode (issue 23)
+-- (no SQL objects: the fake_* strategies, "salt", "require_masks", "allow_unmasked" and the
+-- settings pgclone.mask_salt and pgclone.require_masks live in the library)
 
 -- ==== production sources: roles without superuser, RLS, queued jobs (issue 24)
+CREATE FUNCTION pgclone.clone_roles(source_conninfo text, role_names text, options text)
+RETURNS text AS 'MODULE_PATHNAME', 'pgclone_clone_roles' LANGUAGE C VOLATILE;
+
+REVOKE ALL ON FUNCTION pgclone.clone_roles(text, text, text) FROM PUBLIC;
 
 -- ==== first day: job error fields, conflict replace/rename reporting (issue 25)
 

@@ -26,6 +26,7 @@ pgc_options_init(PgcOptions *opts)
 	opts->consistent = true;
 	opts->conflict = PGC_CONFLICT_ERROR;
 	opts->parallel = 1;
+	opts->require_masks = -1;
 }
 
 const char *
@@ -332,6 +333,10 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 		{"cascade", PGC_OPT_CASCADE},
 		{"seed", PGC_OPT_SUBSET},
 		{"virtual_foreign_keys", PGC_OPT_SUBSET},
+		{"salt", PGC_OPT_MASK},
+		{"require_masks", PGC_OPT_MASK},
+		{"allow_unmasked", PGC_OPT_MASK},
+		{"row_security", PGC_OPT_ROW_SECURITY},
 	};
 	Jsonb	   *jb;
 	JsonbIterator *it;
@@ -435,6 +440,14 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 		}
 		else if (strcmp(key, "virtual_foreign_keys") == 0)
 			opts->virtual_fks = pgc_vfk_check_option(&v);
+		else if (strcmp(key, "salt") == 0)
+			opts->mask_salt = want_string(key, &v);
+		else if (strcmp(key, "require_masks") == 0)
+			opts->require_masks = want_bool(key, &v) ? 1 : 0;
+		else if (strcmp(key, "allow_unmasked") == 0)
+			opts->allow_unmasked = want_string_array(key, &v);
+		else if (strcmp(key, "row_security") == 0)
+			opts->row_security = want_bool(key, &v);
 	}
 }
 
@@ -563,6 +576,16 @@ pgc_options_to_json(const PgcOptions *opts)
 	append_list(&buf, "exclude_tables", opts->exclude_tables);
 	if (opts->cascade)
 		appendStringInfoString(&buf, ", \"cascade\": true");
+	if (opts->mask_salt)
+	{
+		appendStringInfoString(&buf, ", \"salt\": ");
+		escape_json(&buf, opts->mask_salt);
+	}
+	if (opts->require_masks >= 0)
+		appendStringInfo(&buf, ", \"require_masks\": %s", opts->require_masks ? "true" : "false");
+	append_list(&buf, "allow_unmasked", opts->allow_unmasked);
+	if (opts->row_security)
+		appendStringInfoString(&buf, ", \"row_security\": true");
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }

@@ -67,6 +67,7 @@ _PG_init(void)
 
 	pgc_init_remote();
 	pgc_init_copy();
+	pgc_init_mask();
 	pgc_init_subset();
 	pgc_init_jobs();
 }

@@ -87,6 +87,18 @@ extern int	pgc_get_int(PgcRows *r, int row, const char *colname);
 extern void pgc_report_remote(int elevel, PGresult *res, PGconn *conn,
 							  const char *context) pg_attribute_noreturn();
 
+/*
+ * ... with our_hint instead of the source's for an error of SQLSTATE
+ * hint_for.  Never returns (not declared so: the attribute's spelling
+ * differs between majors).
+ */
+extern void pgc_report_remote_hint(int elevel, PGresult *res, PGconn *conn,
+								   const char *context, const char *hint_for,
+								   const char *our_hint);
+
+/* The final result of a command sent; keeps the source's error over libpq's "connection lost" */
+extern PGresult *pgc_get_result_last(PGconn *conn);
+
 /* Source-server version, e.g. 150020 */
 extern int	pgc_server_version(PGconn *conn);
 
@@ -126,6 +138,12 @@ typedef struct PgcOptions
 	/* issue 27: sampling seed, virtual foreign keys (plan/sample.c, plan/vfk.c) */
 	int64		seed;			/* "seed": sampling rules' hash seed, default 0 */
 	Jsonb	   *virtual_fks;	/* "virtual_foreign_keys", NULL = none */
+	/* issue 23: masks on real schemas (mask/mask.c, mask/strict.c) */
+	char	   *mask_salt;		/* "salt": keys the fake_* and hash masks */
+	int			require_masks;	/* "require_masks": -1 not given, 0, 1 */
+	List	   *allow_unmasked; /* "allow_unmasked": [table.column, ...] */
+	/* issue 24: copy only the rows row-level security lets the source role see */
+	bool		row_security;
 } PgcOptions;
 
 /* Which keys a function accepts: any other key is an error, never ignored. */
@@ -143,13 +161,14 @@ typedef struct PgcOptions
 #define PGC_OPT_MASKS		0x0800	/* "masks", the original's spelling of "mask" */
 #define PGC_OPT_SUBSET		0x4000
 #define PGC_OPT_CASCADE		0x10000 /* "cascade": with "conflict" (issue 25) */
+#define PGC_OPT_ROW_SECURITY	0x100000	/* issue 24: "row_security" */
 #define PGC_OPTS_TABLE	(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS | \
 						 PGC_OPT_CONSISTENT | PGC_OPT_CONFLICT | PGC_OPT_COLUMNS | \
-						 PGC_OPT_WHERE | PGC_OPT_MASK | PGC_OPT_CASCADE)
+						 PGC_OPT_WHERE | PGC_OPT_MASK | PGC_OPT_CASCADE | PGC_OPT_ROW_SECURITY)
 #define PGC_OPTS_SCHEMA	(PGC_OPT_INDEXES | PGC_OPT_CONSTRAINTS | PGC_OPT_TRIGGERS | \
 						 PGC_OPT_MATVIEWS | PGC_OPT_CONSISTENT | PGC_OPT_CONFLICT | \
 						 PGC_OPT_MASK | PGC_OPT_MASKS | PGC_OPT_TABLES | PGC_OPT_SUBSET | \
-						 PGC_OPT_CASCADE)
+						 PGC_OPT_CASCADE | PGC_OPT_ROW_SECURITY)
 
 extern void pgc_options_init(PgcOptions *opts);
 /* Parse and strictly validate options text (NULL/empty = defaults). */
@@ -210,6 +229,9 @@ extern ErrorData *pgc_try_subxact(void (*fn) (void *arg), void *arg);
 
 /* copy.c: GUCs of the data path (from _PG_init) */
 extern void pgc_init_copy(void);
+extern void pgc_init_mask(void);	/* mask/strict.c */
+/* set by mask/strict.c: may turn a unique violation into a clearer ERROR */
+extern void (*pgc_unique_violation_hook) (ErrorData *edata);
 
 /* jobs/registry.c: GUCs, shared memory and background workers (from _PG_init) */
 extern void pgc_init_jobs(void);

@@ -121,12 +121,35 @@ pgc_spi_finish(int nest)
 void
 pgc_local_exec(const char *sql)
 {
-	int			rc = SPI_execute(sql, false, 0);
+	int			rc;
 
+	if (pgc_unique_violation_hook == NULL)
+		rc = SPI_execute(sql, false, 0);
+	else
+	{
+		MemoryContext cxt = CurrentMemoryContext;
+
+		PG_TRY();
+		{
+			rc = SPI_execute(sql, false, 0);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			pgc_unique_violation_hook(edata);	/* returns if not its own */
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
 	if (rc < 0)
 		elog(ERROR, "pgclone: SPI_execute failed (%s) for: %s",
 			 SPI_result_code_string(rc), sql);
 }
+
+void		(*pgc_unique_violation_hook) (ErrorData *edata) = NULL;
 
 bool
 pgc_local_relation_exists(const char *nspname, const char *relname)

@@ -32,6 +32,7 @@ typedef struct PgcColumn
 	char	   *acl_sql;		/* column GRANTs, target name substituted */
 	bool		binary_ok;		/* built-in type: binary COPY is safe */
 	bool		selected;		/* kept by the "columns" option */
+	bool		unique;			/* a unique index reads it (mask.c fills it) */
 	int		   *deps;			/* attnums a generated column reads */
 	int			ndeps;
 } PgcColumn;

@@ -158,7 +158,9 @@
 /* Non-constraint partition indexes to attach to their parent index. */
 #define INDEX_ATTACH_SQL \
 	"SELECT quote_ident(pn.nspname) || '.' || quote_ident(pi.relname) AS parent_idx," \
-	" quote_ident(cn.nspname) || '.' || quote_ident(ci.relname) AS child_idx" \
+	" quote_ident(cn.nspname) || '.' || quote_ident(ci.relname) AS child_idx," \
+	" (SELECT indrelid FROM pg_index WHERE indexrelid = ci.oid) AS child_rel," \
+	" (SELECT indrelid FROM pg_index WHERE indexrelid = pi.oid) AS parent_rel" \
 	" FROM pg_inherits i JOIN pg_class ci ON ci.oid = i.inhrelid JOIN pg_class pi ON pi.oid = i.inhparent" \
 	" JOIN pg_namespace cn ON cn.oid = ci.relnamespace JOIN pg_namespace pn ON pn.oid = pi.relnamespace" \
 	" WHERE ci.relkind IN ('i', 'I') AND cn.nspname = ANY($1::text[]) AND pn.nspname = ANY($1::text[])" \

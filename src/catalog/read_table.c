@@ -78,12 +78,14 @@
 	"   ON rn.oid = rc.relnamespace WHERE rc.oid = c.confrelid) END AS ref_nsp," \
 	" CASE WHEN c.confrelid <> 0 THEN (SELECT rc.relname FROM pg_class rc WHERE rc.oid = c.confrelid) END AS ref_rel," \
 	" obj_description(c.oid, 'pg_constraint') AS comment," \
+	" c.conkey::text AS conkey, c.confkey::text AS confkey," \
 	DEPS_OF("pg_constraint", "c.oid") \
 	" FROM pg_constraint c WHERE c.conrelid = $1::oid AND c.contype IN ('p','u','c','f','x')" \
 	" ORDER BY c.contype = 'f', c.conname"
 
 #define INDEXES_SQL \
 	"SELECT ic.relname, pg_get_indexdef(i.indexrelid) AS def, i.indisunique," \
+	" i.indkey::int2[]::text AS indkey," \
 	" i.indisclustered, i.indisreplident," \
 	" 'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '" \
 	"   || quote_ident(ic.relname) || ' ON ' || CASE WHEN c.relkind = 'p' THEN 'ONLY ' ELSE '' END" \

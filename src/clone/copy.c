@@ -68,11 +68,32 @@ stream_finish(CopyStream *s)
 	PGresult   *res;
 
 	/* drain to the final result: a source-side error surfaces here */
-	res = libpqsrv_get_result_last(s->conn, PG_WAIT_EXTENSION);
+	res = pgc_get_result_last(s->conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		pgc_report_remote(ERROR, res, s->conn, s->what);
 	PQclear(res);
 	s->done = true;
+}
+
+/*
+ * The connection failed mid-stream.  The source may have said why just
+ * before it closed (a FATAL): parse what is still buffered so that its
+ * message and SQLSTATE are reported, not only libpq's "connection lost".
+ */
+static void
+stream_lost(CopyStream *s)
+{
+	char	   *buf = NULL;
+	int			n;
+
+	while ((n = PQgetCopyData(s->conn, &buf, 1)) > 0)
+	{
+		PQfreemem(buf);
+		buf = NULL;
+	}
+	if (n == -1)
+		stream_finish(s);		/* raises the source's error */
+	pgc_report_remote(ERROR, NULL, s->conn, s->what);
 }
 
 /*
@@ -121,7 +142,7 @@ copy_read_data(void *outbuf, int minread, int maxread)
 			break;
 		}
 		if (n != 0)
-			pgc_report_remote(ERROR, NULL, s->conn, s->what);
+			stream_lost(s);
 
 		/* nothing buffered */
 		if (copied >= Max(minread, 1))
@@ -137,7 +158,7 @@ copy_read_data(void *outbuf, int minread, int maxread)
 		}
 		CHECK_FOR_INTERRUPTS();
 		if (PQconsumeInput(s->conn) == 0)
-			pgc_report_remote(ERROR, NULL, s->conn, s->what);
+			stream_lost(s);
 	}
 	if (pgc_copy_progress_hook && copied > 0)
 		pgc_copy_progress_hook(s->bytes);
@@ -181,7 +202,7 @@ pgc_copy_select_list(PgcTable *t, const PgcOptions *opts, int srcver,
 		if (!first)
 			appendStringInfoString(&buf, ", ");
 		first = false;
-		mexpr = opts->mask ? pgc_mask_expr(opts->mask, c, srcver) : NULL;
+		mexpr = opts->mask ? pgc_mask_expr(opts->mask, t, c, srcver, pgc_mask_salt(opts)) : NULL;
 		if (mexpr)
 			*masked = true;
 		nullcond = subset_null_cond(opts, c->name);
@@ -295,6 +316,14 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 	binary = table_binary_ok(t, rel, binary);
 
 	initStringInfo(&sql);
+
+	/*
+	 * "row_security": the rows the source role may see, as pg_dump
+	 * --enable-row-security; in the COPY's own round trip.  By default
+	 * row_security stays off: a clone is whole or it fails.
+	 */
+	if (opts->row_security)
+		appendStringInfoString(&sql, "SET row_security = on; ");
 	appendStringInfo(&sql, "COPY (%sSELECT %s FROM %s%s",
 					 opts->subset_rel && opts->subset_rel->with ? opts->subset_rel->with : "",
 					 cols, t->relkind == 'p' ? "" : "ONLY ",
@@ -336,9 +365,15 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 	if (opts->subset_rel && (opts->subset_rel->restricted || opts->subset_rel->null_cols))
 		pgc_command(conn, "SET LOCAL jit = off");
 
-	res = libpqsrv_exec(conn, sql.data, PG_WAIT_EXTENSION);
+	if (!PQsendQuery(conn, sql.data))
+		pgc_report_remote(ERROR, NULL, conn, s.what);
+	res = pgc_get_result_last(conn);
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
-		pgc_report_remote(ERROR, res, conn, s.what);
+		pgc_report_remote_hint(ERROR, res, conn, s.what, "42501",
+							   t->rowsecurity ? psprintf(
+														 "Row-level security filters %s for the source role: connect as a role with BYPASSRLS (ALTER ROLE ... BYPASSRLS) or as the table's owner%s, or clone only the rows it sees with the option {\"row_security\": true}; pgclone.preflight() lists every such table.",
+														 pgc_qname(t->nspname, t->relname),
+														 t->forcerowsecurity ? " after ALTER TABLE ... NO FORCE ROW LEVEL SECURITY" : "") : NULL);
 	PQclear(res);
 
 	if (binary)

@@ -24,6 +24,7 @@
  * does (lock budget checked first): a failure leaves it as it was.
  */
 #include "clone/schema.h"
+#include "mask/mask.h"
 #include "clone/locks.h"
 #include "plan/subset.h"
 
@@ -140,7 +141,7 @@ pgc_clone_database_steps(const char *conninfo, bool data, const PgcOptions *opts
 	/* a subset is planned, and its mistakes found, before anything is created */
 	subset = data ? pgc_subset_build(conn, plan->schemas, opts, true) : NULL;
 	pgc_plan_pre_data(conn, plan, opts);
-	pgc_plan_check_masks(plan, opts);
+	(void) pgc_plan_masks(plan, opts);
 	foreach(lc, plan->tables)
 	{
 		PgcPlanTable *pt = lfirst(lc);

@@ -412,18 +412,48 @@ pgc_plan_tables(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 	}
 }
 
+/*
+ * The plan's tables, read (from the catalog model: no more round trips)
+ * before anything is created, so that a mask that cannot be honoured --
+ * and strict mode -- stop the clone first (mask/strict.c).  Indexed like
+ * plan->objects.
+ */
+static PgcPlanTable **
+plan_tables_early(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
+{
+	PgcPlanTable **pts = palloc0(sizeof(PgcPlanTable *) * Max(plan->nobjects, 1));
+	List	   *tables = NIL;
+	int			i;
+
+	for (i = 0; i < plan->nobjects; i++)
+	{
+		PgcObject  *o = &plan->objects[i];
+
+		if (o->skip || o->kind != 'R')
+			continue;
+		pts[i] = plan_table_new(conn, o->oid, o->nspname, o->name, opts);
+		tables = lappend(tables, pts[i]);
+	}
+	plan->tables = tables;
+	(void) pgc_plan_masks(plan, opts);
+	plan->tables = NIL;
+	return pts;
+}
+
 void
 pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 {
 	ListCell   *lc;
 	int			i;
 	List	   *incompatible = pgc_srcver_incompatible(conn, plan->schemas);
+	PgcPlanTable **early;
 
 	/* what the target cannot create is refused before anything is created */
 	for (i = 0; i < plan->nobjects && incompatible; i++)
 		if (!plan->objects[i].skip)
 			pgc_srcver_check_object(incompatible, plan->objects[i].classid,
 									plan->objects[i].objid);
+	early = plan_tables_early(conn, plan, opts);
 	if (!plan->functions_only && !plan->tables_only)
 		(void) pgc_extensions_create(plan->extensions, true);
 	foreach(lc, plan->schemas)
@@ -470,7 +500,7 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 				o->skip = true; /* nor its indexes, rules, ... */
 				continue;
 			}
-			pt = plan_table_new(conn, o->oid, o->nspname, o->name, opts);
+			pt = early[i] ? early[i] : plan_table_new(conn, o->oid, o->nspname, o->name, opts);
 			pgc_plan_exec(table_pre_data(conn, pt, pt->opts));
 			plan->tables = lappend(plan->tables, pt);
 			/* serial and identity sequences come with their table */
@@ -620,10 +650,17 @@ pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
 	if (opts->indexes && plan->tables != NIL)
 	{
 		PgcRows    *r = pgc_read_index_attachments(conn, plan->schemas, plan->table_oids);
+		HTAB	   *tables = pgc_plan_table_set(plan);
 
 		for (i = 0; i < r->nrows; i++)
+		{
+			/* a partition "exclude_tables" left out has no index to attach */
+			if (!pgc_plan_has_table(tables, pgc_get(r, i, "child_rel")) ||
+				!pgc_plan_has_table(tables, pgc_get(r, i, "parent_rel")))
+				continue;
 			out = lappend(out, psprintf("ALTER INDEX %s ATTACH PARTITION %s",
 										pgc_get(r, i, "parent_idx"), pgc_get(r, i, "child_idx")));
+		}
 	}
 	foreach(lc, plan->tables)
 	{
@@ -730,7 +767,7 @@ pgc_plan_run(PGconn *conn, PgcClonePlan *plan, bool data, const PgcOptions *opts
 													ALLOCSET_DEFAULT_SIZES);
 
 	pgc_plan_pre_data(conn, plan, opts);
-	pgc_plan_check_masks(plan, opts);
+	(void) pgc_plan_masks(plan, opts);
 	foreach(lc, plan->tables)
 	{
 		PgcPlanTable *pt = lfirst(lc);

@@ -240,6 +240,15 @@ clone_table_spi(PGconn *conn, const char *nsp, const char *rel,
 							RelationRelationId, (Oid) strtoul(t->oid, NULL, 10));
 	if (opts && opts->mask)
 		pgc_mask_validate(opts->mask, t);
+	if (opts)
+	{
+		/* foreign keys within the table, "require_masks": before anything is created */
+		PgcOptions *o = palloc(sizeof(PgcOptions));
+
+		*o = *opts;
+		pgc_mask_plan(list_make1(t), list_make1(&o->mask), o);
+		opts = o;
+	}
 	if (t->relkind == 'p')
 		return pgc_clone_partition_tree(conn, t, tgtname, data, opts);
 	if (t->ispartition || t->parent)

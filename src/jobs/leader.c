@@ -186,6 +186,31 @@ steps_if_needed(PGconn *conn)
  * table empty and without indexes, views, matviews WITH NO DATA), the load
  * tables planned for the pool (largest first), and the mark that it is done.
  */
+/*
+ * Masks that foreign keys extended (pgc_plan_masks) reach the workers that
+ * load one table at a time through the job's options: this worker parses
+ * them again after the transaction, a pool worker when it starts.
+ */
+static void
+share_folded_masks(Jsonb *folded)
+{
+	PgcOptions	o = pgc_my_opts;
+	char	   *json;
+
+	o.mask = folded;
+	json = pgc_options_to_json(&o);
+	if (strlen(json) >= PGC_OPTIONS_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the masks that foreign keys extend do not fit in a job's options (%d bytes)",
+						PGC_OPTIONS_MAX),
+				 errhint("Clone this schema with pgclone.schema(), which needs no job options.")));
+	LWLockAcquire(pgc_jobs->lock, LW_EXCLUSIVE);
+	strlcpy(pgc_my_slot->options, json, PGC_OPTIONS_MAX);
+	LWLockRelease(pgc_jobs->lock);
+	pgc_my_options_json = MemoryContextStrdup(TopMemoryContext, json);
+}
+
 static void
 run_pre_data(PGconn *conn)
 {
@@ -200,6 +225,7 @@ run_pre_data(PGconn *conn)
 	bool		steps;
 	int			nest;
 	int			i;
+	Jsonb	   *folded;
 
 	pgc_xact_begin();
 	spi = pgc_spi_connect_ext(SPI_OPT_NONATOMIC);	/* steps may commit under it */
@@ -217,7 +243,9 @@ run_pre_data(PGconn *conn)
 	for (i = 0; i < plan->nobjects; i++)
 		was_skipped[i] = plan->objects[i].skip;
 	pgc_plan_pre_data(conn, plan, &pgc_my_opts);
-	pgc_plan_check_masks(plan, &pgc_my_opts);
+	folded = pgc_plan_masks(plan, &pgc_my_opts);
+	if (folded)
+		share_folded_masks(folded);
 	AtEOXact_GUC(true, nest);
 
 	/* what the conflict option skipped stays untouched by the post-data phase */
@@ -256,6 +284,8 @@ run_pre_data(PGconn *conn)
 	pgc_predata_record(skipped.data);
 	pgc_spi_finish(spi);
 	pgc_xact_commit();
+	if (folded)
+		pgc_parse_options();		/* pgc_my_opts.mask pointed into that transaction */
 	if (steps)
 		pgc_steps_end();
 	pgc_job_plan_counts(estimate);

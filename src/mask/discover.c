@@ -17,13 +17,13 @@ PG_FUNCTION_INFO_V1(pgclone_discover_sensitive);
 PG_FUNCTION_INFO_V1(pgclone_masking_report);
 
 /* Categories, with the strategy suggested for a text column */
-static const PgcSensitive cat_email = {"Email", "email"};
-static const PgcSensitive cat_name = {"PII - Name", "name"};
-static const PgcSensitive cat_phone = {"Phone", "phone"};
+static const PgcSensitive cat_email = {"Email", "fake_email"};
+static const PgcSensitive cat_name = {"PII - Name", "fake_name"};
+static const PgcSensitive cat_phone = {"Phone", "fake_phone"};
 static const PgcSensitive cat_natid = {"National ID", "null"};
 static const PgcSensitive cat_fin = {"Financial", "random_int"};
 static const PgcSensitive cat_cred = {"Credential", "hash"};
-static const PgcSensitive cat_addr = {"Address", "name"};
+static const PgcSensitive cat_addr = {"Address", "fake_street_address"};
 static const PgcSensitive cat_dob = {"Date of Birth", "null"};
 static const PgcSensitive cat_card = {"Credit Card", "partial"};
 static const PgcSensitive cat_ip = {"IP Address", "hash"};
@@ -176,7 +176,7 @@ pgc_sensitive_suggestion(const PgcSensitive *s, const char *type,
 	if (unique && text)
 		return pstrdup("\"hash\"");
 	if (strcmp(st, "random_int") == 0 && !number)
-		st = text ? "name" : "null";
+		st = text ? "fake_name" : "null";
 	else if (strcmp(st, "random_int") != 0 && strcmp(st, "null") != 0 && !text)
 		st = number ? "random_int" : "null";
 	if (strcmp(st, "null") == 0 && notnull)
@@ -197,7 +197,9 @@ const char *
 pgc_suggestion_strategy(const char *suggestion)
 {
 	static const char *const names[] = {"email", "name", "phone", "partial", "hash",
-	"null", "random_int", "constant"};
+		"null", "random_int", "constant", "fake_first_name", "fake_last_name", "fake_name",
+		"fake_email", "fake_phone", "fake_street_address", "fake_city", "fake_company",
+	"fake_state"};
 	int			i;
 
 	for (i = 0; i < lengthof(names); i++)

@@ -30,7 +30,8 @@ typedef enum MaskKind
 	MASK_HASH,
 	MASK_NULL,
 	MASK_RANDOM_INT,
-	MASK_CONSTANT
+	MASK_CONSTANT,
+	MASK_FAKE					/* fake.c: kindname says which */
 } MaskKind;
 
 /* Each strategy, the keys its object form accepts, and whether the string form works */
@@ -50,9 +51,27 @@ static const struct
 	{"null", MASK_NULL, "", true},
 	{"random_int", MASK_RANDOM_INT, "min max", true},
 	{"constant", MASK_CONSTANT, "value", false},
+	{"fake_first_name", MASK_FAKE, "salt", true},
+	{"fake_last_name", MASK_FAKE, "salt", true},
+	{"fake_name", MASK_FAKE, "salt", true},
+	{"fake_email", MASK_FAKE, "salt", true},
+	{"fake_phone", MASK_FAKE, "salt", true},
+	{"fake_street_address", MASK_FAKE, "salt", true},
+	{"fake_city", MASK_FAKE, "salt", true},
+	{"fake_company", MASK_FAKE, "salt", true},
+	{"fake_state", MASK_FAKE, "salt", true},
 };
 
-#define VALID_STRATEGIES "Valid strategies are: email, name, phone, partial, hash, null, random_int, constant."
+#define VALID_STRATEGIES "Valid strategies are: email, name, phone, partial, hash, null, random_int, constant, " \
+	"fake_first_name, fake_last_name, fake_name, fake_email, fake_phone, fake_street_address, fake_city, fake_company, fake_state."
+
+/*
+ * Keys a foreign-key family's mask carries (strict.c sets them): every
+ * column of the family gets the same form, unique and as long as its
+ * shortest member, so both ends map a value alike.
+ */
+#define FAMILY_UNIQUE_KEY	"_pgclone_unique"
+#define FAMILY_LENGTH_KEY	"_pgclone_length"
 
 /* random_int given as a plain string */
 #define RANDOM_INT_DEFAULT_MIN	0
@@ -68,8 +87,10 @@ typedef struct MaskSpec
 	int64		max;
 	bool		has_range;
 	char	   *value;			/* constant */
-	char	   *salt;			/* hash; NULL = none */
+	char	   *salt;			/* hash, fake_*; NULL = the clone's */
 	const char *algorithm;		/* hash: "md5", "sha256", "sha512" */
+	bool		family_unique;	/* FAMILY_UNIQUE_KEY */
+	int			family_length;	/* FAMILY_LENGTH_KEY; 0 = not given */
 } MaskSpec;
 
 static char *
@@ -208,6 +229,16 @@ parse_object(const char *col, JsonbContainer *obj, MaskSpec *m)
 		tok = JsonbIteratorNext(&it, &v, true);
 		if (strcmp(key, "type") == 0)
 			continue;
+		if (strcmp(key, FAMILY_UNIQUE_KEY) == 0)
+		{
+			m->family_unique = (v.type == jbvBool && v.val.boolean);
+			continue;
+		}
+		if (strcmp(key, FAMILY_LENGTH_KEY) == 0)
+		{
+			m->family_length = (int) want_int(col, key, &v);
+			continue;
+		}
 		if (!key_allowed(strategies[si].keys, key))
 			bad_mask(col, psprintf("unknown key \"%s\" for strategy \"%s\"", key, m->kindname),
 					 strategies[si].keys[0] ?
@@ -375,9 +406,90 @@ text_fits(const MaskSpec *m, Oid base)
 	return m->kind == MASK_HASH && base == UUIDOID && strcmp(m->algorithm, "md5") == 0;
 }
 
+/*
+ * The length a character column holds (varchar(n), char(n), or a domain over
+ * one), -1 if unlimited or not a character type.
+ */
+int
+pgc_mask_column_length(PgcColumn *c)
+{
+	LocalType	lt = local_type(c->type);
+	const char *p;
+
+	if ((lt.base == VARCHAROID || lt.base == BPCHAROID) && lt.typmod >= (int32) VARHDRSZ)
+		return lt.typmod - VARHDRSZ;
+	/* a type the target does not have yet: by the source's name for it */
+	if (!OidIsValid(lt.base) &&
+		(strncmp(c->type, "character varying(", 18) == 0 || strncmp(c->type, "character(", 10) == 0) &&
+		(p = strchr(c->type, '(')) != NULL)
+		return atoi(p + 1);
+	return -1;
+}
+
+/* Does a unique index (or PRIMARY KEY / UNIQUE constraint) read column c? */
+bool
+pgc_mask_column_unique(PgcTable *t, PgcColumn *c)
+{
+	PgcRows    *x = t->indexes;
+	int			i,
+				j;
+
+	if (c->unique)
+		return true;
+	for (i = 0; x && i < x->nrows; i++)
+	{
+		int			n;
+		int		   *deps;
+
+		if (!pgc_get_bool(x, i, "indisunique"))
+			continue;
+		/* key columns, and those its expressions or predicate read */
+		deps = pgc_parse_int_array(pgc_get(x, i, "indkey"), &n);
+		for (j = 0; j < n; j++)
+			if (deps[j] == c->attnum)
+				return true;
+		deps = pgc_parse_int_array(pgc_get(x, i, "deps"), &n);
+		for (j = 0; j < n; j++)
+			if (deps[j] == c->attnum)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * On a column a unique index reads, a mask must keep distinct values
+ * distinct.  "hash", "email" and most fake_* strategies do (a keyed hash of
+ * the value becomes part of the result); the others cannot.
+ */
+static void
+check_unique(const MaskSpec *m, PgcTable *t, PgcColumn *c, int len)
+{
+	int			minlen = 0;
+
+	if (m->kind == MASK_HASH || m->kind == MASK_EMAIL)
+		return;
+	if (m->kind == MASK_FAKE && pgc_fake_unique_ok(m->kindname, &minlen))
+	{
+		if (len >= 0 && len < minlen)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid mask for column \"%s\" of table %s: a unique %s needs a column of at least %d characters, not %s",
+							c->name, pgc_qname(t->nspname, t->relname), m->kindname, minlen, c->type),
+					 errdetail("A unique index covers the column; masked values keep 64 bits of a keyed hash to stay distinct."),
+					 errhint("Use \"hash\" on this column.")));
+		return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid mask for column \"%s\" of table %s: strategy \"%s\" cannot keep the values of a unique column distinct",
+					c->name, pgc_qname(t->nspname, t->relname), m->kindname),
+			 errdetail("A primary key, unique constraint or unique index covers the column (or one of its foreign keys points at one)."),
+			 errhint("Use \"hash\", \"email\" or a fake_* strategy such as \"fake_email\" or \"fake_name\" on this column.")));
+}
+
 /* Checks that need the column: type and nullability */
 static void
-check_column(const MaskSpec *m, PgcColumn *c)
+check_column(const MaskSpec *m, PgcTable *t, PgcColumn *c)
 {
 	LocalType	lt = local_type(c->type);
 	bool		numeric = pgc_mask_numeric_column(lt.name);
@@ -389,6 +501,9 @@ check_column(const MaskSpec *m, PgcColumn *c)
 				 "Mask the columns it is computed from instead.");
 	if (m->kind == MASK_NULL && c->notnull)
 		bad_mask(c->name, "strategy \"null\" on a NOT NULL column", "Use \"hash\", \"name\" or \"constant\" instead.");
+	c->unique = pgc_mask_column_unique(t, c);
+	if (c->unique || m->family_unique)
+		check_unique(m, t, c, m->family_length > 0 ? m->family_length : pgc_mask_column_length(c));
 	if (m->kind == MASK_NULL || m->kind == MASK_CONSTANT)
 		return;					/* the constant is checked by the cast */
 	if (m->kind == MASK_RANDOM_INT)
@@ -412,6 +527,7 @@ check_column(const MaskSpec *m, PgcColumn *c)
 				 m->kind == MASK_HASH && lt.base == UUIDOID ?
 				 "An md5 digest fits a uuid column; sha256 and sha512 do not." :
 				 "Text strategies need a text-like column; use \"constant\" or \"null\" here.");
+
 }
 
 static PgcColumn *
@@ -461,7 +577,7 @@ pgc_mask_validate(Jsonb *mask, PgcTable *t)
 					 errmsg("mask names column \"%s\", which is not among the cloned \"columns\"",
 							col),
 					 errhint("Add it to \"columns\" or remove its mask.")));
-		check_column(&m, c);
+		check_column(&m, t, c);
 	}
 }
 
@@ -473,7 +589,8 @@ pgc_mask_validate(Jsonb *mask, PgcTable *t)
  * srcver is the server version that evaluates the expression.
  */
 static char *
-masked_expr(const MaskSpec *m, PgcColumn *c, int srcver)
+masked_expr(const MaskSpec *m, PgcColumn *c, int srcver, const char *salt,
+			bool unique, int len)
 {
 	const char *q = quote_identifier(c->name);
 	char	   *v = psprintf("%s::pg_catalog.text", q);
@@ -492,6 +609,22 @@ masked_expr(const MaskSpec *m, PgcColumn *c, int srcver)
 			dom = srcver >= 140000 ?
 				psprintf("pg_catalog.split_part(%s, '@', -1)", v) :
 				psprintf("pg_catalog.reverse(pg_catalog.split_part(pg_catalog.reverse(%s), '@', 1))", v);
+			if (unique)
+			{
+				/*
+				 * distinct: 64 bits of a keyed hash before the domain, or as
+				 * many as a shorter column holds (a collision is then an
+				 * error before commit, strict.c)
+				 */
+				char	   *h = pgc_keyed_hash(salt, v);
+
+				return len < 0 ?
+					psprintf("CASE pg_catalog.strpos(%s, '@') WHEN 0 THEN pg_catalog.left(%s, 16)"
+							 " ELSE pg_catalog.left(%s, 16) || '@' || %s END", v, h, h, dom) :
+					psprintf("CASE pg_catalog.strpos(%s, '@') WHEN 0 THEN pg_catalog.left(%s, %d)"
+							 " ELSE pg_catalog.left(%s, LEAST(16, %d - 1 - pg_catalog.length(%s))) || '@' || %s END",
+							 v, h, Min(len, 16), h, len, dom, dom);
+			}
 			return psprintf("CASE pg_catalog.strpos(%s, '@') WHEN 0 THEN '***'"
 							" WHEN 1 THEN '***@' || %s"
 							" ELSE pg_catalog.left(%s, 1) || '***@' || %s END",
@@ -529,8 +662,9 @@ masked_expr(const MaskSpec *m, PgcColumn *c, int srcver)
 							v, m->prefix + m->suffix, v, m->prefix, v, m->suffix);
 		case MASK_HASH:
 			{
-				char	   *in = m->salt ?
-					psprintf("(%s || %s)", quote_literal_cstr(m->salt), v) : v;
+				const char *key = m->salt ? m->salt : salt;
+				char	   *in = key && key[0] ?
+					psprintf("(%s || %s)", quote_literal_cstr(key), v) : v;
 
 				if (strcmp(m->algorithm, "md5") == 0)
 					return psprintf("pg_catalog.md5(%s)", in);
@@ -563,15 +697,19 @@ masked_expr(const MaskSpec *m, PgcColumn *c, int srcver)
 			}
 		case MASK_CONSTANT:
 			return quote_literal_cstr(m->value);
+		case MASK_FAKE:
+			return pgc_fake_expr(m->kindname, v, m->salt ? m->salt : salt, unique, len);
 	}
 	return NULL;
 }
 
 char *
-pgc_mask_expr(Jsonb *mask, PgcColumn *c, int srcver)
+pgc_mask_expr(Jsonb *mask, PgcTable *t, PgcColumn *c, int srcver, const char *salt)
 {
 	JsonbValue *v;
 	MaskSpec	m;
+	bool		unique;
+	int			len;
 
 	if (mask == NULL || !JB_ROOT_IS_OBJECT(mask) || JB_ROOT_IS_SCALAR(mask))
 		return NULL;
@@ -579,7 +717,11 @@ pgc_mask_expr(Jsonb *mask, PgcColumn *c, int srcver)
 	if (v == NULL)
 		return NULL;
 	parse_spec(c->name, v, &m);
-	return masked_expr(&m, c, srcver);
+	unique = m.family_unique || pgc_mask_column_unique(t, c);
+	len = m.family_length > 0 ? m.family_length : pgc_mask_column_length(c);
+	if (unique && (m.kind == MASK_HASH || m.kind == MASK_EMAIL || m.kind == MASK_FAKE))
+		pgc_mask_note_unique(t, c->name);
+	return masked_expr(&m, c, srcver, salt, unique, len);
 }
 
 Jsonb *
@@ -624,4 +766,17 @@ int
 pgc_mask_ncolumns(Jsonb *mask)
 {
 	return JB_ROOT_COUNT(mask);
+}
+
+char *
+pgc_mask_strategy_of(const JsonbValue *v)
+{
+	JsonbValue *tv;
+
+	if (v->type == jbvString)
+		return jstr(v);
+	if (v->type != jbvBinary)
+		return pstrdup("");
+	tv = getKeyJsonValueFromContainer(v->val.binary.data, "type", 4, NULL);
+	return tv && tv->type == jbvString ? jstr(tv) : pstrdup("");
 }

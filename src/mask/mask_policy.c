@@ -27,7 +27,9 @@ PG_FUNCTION_INFO_V1(pgclone_drop_masking_policy);
 
 #define LOCAL_COLUMNS_SQL \
 	"SELECT a.attname::pg_catalog.text, pg_catalog.format_type(a.atttypid, a.atttypmod)," \
-	" a.attnotnull, a.attgenerated::pg_catalog.text" \
+	" a.attnotnull, a.attgenerated::pg_catalog.text," \
+	" EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = a.attrelid" \
+	"   AND i.indisunique AND a.attnum = ANY (i.indkey::pg_catalog.int2[])) AS uniq" \
 	" FROM pg_catalog.pg_attribute a" \
 	" WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
 
@@ -71,6 +73,7 @@ local_table(const char *schema, const char *table, Oid *relid_out)
 		c->notnull = strcmp(SPI_getvalue(tup, td, 3), "t") == 0;
 		c->generated = gen ? gen[0] : '\0';
 		c->selected = true;
+		c->unique = strcmp(SPI_getvalue(tup, td, 5), "t") == 0;
 	}
 	*relid_out = relid;
 	return t;
@@ -135,7 +138,7 @@ pgclone_mask_in_place(PG_FUNCTION_ARGS)
 	appendStringInfo(&sql, "UPDATE %s SET ", pgc_qname(schema, table));
 	for (i = 0; i < t->ncols; i++)
 	{
-		char	   *e = pgc_mask_expr(mask, &t->cols[i], PG_VERSION_NUM);
+		char	   *e = pgc_mask_expr(mask, t, &t->cols[i], PG_VERSION_NUM, pgc_mask_salt(NULL));
 
 		if (e == NULL)
 			continue;
@@ -252,7 +255,8 @@ view_select(Jsonb *mask, PgcTable *t)
 	for (i = 0; i < t->ncols; i++)
 	{
 		PgcColumn  *c = &t->cols[i];
-		char	   *e = pgc_mask_expr(mask, c, PG_VERSION_NUM);
+		/* not pgclone.mask_salt: the text of a view is readable by everyone */
+		char	   *e = pgc_mask_expr(mask, t, c, PG_VERSION_NUM, NULL);
 
 		if (i > 0)
 			appendStringInfoString(&sql, ", ");

@@ -1,7 +1,7 @@
 /*
  * preflight.c — pgclone.preflight(): will a clone of this schema work?
  *
- * Seventeen checks, each recorded with a status (pass / fail / warn / info, or
+ * Eighteen checks, each recorded with a status (pass / fail / warn / info, or
  * skipped when what it needs is unavailable) and summarised into errors,
  * warnings and info messages.  Only reads: the source in a REPEATABLE READ,
  * READ ONLY transaction, the target through its catalogs.  A source that
@@ -245,19 +245,84 @@ check_source_permissions(Report *r, PGconn *conn, bool usage)
 			 psprintf("source role lacks USAGE on schema \"%s\"", r->schema));
 		return;
 	}
+	/* the relations themselves: a sequence is easily forgotten in a grant */
 	p = pgc_query_params(conn,
-						 "SELECT count(*)::text FROM pg_catalog.pg_class c"
+						 "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
+						 " FROM pg_catalog.pg_class c"
 						 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 						 " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
-						 " AND NOT pg_catalog.has_table_privilege(c.oid, 'SELECT')",
+						 " AND NOT pg_catalog.has_table_privilege(c.oid, 'SELECT') ORDER BY 1",
 						 1, params);
-	n = atoi(pgc_val(p, 0, 0));
+	n = p->nrows;
 	if (n > 0)
-		fail(r, "source_permissions",
-			 psprintf("source role lacks SELECT on %d relation(s) in schema \"%s\"",
-					  n, r->schema));
+	{
+		char	   *msg = psprintf("source role lacks SELECT on %d relation(s) in schema \"%s\"",
+								   n, r->schema);
+		List	   *names = NIL;
+		StringInfoData extra;
+		int			i;
+
+		for (i = 0; i < n; i++)
+			names = lappend(names, pgc_val(p, i, 0));
+		initStringInfo(&extra);
+		appendStringInfoString(&extra, ", \"message\": ");
+		ops_json_str(&extra, msg);
+		appendStringInfo(&extra, ", \"items\": %s", name_array(names));
+		add_check(r, "source_permissions", "fail", extra.data);
+		add_msg(&r->errors, &r->nerr, msg);
+	}
 	else
 		add_check(r, "source_permissions", "pass", NULL);
+}
+
+/*
+ * row_security: tables of the schema whose rows row-level security filters
+ * for the source role.  pgclone reads with row_security = off, as pg_dump
+ * does, so that a clone is whole or fails: such a table would fail the
+ * clone.  Exempt are superusers, BYPASSRLS roles and the table's owner
+ * (unless FORCE ROW LEVEL SECURITY).
+ */
+static void
+check_row_security(Report *r, PGconn *conn)
+{
+	const char *params[1] = {r->schema};
+	PgcRows    *p;
+	List	   *tables = NIL;
+	int			i;
+
+	p = pgc_query_params(conn,
+						 "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
+						 " FROM pg_catalog.pg_class c"
+						 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+						 " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relrowsecurity"
+						 " AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_catalog.pg_roles"
+						 "          WHERE rolname = current_user)"
+						 " AND (c.relforcerowsecurity OR NOT pg_catalog.pg_has_role(c.relowner, 'USAGE'))"
+						 " ORDER BY 1",
+						 1, params);
+	for (i = 0; i < p->nrows; i++)
+		tables = lappend(tables, pgc_val(p, i, 0));
+	if (tables == NIL)
+	{
+		add_check(r, "row_security", "pass", NULL);
+		return;
+	}
+	{
+		char	   *msg = psprintf("source role is subject to row-level security on %d table(s): %s"
+								   " \xe2\x80\x94 connect as a role with BYPASSRLS"
+								   " (ALTER ROLE ... BYPASSRLS) or as the tables' owner,"
+								   " or clone only the rows it sees with the option"
+								   " {\"row_security\": true}",
+								   list_length(tables), names_text(tables));
+		StringInfoData extra;
+
+		initStringInfo(&extra);
+		appendStringInfoString(&extra, ", \"message\": ");
+		ops_json_str(&extra, msg);
+		appendStringInfo(&extra, ", \"items\": %s", name_array(tables));
+		add_check(r, "row_security", "fail", extra.data);
+		add_msg(&r->errors, &r->nerr, msg);
+	}
 }
 
 /* on_source: the source has the schema (a clone would create it here) */
@@ -611,6 +676,7 @@ static void
 schema_checks(Report *r, PGconn *conn, bool usage, Oid nspoid)
 {
 	check_source_permissions(r, conn, usage);
+	check_row_security(r, conn);
 	check_target_permissions(r, nspoid);
 	check_sizes(r, conn, true);
 	check_object_counts(r, conn);
@@ -631,6 +697,7 @@ degraded_checks(Report *r, PGconn *conn, Oid nspoid)
 	const char *why = conn ? "source schema does not exist" : "source connection failed";
 
 	skip(r, "source_permissions", why);
+	skip(r, "row_security", why);
 	check_target_permissions(r, nspoid);
 	check_sizes(r, conn, false);
 	skip(r, "object_counts", why);

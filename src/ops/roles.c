@@ -23,6 +23,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -30,23 +31,36 @@
 
 PG_FUNCTION_INFO_V1(pgclone_clone_roles);
 
+/*
+ * pg_roles, readable by every role, for everything but the password hashes:
+ * those only pg_authid has, which only a superuser (or a role granted
+ * SELECT on it) can read.  Managed services give no superuser: the roles
+ * are then cloned without hashes, as pg_dumpall --no-role-passwords does.
+ */
+#define ROLES_SQL(pw) \
+"SELECT r.oid::text AS oid, r.rolname, r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb," \
+" r.rolcanlogin, r.rolreplication, r.rolbypassrls, r.rolconnlimit::text AS connlimit," \
+" r.rolvaliduntil::text AS validuntil, " pw " AS rolpassword" \
+" FROM pg_catalog.pg_roles r ORDER BY r.rolname COLLATE \"C\""
 static const char *roles_sql =
-"SELECT oid::text AS oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb,"
-" rolcanlogin, rolreplication, rolbypassrls, rolconnlimit::text AS connlimit,"
-" rolvaliduntil::text AS validuntil, rolpassword"
-" FROM pg_catalog.pg_authid ORDER BY rolname COLLATE \"C\"";
+ROLES_SQL("(SELECT a.rolpassword FROM pg_catalog.pg_authid a WHERE a.oid = r.oid)");
+static const char *roles_nopw_sql = ROLES_SQL("NULL::text");
+
+/* Can the source role read the hashes? */
+static const char *authid_sql =
+"SELECT pg_catalog.has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS readable";
 
 static const char *members_sql =
 "SELECT r.rolname AS role, m.rolname AS member, am.admin_option"
 " FROM pg_catalog.pg_auth_members am"
-" JOIN pg_catalog.pg_authid r ON r.oid = am.roleid"
-" JOIN pg_catalog.pg_authid m ON m.oid = am.member"
+" JOIN pg_catalog.pg_roles r ON r.oid = am.roleid"
+" JOIN pg_catalog.pg_roles m ON m.oid = am.member"
 " ORDER BY r.rolname COLLATE \"C\", m.rolname COLLATE \"C\"";
 
 static const char *settings_sql =
 "SELECT r.rolname, d.datname, c.cfg"
 " FROM pg_catalog.pg_db_role_setting s"
-" JOIN pg_catalog.pg_authid r ON r.oid = s.setrole"
+" JOIN pg_catalog.pg_roles r ON r.oid = s.setrole"
 " LEFT JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase"
 " CROSS JOIN LATERAL pg_catalog.unnest(s.setconfig) WITH ORDINALITY AS c(cfg, ord)"
 " ORDER BY r.rolname COLLATE \"C\", d.datname COLLATE \"C\" NULLS FIRST, c.ord";
@@ -62,28 +76,28 @@ static const char *grants_sql =
 " SELECT 'schema' AS kind, n.nspname AS nsp, NULL::name AS obj, NULL::name AS col,"
 "   NULL::text AS sig, a.privilege_type, a.is_grantable, gr.rolname AS grantee"
 " FROM pg_catalog.pg_namespace n CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) a"
-" JOIN pg_catalog.pg_authid gr ON gr.oid = a.grantee"
+" JOIN pg_catalog.pg_roles gr ON gr.oid = a.grantee"
 " WHERE" USER_NSP " AND a.grantee <> n.nspowner"
 " UNION ALL"
 " SELECT CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'table' END, n.nspname, c.relname,"
 "   NULL, NULL, a.privilege_type, a.is_grantable, gr.rolname"
 " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 " CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a"
-" JOIN pg_catalog.pg_authid gr ON gr.oid = a.grantee"
+" JOIN pg_catalog.pg_roles gr ON gr.oid = a.grantee"
 " WHERE" USER_NSP " AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND a.grantee <> c.relowner"
 " UNION ALL"
 " SELECT 'column', n.nspname, c.relname, at.attname, NULL, a.privilege_type, a.is_grantable, gr.rolname"
 " FROM pg_catalog.pg_attribute at JOIN pg_catalog.pg_class c ON c.oid = at.attrelid"
 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 " CROSS JOIN LATERAL pg_catalog.aclexplode(at.attacl) a"
-" JOIN pg_catalog.pg_authid gr ON gr.oid = a.grantee"
+" JOIN pg_catalog.pg_roles gr ON gr.oid = a.grantee"
 " WHERE" USER_NSP " AND at.attnum > 0 AND NOT at.attisdropped AND a.grantee <> c.relowner"
 " UNION ALL"
 " SELECT 'routine', n.nspname, p.proname, NULL, p.oid::pg_catalog.regprocedure::text,"
 "   a.privilege_type, a.is_grantable, gr.rolname"
 " FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
 " CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a"
-" JOIN pg_catalog.pg_authid gr ON gr.oid = a.grantee"
+" JOIN pg_catalog.pg_roles gr ON gr.oid = a.grantee"
 " WHERE" USER_NSP " AND a.grantee <> p.proowner"
 ") g ORDER BY kind COLLATE \"C\", nsp COLLATE \"C\", obj COLLATE \"C\", col COLLATE \"C\","
 " sig COLLATE \"C\", grantee COLLATE \"C\", privilege_type COLLATE \"C\"";
@@ -96,6 +110,7 @@ typedef struct RolesCtx
 	int			updated;
 	int			grants;
 	int			skipped;		/* grants whose object is missing here */
+	bool		passwords;		/* hashes read: set them (else left as they are) */
 } RolesCtx;
 
 static bool
@@ -181,7 +196,7 @@ bool_opt(const char *name, PgcRows *r, int i, const char *col)
 
 /* The DefElem list CREATE/ALTER ROLE take: attributes and the hash as-is */
 static List *
-role_options(PgcRows *r, int i, bool exists)
+role_options(PgcRows *r, int i, bool exists, bool passwords)
 {
 	List	   *opts = NIL;
 	char	   *valid = pgc_get(r, i, "validuntil");
@@ -200,7 +215,8 @@ role_options(PgcRows *r, int i, bool exists)
 	if (valid != NULL || exists)
 		opts = lappend(opts, makeDefElem("validUntil",
 										 (Node *) makeString(valid ? valid : "infinity"), -1));
-	if (pw != NULL || exists)
+	/* without the hashes, an existing role keeps its own password */
+	if (pw != NULL || (exists && passwords))
 		opts = lappend(opts, makeDefElem("password",
 										 pw ? (Node *) makeString(pw) : NULL, -1));
 	return opts;
@@ -230,7 +246,7 @@ clone_one_role(RolesCtx *ctx, int i)
 		stmt->role->roletype = ROLESPEC_CSTRING;
 		stmt->role->rolename = name;
 		stmt->role->location = -1;
-		stmt->options = role_options(r, i, true);
+		stmt->options = role_options(r, i, true, ctx->passwords);
 		stmt->action = +1;
 		AlterRole(pstate, stmt);
 		ctx->updated++;
@@ -241,7 +257,7 @@ clone_one_role(RolesCtx *ctx, int i)
 
 		stmt->stmt_type = ROLESTMT_ROLE;
 		stmt->role = name;
-		stmt->options = role_options(r, i, false);
+		stmt->options = role_options(r, i, false, ctx->passwords);
 		CreateRole(pstate, stmt);
 		ctx->created++;
 	}
@@ -461,17 +477,49 @@ clone_grants(RolesCtx *ctx, PGconn *conn)
 	}
 }
 
-static void
-require_superusers(PGconn *conn)
+/*
+ * clone_roles' options: {"passwords": false} leaves the hashes out on
+ * purpose (pg_dumpall --no-role-passwords).  Returns whether to read them.
+ */
+static bool
+want_passwords(const char *options)
 {
-	PgcRows    *r;
+	Jsonb	   *j;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	bool		passwords = true;
+	char	   *key = NULL;
 
-	r = pgc_query(conn, "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user");
-	if (r->nrows != 1 || !pgc_get_bool(r, 0, "rolsuper"))
+	if (options == NULL)
+		return true;
+	j = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(options)));
+	if (!JB_ROOT_IS_OBJECT(j))
 		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("pgclone.clone_roles() requires a superuser connection to the source"),
-				 errdetail("Password hashes are read from pg_authid, which only superusers can read.")));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgclone.clone_roles() options must be a JSON object")));
+	it = JsonbIteratorInit(&j->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			if (strcmp(key, "passwords") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("unknown pgclone.clone_roles() option \"%s\"", key),
+						 errhint("Valid options are: passwords.")));
+		}
+		else if (tok == WJB_VALUE)
+		{
+			if (v.type != jbvBool)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("pgclone.clone_roles() option \"%s\" must be a boolean", key)));
+			passwords = v.val.boolean;
+		}
+	}
+	return passwords;
 }
 
 Datum
@@ -481,12 +529,22 @@ pgclone_clone_roles(PG_FUNCTION_ARGS)
 	int			spi;
 	char	   *conninfo = pgc_text_arg(fcinfo, 0, "source_conninfo");
 	char	   *list = NULL;
+	char	   *options = NULL;
+	const char *nopw_why = NULL;
 	RolesCtx	ctx;
 	PGconn	   *conn;
 	int			level;
 	int			i;
 
-	if (PG_NARGS() > 1)
+	/* the three-argument form takes NULL role_names for every role */
+	if (PG_NARGS() > 2)
+	{
+		if (!PG_ARGISNULL(1))
+			list = pgc_text_arg(fcinfo, 1, "role_names");
+		if (!PG_ARGISNULL(2))
+			options = pgc_text_arg(fcinfo, 2, "options");
+	}
+	else if (PG_NARGS() > 1)
 		list = pgc_text_arg(fcinfo, 1, "role_names");
 	PreventCommandIfReadOnly("pgclone.clone_roles()");
 	if (!superuser())
@@ -495,10 +553,21 @@ pgclone_clone_roles(PG_FUNCTION_ARGS)
 				 errmsg("pgclone.clone_roles() requires superuser on the target")));
 
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.passwords = want_passwords(options);
 	conn = pgc_connect(conninfo);
 	pgc_begin_source_xact(conn, true, NULL);
-	require_superusers(conn);
-	ctx.roles = pgc_query(conn, roles_sql);
+	if (!ctx.passwords)
+		nopw_why = "the \"passwords\" option is false";
+	else if (!pgc_get_bool(pgc_query(conn, authid_sql), 0, "readable"))
+	{
+		ctx.passwords = false;
+		nopw_why = "the source role cannot read pg_authid (not a superuser, as on managed services)";
+		ereport(NOTICE,
+				(errmsg("pgclone.clone_roles(): password hashes not cloned: %s", nopw_why),
+				 errdetail("Attributes, memberships, settings and grants are cloned; new roles have no password, existing roles keep theirs."),
+				 errhint("Set the passwords with ALTER ROLE ... PASSWORD, or connect to the source as a superuser.")));
+	}
+	ctx.roles = pgc_query(conn, ctx.passwords ? roles_sql : roles_nopw_sql);
 	select_roles(&ctx, list);
 
 	for (i = 0; i < ctx.roles->nrows; i++)
@@ -518,6 +587,7 @@ pgclone_clone_roles(PG_FUNCTION_ARGS)
 		ereport(NOTICE,
 				(errmsg("pgclone: %d grant(s) skipped: object or role missing on the target",
 						ctx.skipped)));
-	PG_RETURN_TEXT_P(cstring_to_text(psprintf("OK: %d roles created, %d roles updated, %d grants applied",
-											  ctx.created, ctx.updated, ctx.grants)));
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("OK: %d roles created, %d roles updated, %d grants applied%s",
+											  ctx.created, ctx.updated, ctx.grants,
+											  nopw_why ? psprintf("; passwords not cloned: %s", nopw_why) : "")));
 }

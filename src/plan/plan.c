@@ -139,3 +139,34 @@ pgc_plan_check_masks(PgcClonePlan *plan, const PgcOptions *opts)
 					 errhint("Schema and database clones name masks per table: {\"employees\": {\"email\": \"email\"}} or {\"hr.employees\": ...}.")));
 	}
 }
+
+/* The source oids of the tables the plan creates, for lookups */
+HTAB *
+pgc_plan_table_set(PgcClonePlan *plan)
+{
+	HASHCTL		ctl;
+	HTAB	   *h;
+	ListCell   *lc;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(Oid);
+	ctl.hcxt = CurrentMemoryContext;
+	h = hash_create("pgclone created tables", Max(list_length(plan->tables), 16), &ctl,
+					HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	foreach(lc, plan->tables)
+	{
+		Oid			oid = (Oid) strtoul(((PgcPlanTable *) lfirst(lc))->table->oid, NULL, 10);
+
+		(void) hash_search(h, &oid, HASH_ENTER, NULL);
+	}
+	return h;
+}
+
+bool
+pgc_plan_has_table(HTAB *tables, const char *oid)
+{
+	Oid			o = (Oid) strtoul(oid, NULL, 10);
+
+	return hash_search(tables, &o, HASH_FIND, NULL) != NULL;
+}

@@ -7,6 +7,7 @@
 #define PGCLONE_PLAN_H
 
 #include "catalog/pgc_model.h"
+#include "utils/hsearch.h"
 
 /* Where a table goes on the target, and what gets renamed with it. */
 typedef struct PgcTarget
@@ -67,6 +68,9 @@ extern PgcClonePlan *pgc_plan_read(PGconn *conn, List *schemas, bool functions_o
 								   bool whole_database, const PgcOptions *opts);
 /* a mask naming a table the clone does not create: ERROR 42P01 */
 extern void pgc_plan_check_masks(PgcClonePlan *plan, const PgcOptions *opts);
+/* The source oids of plan->tables (filled), to ask pgc_plan_has_table */
+extern HTAB *pgc_plan_table_set(PgcClonePlan *plan);
+extern bool pgc_plan_has_table(HTAB *tables, const char *oid);
 /* "12 tables, 3 views, ..." */
 extern char *pgc_plan_summary(PgcClonePlan *plan);
 /* the extensions the objects of these schemas need (all: every one) */

@@ -287,19 +287,31 @@ check_conninfo(const char *conninfo)
 PGconn *
 pgc_connect(const char *conninfo)
 {
-	const char *keywords[4];
-	const char *values[4];
+	const char *keywords[8];
+	const char *values[8];
 	PGconn	   *conn;
 
 	check_conninfo(conninfo);
 
-	keywords[0] = "dbname";
-	values[0] = conninfo;
-	keywords[1] = "fallback_application_name";
-	values[1] = "pgclone";
-	keywords[2] = "client_encoding";
-	values[2] = GetDatabaseEncodingName();
-	keywords[3] = values[3] = NULL;
+	/*
+	 * TCP keepalives that probe within a few minutes: the kernel's default
+	 * idle time (two hours) outlives the idle flows of NAT and cloud load
+	 * balancers, and the snapshot keeper sits idle for a whole clone.  They
+	 * come before the conninfo so that its own keepalives_* settings win.
+	 */
+	keywords[0] = "keepalives_idle";
+	values[0] = "30";
+	keywords[1] = "keepalives_interval";
+	values[1] = "10";
+	keywords[2] = "keepalives_count";
+	values[2] = "6";
+	keywords[3] = "dbname";
+	values[3] = conninfo;
+	keywords[4] = "fallback_application_name";
+	values[4] = "pgclone";
+	keywords[5] = "client_encoding";
+	values[5] = GetDatabaseEncodingName();
+	keywords[6] = values[6] = NULL;
 
 	conn = libpqsrv_connect_params(keywords, values, true, PG_WAIT_EXTENSION);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
@@ -325,17 +337,83 @@ pgc_connect(const char *conninfo)
 	}
 
 	register_conn(conn);
+
+	/* a session the source's own timeouts do not end (transaction_timeout) */
+	pgc_srcver_session_setup(conn);
 	return conn;
+}
+
+/*
+ * What the clone tells when the source went away: its transaction on the
+ * target is undone whatever was copied so far.
+ */
+static const char *
+lost_detail(void)
+{
+	return MyBackendType == B_BG_WORKER ?
+		"The job's current step is rolled back on the target." :
+		"Nothing was kept: the clone's transaction on the target is rolled back.";
+}
+
+/*
+ * The connection is gone.  One ERROR instead of libpq's accumulated lines:
+ * the source's own message and SQLSTATE when it said why (a FATAL such as
+ * transaction_timeout or pg_terminate_backend), else 08006; what was being
+ * done; that nothing was kept.
+ */
+static void
+report_lost(PGconn *conn, const char *sqlstate, const char *primary,
+			const char *detail, const char *context)
+{
+	const char *what = context ? context : "reading from it";
+
+	if (sqlstate && strlen(sqlstate) == 5 && primary)
+		ereport(ERROR,
+				(errcode(MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
+									   sqlstate[3], sqlstate[4])),
+				 errmsg("source server terminated the connection while %s: %s",
+						what, primary),
+				 detail ? errdetail_internal("%s\n%s", detail, lost_detail()) :
+				 errdetail_internal("%s", lost_detail()),
+				 errhint("Run the clone again once the source accepts connections; its server log says more.")));
+	else
+	{
+		/* libpq's first line says how ("server closed the connection unexpectedly") */
+		char	   *how = pstrdup(PQerrorMessage(conn));
+		char	   *nl = strchr(how, '\n');
+
+		if (nl)
+			*nl = '\0';
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("lost the connection to the source server while %s", what),
+				 how[0] ? errdetail_internal("%s.\n%s", how, lost_detail()) :
+				 errdetail_internal("%s", lost_detail()),
+				 errhint("Run the clone again once the source accepts connections; its server log says more.")));
+	}
 }
 
 void
 pgc_report_remote(int elevel, PGresult *res, PGconn *conn, const char *context)
+{
+	pgc_report_remote_hint(elevel, res, conn, context, NULL, NULL);
+	pg_unreachable();
+}
+
+/*
+ * pgc_report_remote, with our hint instead of the source's for an error of
+ * SQLSTATE hint_for (five characters): what the user can do about it here.
+ */
+void
+pgc_report_remote_hint(int elevel, PGresult *res, PGconn *conn, const char *context,
+					   const char *hint_for, const char *our_hint)
 {
 	char	   *sqlstate = NULL;
 	char	   *primary = NULL;
 	char	   *detail = NULL;
 	char	   *hint = NULL;
 	char	   *rcontext = NULL;
+	char	   *severity = NULL;
 	int			code = ERRCODE_CONNECTION_FAILURE;
 
 #define COPYFIELD(f) (PQresultErrorField(res, f) ? pstrdup(PQresultErrorField(res, f)) : NULL)
@@ -346,13 +424,27 @@ pgc_report_remote(int elevel, PGresult *res, PGconn *conn, const char *context)
 		detail = COPYFIELD(PG_DIAG_MESSAGE_DETAIL);
 		hint = COPYFIELD(PG_DIAG_MESSAGE_HINT);
 		rcontext = COPYFIELD(PG_DIAG_CONTEXT);
+		severity = COPYFIELD(PG_DIAG_SEVERITY_NONLOCALIZED);
 		PQclear(res);
 	}
 #undef COPYFIELD
 
+	if (PQstatus(conn) == CONNECTION_BAD ||
+		(severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0)))
+		report_lost(conn, sqlstate, primary, detail, context);
+
 	if (sqlstate && strlen(sqlstate) == 5)
 		code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
 							 sqlstate[3], sqlstate[4]);
+	if (our_hint && hint_for && sqlstate && strcmp(sqlstate, hint_for) == 0)
+		hint = pstrdup(our_hint);
+
+	/*
+	 * The source role may not read something the clone reads (a sequence
+	 * when only tables were granted, typically): say what to grant.
+	 */
+	else if (hint == NULL && sqlstate && strcmp(sqlstate, "42501") == 0)
+		hint = pstrdup("The source role must be able to read what the clone reads: GRANT SELECT ON ALL TABLES IN SCHEMA ... and GRANT SELECT ON ALL SEQUENCES IN SCHEMA ... to it on the source, or connect as the owner; pgclone.preflight() lists what it cannot read.");
 	if (primary == NULL)
 		primary = pstrdup(pchomp(PQerrorMessage(conn)));
 	if (primary == NULL || primary[0] == '\0')
@@ -368,17 +460,76 @@ pgc_report_remote(int elevel, PGresult *res, PGconn *conn, const char *context)
 	pg_unreachable();
 }
 
+/*
+ * The last result of a command, as libpqsrv_get_result_last(), except that
+ * an error the server sent is kept over the bare "connection lost" result
+ * libpq makes when the server closes the connection right after it (a
+ * FATAL): the server's message and SQLSTATE are what the user needs.
+ */
+PGresult *
+pgc_get_result_last(PGconn *conn)
+{
+	PGresult   *volatile last = NULL;
+	PGresult   *volatile server_error = NULL;
+
+	PG_TRY();
+	{
+		for (;;)
+		{
+			PGresult   *cur = libpqsrv_get_result(conn, PG_WAIT_EXTENSION);
+
+			if (cur == NULL)
+				break;
+			if (server_error == NULL && PQresultStatus(cur) == PGRES_FATAL_ERROR &&
+				PQresultErrorField(cur, PG_DIAG_SQLSTATE) != NULL)
+			{
+				server_error = cur;
+				continue;
+			}
+			PQclear(last);
+			last = cur;
+			if (PQresultStatus(cur) == PGRES_COPY_IN ||
+				PQresultStatus(cur) == PGRES_COPY_OUT ||
+				PQresultStatus(cur) == PGRES_COPY_BOTH ||
+				PQstatus(conn) == CONNECTION_BAD)
+				break;
+		}
+	}
+	PG_CATCH();
+	{
+		PQclear(last);
+		PQclear(server_error);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	if (server_error == NULL)
+		return last;
+	PQclear(last);
+	return server_error;
+}
+
+static PGresult *
+exec_send(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+	int			ok;
+
+	if (nparams > 0)
+		ok = PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	else
+		ok = PQsendQuery(conn, sql);
+	if (!ok)
+		return NULL;
+	return pgc_get_result_last(conn);
+}
+
 static PGresult *
 exec_checked(PGconn *conn, const char *sql, int nparams,
 			 const char *const *params, ExecStatusType expect)
 {
 	PGresult   *res;
 
-	if (nparams > 0)
-		res = libpqsrv_exec_params(conn, sql, nparams, NULL, params,
-								   NULL, NULL, 0, PG_WAIT_EXTENSION);
-	else
-		res = libpqsrv_exec(conn, sql, PG_WAIT_EXTENSION);
+	res = exec_send(conn, sql, nparams, params);
 
 	if (PQresultStatus(res) != expect)
 		pgc_report_remote(ERROR, res, conn, NULL);

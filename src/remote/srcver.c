@@ -88,6 +88,23 @@ pgc_srcver(PGconn *conn)
 	return v;
 }
 
+/*
+ * A session that the source's own guards do not end mid-clone: a database
+ * or role default of transaction_timeout (17) or idle_session_timeout (14)
+ * would cut the snapshot keeper's long transaction or an idle worker, as
+ * pg_dump knows.  One statement, sent only to sources that have either.
+ */
+void
+pgc_srcver_session_setup(PGconn *conn)
+{
+	int			v = PQserverVersion(conn);
+
+	if (v >= 170000)
+		pgc_command(conn, "SET transaction_timeout = 0; SET idle_session_timeout = 0");
+	else if (v >= 140000)
+		pgc_command(conn, "SET idle_session_timeout = 0");
+}
+
 /* Does sql name the catalog unqualified (not after '.', not inside '...')? */
 static bool
 names_catalog(const char *sql, const char *name)

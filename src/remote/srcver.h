@@ -13,6 +13,9 @@
 /* The source's server_version_num; ERROR 0A000 for a major below 12. */
 extern int	pgc_srcver(PGconn *conn);
 
+/* Session settings every source connection needs (timeouts off); one statement */
+extern void pgc_srcver_session_setup(PGconn *conn);
+
 /*
  * A catalog query written against PostgreSQL 15's catalogs, made to run on
  * the connection's server: the query itself, or the query behind a WITH list

@@ -96,7 +96,7 @@ is(q_target($tgt, q{SELECT count(*) FROM customers WHERE email LIKE '%@%'}), '0'
 # every bad mask spec: SQLSTATE + message, and nothing created
 my @bad = (
 	[ '{"nope": "email"}', qr/42703: mask names column "nope", which does not exist in table public\.users/ ],
-	[ '{"email": "scramble"}', qr/22023: unknown mask strategy "scramble" for column "email".*HINT:  Valid strategies are: email, name, phone, partial, hash, null, random_int, constant\./s ],
+	[ '{"email": "scramble"}', qr/22023: unknown mask strategy "scramble" for column "email".*HINT:  Valid strategies are: email, name, phone, partial, hash, null, random_int, constant, fake_first_name, /s ],
 	[ '{"email": {"type": "scrambled"}}', qr/22023: unknown mask strategy "scrambled"/ ],
 	[ '{"email": {"salt": "x"}}', qr/22023: invalid mask for column "email": the object has no "type"/ ],
 	[ '{"email": ["email"]}', qr/22023: invalid mask for column "email": expected a strategy name or an object/ ],
@@ -167,12 +167,12 @@ CREATE TABLE hr.plain (id int, zipper text, shipping text);
 my $disc = q_target($tgt, "SELECT pgclone.discover_sensitive('$c', 'hr')");
 is($disc,
 	'{"employees": {"card_number": {"type": "partial", "prefix": 0, "suffix": 4}, "dob": "null", "email": "hash", '
-	  . '"full_name": "name", "ip_address": "null", "phone": "phone", "salary": "random_int", "ssn": "hash"}, '
+	  . '"full_name": "fake_name", "ip_address": "null", "phone": "fake_phone", "salary": "random_int", "ssn": "hash"}, '
 	  . '"users": {"api_key": "hash", "birth_date": {"type": "constant", "value": "1900-01-01"}, '
 	  . '"client_ip": "hash", "password": "hash"}}',
 	'discover_sensitive: grouped by table, suggestions fit the columns');
 is(q_target($tgt, "SELECT pgclone.discover_sensitive('$c', 'hr', '{\"sample\": true}')::jsonb -> 'employees' ->> 'contact'"),
-	'email', 'sampling finds emails under another name');
+	'fake_email', 'sampling finds emails under another name');
 is(q_target($tgt, "SELECT pgclone.discover_sensitive('$c', 'hr', '{\"sample\": false}')::jsonb -> 'employees' ? 'contact'"),
 	'f', 'names only by default');
 # the suggestions work as they are: clone each table with its part of the output
@@ -228,7 +228,8 @@ q_target($tgt, "SET pgclone.mask_parallel_workers = 1; SELECT pgclone.schema('$c
 my $plans = substr(slurp_file($src->logfile), $logpos);
 like($plans, qr/COPY \(SELECT id, \(CASE.*FROM ONLY par\.a\).*?\n\s*Gather.*?\n\s*Workers Planned: 1/s,
 	'the masked COPY ran as a parallel plan on the source');
-unlike($plans, qr/FROM ONLY par\.b\).*?\n\s*Gather/s, 'the unmasked table after it did not');
+# (its own plan: the one right after its query text; later catalog queries may be parallel)
+unlike($plans, qr/Query Text: COPY \(SELECT id, email FROM ONLY par\.b\)[^\n]*\n\s*Gather/, 'the unmasked table after it did not');
 my $par = q_target($tgt, 'SELECT md5(string_agg(a::text, \',\' ORDER BY id)) FROM par.a');
 q_target($tgt, "DROP SCHEMA par CASCADE; SET pgclone.mask_parallel_workers = 0; SELECT pgclone.schema('$c', 'par', true, '$pm')");
 is(q_target($tgt, 'SELECT md5(string_agg(a::text, \',\' ORDER BY id)) FROM par.a'), $par, 'same rows with and without the parallel worker');
@@ -250,13 +251,14 @@ INSERT INTO "s';DROP TABLE public.users;--"."x';CREATE ROLE pwned SUPERUSER;--" 
 my $hs = q{s'';DROP TABLE public.users;--};
 my $ht = q{x'';CREATE ROLE pwned SUPERUSER;--};
 my $hd = q_target($tgt, "SELECT pgclone.discover_sensitive('$c', '$hs', '{\"sample\": true}')");
-is($hd, q~{"x';CREATE ROLE pwned SUPERUSER;--": {"c'');DROP TABLE public.users;--": "email", "email'');CREATE ROLE pwned2;--": "email", "mobile\\"x": "phone"}}~,
+is($hd, q~{"x';CREATE ROLE pwned SUPERUSER;--": {"c'');DROP TABLE public.users;--": "fake_email", "email'');CREATE ROLE pwned2;--": "fake_email", "mobile\\"x": "fake_phone"}}~,
 	'hostile names escaped in the JSON');
 (my $hdq = $hd) =~ s/'/''/g;
 like(q_target($tgt, "SELECT pgclone.table('$c', '$hs', '$ht', true, 'hostile_copy', "
 	  . "json_build_object('mask', '$hdq'::json -> '$ht')::text)"),
 	qr/^OK: cloned/, 'clone of a hostile table with its discovered masks');
-is(q_target($tgt, q{SELECT * FROM "s';DROP TABLE public.users;--".hostile_copy}), '1|a***@b.example|***-9876|z***@y.example', 'hostile columns masked');
+like(q_target($tgt, q{SELECT * FROM "s';DROP TABLE public.users;--".hostile_copy}),
+	qr/^1\|[a-z]+\.[a-z]+\@example\.(com|net|org)\|555-01[0-9][0-9]\|[a-z]+\.[a-z]+\@example\.(com|net|org)$/, 'hostile columns masked');
 is(q_target($tgt, "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'pwned%'"), '0', 'no role created on the target');
 is(q_source($src, "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'pwned%'"), '0', 'no role created on the source');
 is(q_source($src, "SELECT to_regclass('public.users') IS NOT NULL"), 't', 'source table intact');

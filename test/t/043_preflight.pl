@@ -25,12 +25,12 @@ sub pf
 }
 my @all = qw(source_connection target_connection source_version target_version version_compat
   schema_exists_source schema_exists_target source_permissions target_permissions estimated_size
-  target_database_size object_counts name_conflicts missing_extensions missing_roles missing_tablespaces lock_budget);
+  target_database_size object_counts name_conflicts missing_extensions missing_roles missing_tablespaces lock_budget row_security);
 
 my $r = pf('app');
 is($r->{ready}, JSON::PP::true, 'ready') or diag explain $r;
-is_deeply([ sort keys %{ $r->{checks} } ], [ sort @all ], 'the 17 checks');
-is_deeply($r->{summary}, { errors => 0, warnings => 0, info => 1, checks_run => 17 }, 'summary');
+is_deeply([ sort keys %{ $r->{checks} } ], [ sort @all ], 'the 18 checks');
+is_deeply($r->{summary}, { errors => 0, warnings => 0, info => 1, checks_run => 18 }, 'summary');
 is($r->{checks}{lock_budget}{status}, 'pass', 'lock_budget pass');
 cmp_ok($r->{checks}{lock_budget}{needed}, '<', $r->{checks}{lock_budget}{capacity}, 'lock_budget numbers');
 is_deeply([ sort keys %$r ], [ sort qw(schema ready summary errors warnings info checks) ], 'top-level keys');
