@@ -233,7 +233,7 @@ extern void pgc_init_mask(void);	/* mask/strict.c */
 /* set by mask/strict.c: may turn a unique violation into a clearer ERROR */
 extern void (*pgc_unique_violation_hook) (ErrorData *edata);
 
-/* jobs.c: GUCs, shared memory and background workers (from _PG_init) */
+/* jobs/registry.c: GUCs, shared memory and background workers (from _PG_init) */
 extern void pgc_init_jobs(void);
 
 #endif							/* PGCLONE_H */

@@ -144,7 +144,7 @@ extern bool pgc_refresh_running(const char *target);
 extern PGDLLEXPORT void pgclone_refresh_main(Datum arg);
 extern PGDLLEXPORT void pgclone_refresh_clone_main(Datum arg);
 
-/* worker.c: bgworker entry points */
+/* bgworker entry points: leader.c, pool.c, snapshot_coord.c */
 extern PGDLLEXPORT void pgclone_job_main(Datum arg);
 extern PGDLLEXPORT void pgclone_pool_main(Datum arg);
 extern PGDLLEXPORT void pgclone_coord_main(Datum arg);

@@ -91,7 +91,7 @@ pgc_queue_check_fits(int need, int parallel)
 /*
  * A queued job's history row (and a NOTICE), so that it survives a restart as an
  * interrupted job that resume() can restart.  Only for a job that is
- * queued: the leader records a job it starts (worker.c) and would wait for
+ * queued: the leader records a job it starts (history.c) and would wait for
  * this row until the caller commits.
  */
 void
