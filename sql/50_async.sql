@@ -1,5 +1,5 @@
 
--- ---------- async clones and the parallel pool (src/jobs.c, src/worker.c) ----------
+-- ---------- async clones and the parallel pool (src/jobs/) ----------
 -- Job history is durable: workers record it in short transactions of their
 -- own, so it survives a restart. No password is ever stored here.
 
