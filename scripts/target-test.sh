@@ -14,7 +14,8 @@ major=${1:?usage: target-test.sh MAJOR [-- CMD ...]}
 shift
 root=$(bash scripts/target-env.sh "$major" | tail -1)
 versions=${PGCLONE_VERSIONS_CACHE:-/var/cache/pgclone-versions}
-tree=/build/pgclone
+# TREE_NAME: a tree of its own per caller, so two runs in one root do not clash
+tree=/build/${TREE_NAME:-pgclone}
 pgc=/usr/lib/postgresql/$major/bin/pg_config
 
 mounted=()
