@@ -39,7 +39,9 @@ rm -rf "$root$tree" && mkdir -p "$root$tree"
 git -c safe.directory='*' ls-files -z --cached --others --exclude-standard |
 	tar --null --no-recursion -T - -cf - 2>/dev/null | tar -xf - -C "$root$tree"
 # 090_upgrade.pl builds released versions from the repository's history
-[ -d .git ] && cp -a .git "$root$tree/.git"
+# (a worktree's .git is a file naming a directory outside the root: clone it)
+if [ -d .git ]; then cp -a .git "$root$tree/.git"
+elif [ -f .git ]; then git -c safe.directory='*' clone -q --bare . "$root$tree/.git"; fi
 chroot "$root" chown -R postgres: "$tree"
 
 in_root() { chroot "$root" runuser -u postgres -- env -C "$tree" PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
