@@ -103,6 +103,26 @@ PGDLLEXPORT void _PG_init(void);
 #define pgc_check_proxy_conninfo_opts(opts) ((void) (opts))
 #endif
 
+/*
+ * What the target (the server pgclone runs in) can hold, by the major that
+ * brought it.  A source object that uses a feature the target has is cloned;
+ * one the target lacks is refused up front (remote/srcver.c).
+ */
+#define PGC_HAS_POSTFIX_OPERATORS		(PG_VERSION_NUM < 140000)
+#define PGC_HAS_ICU_RULES				(PG_VERSION_NUM >= 160000)
+#define PGC_HAS_MAINTAIN_PRIVILEGE		(PG_VERSION_NUM >= 170000)
+#define PGC_HAS_BUILTIN_COLLATIONS		(PG_VERSION_NUM >= 170000)
+#define PGC_HAS_PARTITIONED_IDENTITY	(PG_VERSION_NUM >= 170000)
+#define PGC_HAS_VIRTUAL_GENERATED		(PG_VERSION_NUM >= 180000)
+#define PGC_HAS_NOT_ENFORCED			(PG_VERSION_NUM >= 180000)
+#define PGC_HAS_TEMPORAL_CONSTRAINTS	(PG_VERSION_NUM >= 180000)
+/* NOT NULL constraints of columns in pg_constraint: named, NOT VALID */
+#define PGC_HAS_NOT_NULL_CONSTRAINTS	(PG_VERSION_NUM >= 180000)
+/* ... and of domains (17) */
+#define PGC_HAS_DOMAIN_NOT_NULL_CONSTRAINTS (PG_VERSION_NUM >= 170000)
+/* the target major, for messages */
+#define PGC_TARGET_MAJOR				(PG_VERSION_NUM / 10000)
+
 /* String value nodes: makeString works everywhere; strVal too. */
 
 #endif							/* PGCLONE_COMPAT_H */

@@ -144,7 +144,7 @@
 
 #define COLLATION_SQL \
 	"SELECT quote_ident(n.nspname) || '.' || quote_ident(c.collname) AS qname, c.collprovider," \
-	" c.collisdeterministic, c.collcollate, c.collctype, c.colliculocale," \
+	" c.collisdeterministic, c.collcollate, c.collctype, c.colliculocale, c.collicurules," \
 	" pg_get_userbyid(c.collowner) AS owner, obj_description(c.oid, 'pg_collation') AS comment" \
 	" FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE c.oid = $1::oid"
 

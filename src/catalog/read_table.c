@@ -44,8 +44,12 @@
 	"        WHERE dd.classid = 'pg_attrdef'::regclass AND dd.objid = d.oid" \
 	"          AND dd.refobjid = a.attrelid AND dd.refobjsubid > 0" \
 	"          AND dd.refobjsubid <> a.attnum)::text AS deps," \
-	" a.attislocal" \
+	" a.attislocal, nn.conname AS nn_name, nn.convalidated AS nn_valid," \
+	" nn.connoinherit AS nn_noinherit, nn.conislocal AS nn_local" \
 	" FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid" \
+	/* 18's NOT NULL constraints, qualified: the 15-shaped pg_constraint has none */ \
+	" LEFT JOIN pg_catalog.pg_constraint nn ON nn.conrelid = a.attrelid AND nn.contype = 'n'" \
+	"  AND nn.conkey[1] = a.attnum" \
 	" LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum" \
 	" LEFT JOIN pg_collation co ON co.oid = a.attcollation" \
 	" LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace" \
@@ -223,6 +227,13 @@ fetch_columns(PGconn *conn, PgcTable *t, const PgcOptions *opts)
 		c->comment = pgc_get(r, i, "comment");
 		c->binary_ok = pgc_get_bool(r, i, "binary_ok");
 		c->deps = pgc_parse_int_array(pgc_get(r, i, "deps"), &c->ndeps);
+		c->nn_name = pgc_get(r, i, "nn_name");
+		if (c->nn_name)
+		{
+			c->nn_valid = pgc_get_bool(r, i, "nn_valid");
+			c->nn_noinherit = pgc_get_bool(r, i, "nn_noinherit");
+			c->nn_local = pgc_get_bool(r, i, "nn_local");
+		}
 		c->selected = (opts == NULL || opts->columns == NIL);
 	}
 

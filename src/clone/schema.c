@@ -169,17 +169,16 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 
 /* A column as in CREATE TABLE, for an inheritance child's local columns. */
 static void
-append_local_column(StringInfo b, PgcColumn *c)
+append_local_column(StringInfo b, PgcTable *t, PgcTarget *tgt, PgcColumn *c)
 {
 	appendStringInfo(b, "%s %s", quote_identifier(c->name), c->type);
 	if (c->collation)
 		appendStringInfo(b, " COLLATE %s", c->collation);
-	if (c->generated == 's')
-		appendStringInfo(b, " GENERATED ALWAYS AS (%s) STORED", c->defexpr);
+	if (c->generated)
+		pgc_append_generated(b, c);
 	else if (c->defexpr)
 		appendStringInfo(b, " DEFAULT %s", c->defexpr);
-	if (c->notnull)
-		appendStringInfoString(b, " NOT NULL");
+	pgc_append_not_null(b, t, tgt, c);
 }
 
 static bool
@@ -230,7 +229,7 @@ table_pre_data(PGconn *conn, PgcPlanTable *pt, const PgcOptions *opts)
 						psprintf(",%s,", num)))
 				continue;
 			appendStringInfoString(&b, first ? "\n    " : ",\n    ");
-			append_local_column(&b, &t->cols[i]);
+			append_local_column(&b, t, &pt->target, &t->cols[i]);
 			first = false;
 		}
 		appendStringInfo(&b, "\n) INHERITS (%s)", parents);

@@ -353,8 +353,10 @@ collation_sql(PGconn *conn, PgcObject *o)
 	List	   *out = NIL;
 
 	initStringInfo(&b);
-	appendStringInfo(&b, "CREATE COLLATION %s (provider = %s", q, prov == 'i' ? "icu" : "libc");
-	if (prov == 'i')
+	appendStringInfo(&b, "CREATE COLLATION %s (provider = %s", q,
+					 prov == 'i' ? "icu" : prov == 'b' ? "builtin" : "libc");
+	/* the builtin provider (17) keeps its locale where ICU does */
+	if (prov == 'i' || prov == 'b')
 		appendStringInfo(&b, ", locale = %s", quote_literal_cstr(pgc_get(r, 0, "colliculocale")));
 	else if (prov == 'c')
 		appendStringInfo(&b, ", lc_collate = %s, lc_ctype = %s",
@@ -366,6 +368,9 @@ collation_sql(PGconn *conn, PgcObject *o)
 				 errmsg("cannot clone collation %s with the default provider", q)));
 	if (!pgc_get_bool(r, 0, "collisdeterministic"))
 		appendStringInfoString(&b, ", deterministic = false");
+	/* ICU rules (16): a source that has them is refused on older targets */
+	if (pgc_get(r, 0, "collicurules"))
+		appendStringInfo(&b, ", rules = %s", quote_literal_cstr(pgc_get(r, 0, "collicurules")));
 	appendStringInfoChar(&b, ')');
 	out = lappend(out, b.data);
 	return pgc_comment_owner(out, "COLLATION", q, pgc_get(r, 0, "comment"), pgc_get(r, 0, "owner"));
