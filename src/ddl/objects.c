@@ -169,7 +169,11 @@ type_sql(PGconn *conn, PgcObject *o)
 					appendStringInfo(&b, " COLLATE %s", pgc_get(r, 0, "collation"));
 				if (pgc_get(r, 0, "typdefault"))
 					appendStringInfo(&b, " DEFAULT %s", pgc_get(r, 0, "typdefault"));
-				if (pgc_get_bool(r, 0, "typnotnull"))
+				/* its name, where the target keeps one (17) */
+				if (PGC_HAS_DOMAIN_NOT_NULL_CONSTRAINTS && pgc_get(r, 0, "nn_name"))
+					appendStringInfo(&b, " CONSTRAINT %s NOT NULL",
+									 quote_identifier(pgc_get(r, 0, "nn_name")));
+				else if (pgc_get_bool(r, 0, "typnotnull"))
 					appendStringInfoString(&b, " NOT NULL");
 				out = lappend(out, b.data);
 				k = pgc_read(conn, &pgc_q_domain_checks, o->oid);

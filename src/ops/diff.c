@@ -202,6 +202,11 @@ static const Category categories[] = {
 		" WHERE n.nspname = $1"
 		/* a partition's copy of its parent's constraint is the parent's */
 		" AND co.conparentid = 0"
+		/*
+		 * NOT NULL is compared with the columns: a target of 18 has rows for
+		 * it here, the 15-shaped source catalog none
+		 */
+		" AND co.contype <> 'n'"
 		NOT_EXT("pg_catalog.pg_class", "c.oid")
 	" ORDER BY" C_ORDER("c.relname") "," C_ORDER("co.conname")},
 	{"triggers", 2, true,
@@ -254,7 +259,7 @@ static const Category categories[] = {
 		"   || coalesce(' DEFAULT ' || t.typdefault, '')"
 		"   || coalesce((SELECT string_agg(' CONSTRAINT ' || pg_catalog.quote_ident(co.conname) || ' '"
 		"        || pg_catalog.pg_get_constraintdef(co.oid), '' ORDER BY co.conname COLLATE \"C\")"
-		"      FROM pg_constraint co WHERE co.contypid = t.oid), '')"
+		"      FROM pg_constraint co WHERE co.contypid = t.oid AND co.contype <> 'n'), '')"
 		" WHEN 'c' THEN 'COMPOSITE (' || coalesce((SELECT string_agg(pg_catalog.quote_ident(a.attname)"
 		"     || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)"
 		"     FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0"
