@@ -122,12 +122,13 @@
 	DEPS_OF("pg_policy", "p.oid") \
 	" FROM pg_policy p WHERE p.polrelid = $1::oid ORDER BY p.polname"
 
+/* in the order of the source's ACL, which pg_dump keeps */
 #define ACL_SQL \
 	"SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END AS grantee," \
 	" string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type) AS privs, a.is_grantable" \
-	" FROM pg_class c, aclexplode(c.relacl) a" \
+	" FROM pg_class c, aclexplode(c.relacl) WITH ORDINALITY a" \
 	" WHERE c.oid = $1::oid AND a.grantee <> c.relowner" \
-	" GROUP BY a.grantee, a.is_grantable ORDER BY 1 NULLS FIRST, 3"
+	" GROUP BY a.grantee, a.is_grantable ORDER BY min(a.ordinality)"
 
 #define COLACL_SQL \
 	"SELECT at.attnum, CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END AS grantee," \

@@ -102,10 +102,10 @@ SKIP:
 		'MAINTAIN granted alone is kept');
 	is(q_target($tgt, "SELECT has_table_privilege('f_maint', 'f.plain', 'SELECT')"), 'f',
 		'... and alone');
-	is(q_target($tgt, "SELECT collprovider || ':' || colllocale FROM pg_collation WHERE collname = 'bin'"),
+	is(q_target($tgt, "SELECT collprovider::text || ':' || colllocale FROM pg_collation WHERE collname = 'bin'"),
 		'b:C.UTF-8', 'builtin collation');
 	is(q_target($tgt, "SELECT collicurules FROM pg_collation WHERE collname = 'ruled'"), '&a < g', 'ICU rules');
-	is(q_target($tgt, "SELECT string_agg(c.relname || '=' || a.attidentity, ',' ORDER BY c.relname) FROM pg_attribute a"
+	is(q_target($tgt, "SELECT string_agg(c.relname || '=' || a.attidentity::text, ',' ORDER BY c.relname) FROM pg_attribute a"
 		  . " JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname LIKE 'events%' AND a.attname = 'id'"),
 		'events=a,events_2025=a,events_2026=a', 'identity of a partitioned table, on every partition');
 	is(checksum($tgt, 'postgres', 'f.events'), checksum($src, 'postgres', 'f.events'), 'partitioned: data');
