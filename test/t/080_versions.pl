@@ -225,6 +225,10 @@ sub matrix_version
 		my $b = dump_schema($tgt, $db, @dump);
 		my $a = reference_dump($major);
 		s/^-- Dumped from database version.*\n//m for ($a, $b);
+		# a NOT NULL constraint's name, which the source does not keep: a
+		# domain's before 17, a column's before 18
+		$a =~ s/^(CREATE DOMAIN .*)CONSTRAINT \S+ NOT NULL/$1NOT NULL/mg if $major < 17;
+		$a =~ s/^(    \S+ .*)CONSTRAINT \S+ NOT NULL/$1NOT NULL/mg if $major < 18;
 		dump_diff($a, $b, "$v clone identical (pg_dump -s) to the same SQL loaded into the target");
 	}
 	else
