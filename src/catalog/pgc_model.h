@@ -37,6 +37,7 @@ typedef struct PgcColumn
 	bool		nn_valid;
 	bool		nn_noinherit;
 	bool		nn_local;
+	char	   *nn_parent_name;	/* the parent's, for a partition or child */
 	int		   *deps;			/* attnums a generated column reads */
 	int			ndeps;
 } PgcColumn;

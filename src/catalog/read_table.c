@@ -45,7 +45,13 @@
 	"          AND dd.refobjid = a.attrelid AND dd.refobjsubid > 0" \
 	"          AND dd.refobjsubid <> a.attnum)::text AS deps," \
 	" a.attislocal, nn.conname AS nn_name, nn.convalidated AS nn_valid," \
-	" nn.connoinherit AS nn_noinherit, nn.conislocal AS nn_local" \
+	" nn.connoinherit AS nn_noinherit, nn.conislocal AS nn_local," \
+	" (SELECT pn.conname FROM pg_inherits i" \
+	"   JOIN pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname" \
+	"   JOIN pg_catalog.pg_constraint pn ON pn.conrelid = i.inhparent AND pn.contype = 'n'" \
+	"    AND pn.conkey[1] = pa.attnum" \
+	"  WHERE i.inhrelid = a.attrelid AND nn.conname IS NOT NULL" \
+	"  ORDER BY i.inhseqno LIMIT 1) AS nn_parent_name" \
 	" FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid" \
 	/* 18's NOT NULL constraints, qualified: the 15-shaped pg_constraint has none */ \
 	" LEFT JOIN pg_catalog.pg_constraint nn ON nn.conrelid = a.attrelid AND nn.contype = 'n'" \
@@ -234,6 +240,7 @@ fetch_columns(PGconn *conn, PgcTable *t, const PgcOptions *opts)
 			c->nn_valid = pgc_get_bool(r, i, "nn_valid");
 			c->nn_noinherit = pgc_get_bool(r, i, "nn_noinherit");
 			c->nn_local = pgc_get_bool(r, i, "nn_local");
+			c->nn_parent_name = pgc_get(r, i, "nn_parent_name");
 		}
 		c->selected = (opts == NULL || opts->columns == NIL);
 	}
