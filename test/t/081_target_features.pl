@@ -140,4 +140,11 @@ SKIP:
 		'v', 'table(): virtual column');
 }
 
+# the same through background workers (schema_async, a pool of 2), replacing
+my $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'f', true, '{\"conflict\": \"replace\", \"parallel\": 2}')");
+is(wait_job($tgt, $id, 120), 'completed', 'schema_async of the same schema: completed')
+  or diag(q_target($tgt, "SELECT pgclone.progress($id)"));
+$b = dump_schema($tgt, 'postgres', @dump);
+ok($a eq $b, "schema_async: pg_dump -s ($tmaj) of source and clone identical") or diag(dump_difference($a, $b));
+
 done_testing();
