@@ -17,6 +17,19 @@ versions=${PGCLONE_VERSIONS_CACHE:-/var/cache/pgclone-versions}
 # TREE_NAME: a tree of its own per caller, so two runs in one root do not clash
 tree=/build/${TREE_NAME:-pgclone}
 pgc=/usr/lib/postgresql/$major/bin/pg_config
+# With TREE_NAME, pgclone is installed into a private copy of the root's
+# PostgreSQL (/build/pg-TREE_NAME, as scripts/private-pg.sh does on the host):
+# a run in the same root with another tree cannot replace its library.
+if [ -n "${TREE_NAME:-}" ]; then
+	priv=/build/pg-$TREE_NAME
+	if [ ! -x "$root$priv/usr/lib/postgresql/$major/bin/pg_config" ]; then
+		chroot "$root" bash -c "set -e; mkdir -p $priv/usr/lib/postgresql $priv/usr/share/postgresql $priv/usr/include
+			cp -a /usr/lib/postgresql/$major $priv/usr/lib/postgresql/
+			cp -a /usr/share/postgresql/$major $priv/usr/share/postgresql/
+			cp -a /usr/include/postgresql $priv/usr/include/; chmod -R a+rX $priv"
+	fi
+	pgc=$priv/usr/lib/postgresql/$major/bin/pg_config
+fi
 
 mounted=()
 cleanup() {
