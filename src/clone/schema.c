@@ -181,32 +181,6 @@ append_local_column(StringInfo b, PgcTable *t, PgcTarget *tgt, PgcColumn *c)
 	pgc_append_not_null(b, t, tgt, c);
 }
 
-/*
- * A partition made PARTITION OF its parent takes the parent's NOT NULL
- * constraint names (18); one that has a name of its own (a table attached
- * as a partition keeps its own) or a NOT NULL the parent lacks says so.
- */
-static void
-append_partition_not_nulls(StringInfo b, PgcTable *t, PgcTarget *tgt)
-{
-	bool		first = true;
-	int			i;
-
-	for (i = 0; PGC_HAS_NOT_NULL_CONSTRAINTS && i < t->ncols; i++)
-	{
-		PgcColumn  *c = &t->cols[i];
-
-		if (!c->nn_name || !c->nn_valid ||
-			(c->nn_parent_name && strcmp(c->nn_name, c->nn_parent_name) == 0))
-			continue;
-		appendStringInfo(b, "%s%s WITH OPTIONS", first ? " (" : ", ", quote_identifier(c->name));
-		pgc_append_not_null(b, t, tgt, c);
-		first = false;
-	}
-	if (!first)
-		appendStringInfoChar(b, ')');
-}
-
 static bool
 is_create_table(const char *s)
 {
@@ -240,7 +214,7 @@ table_pre_data(PGconn *conn, PgcPlanTable *pt, const PgcOptions *opts)
 	if (t->ispartition)
 	{
 		appendStringInfo(&b, " PARTITION OF %s", parents);
-		append_partition_not_nulls(&b, t, &pt->target);
+		pgc_append_partition_not_nulls(&b, t, &pt->target);
 		appendStringInfo(&b, " %s", t->partbound);
 	}
 	else

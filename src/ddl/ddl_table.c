@@ -112,6 +112,32 @@ pgc_append_not_null(StringInfo buf, PgcTable *t, PgcTarget *tgt, PgcColumn *c)
 		appendStringInfoString(buf, " NOT NULL");
 }
 
+/*
+ * A partition made PARTITION OF its parent takes the parent's NOT NULL
+ * constraint names (18); one that has a name of its own (a table attached
+ * as a partition keeps its own) or a NOT NULL the parent lacks says so.
+ */
+void
+pgc_append_partition_not_nulls(StringInfo b, PgcTable *t, PgcTarget *tgt)
+{
+	bool		first = true;
+	int			i;
+
+	for (i = 0; PGC_HAS_NOT_NULL_CONSTRAINTS && i < t->ncols; i++)
+	{
+		PgcColumn  *c = &t->cols[i];
+
+		if (!c->nn_name || !c->nn_valid ||
+			(c->nn_parent_name && strcmp(c->nn_name, c->nn_parent_name) == 0))
+			continue;
+		appendStringInfo(b, "%s%s WITH OPTIONS", first ? " (" : ", ", quote_identifier(c->name));
+		pgc_append_not_null(b, t, tgt, c);
+		first = false;
+	}
+	if (!first)
+		appendStringInfoChar(b, ')');
+}
+
 /* The generated-column clause: STORED, or VIRTUAL (18) */
 void
 pgc_append_generated(StringInfo buf, PgcColumn *c)
