@@ -141,6 +141,8 @@ SKIP:
 }
 
 # the same through background workers (schema_async, a pool of 2), replacing
+# (what the source has: the renamed copy goes first)
+q_target($tgt, 'DROP TABLE IF EXISTS f.item_copy');
 my $id = q_target($tgt, "SELECT pgclone.schema_async('$c', 'f', true, '{\"conflict\": \"replace\", \"parallel\": 2}')");
 is(wait_job($tgt, $id, 120), 'completed', 'schema_async of the same schema: completed')
   or diag(q_target($tgt, "SELECT pgclone.progress($id)"));
