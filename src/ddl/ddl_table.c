@@ -10,6 +10,7 @@
 #include "remote/srcver.h"
 
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -127,11 +128,27 @@ pgc_append_partition_not_nulls(StringInfo b, PgcTable *t, PgcTarget *tgt)
 	{
 		PgcColumn  *c = &t->cols[i];
 
-		if (!c->nn_name || !c->nn_valid ||
-			(c->nn_parent_name && strcmp(c->nn_name, c->nn_parent_name) == 0))
+		if (c->nn_name)
+		{
+			if (!c->nn_valid ||
+				(c->nn_parent_name && strcmp(c->nn_name, c->nn_parent_name) == 0))
+				continue;
+			appendStringInfo(b, "%s%s WITH OPTIONS", first ? " (" : ", ", quote_identifier(c->name));
+			pgc_append_not_null(b, t, tgt, c);
+		}
+		else if (c->notnull)
+		{
+			/*
+			 * A source before 18 names none: the partition's own default
+			 * name, as a restore of its pg_dump (CREATE TABLE, then ATTACH
+			 * PARTITION) gives it
+			 */
+			appendStringInfo(b, "%s%s WITH OPTIONS CONSTRAINT %s NOT NULL", first ? " (" : ", ",
+							 quote_identifier(c->name),
+							 quote_identifier(makeObjectName(tgt->relname, c->name, "not_null")));
+		}
+		else
 			continue;
-		appendStringInfo(b, "%s%s WITH OPTIONS", first ? " (" : ", ", quote_identifier(c->name));
-		pgc_append_not_null(b, t, tgt, c);
 		first = false;
 	}
 	if (!first)
