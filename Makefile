@@ -32,6 +32,13 @@ TAP_TESTS = 1
 PROVE_TESTS = $(or $(T),test/t/*.pl)
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+# The check of conninfo options against the server's list of blessed proxy
+# options came with a minor release of each branch (15.20, 17.12; not yet in
+# 18.6): what the installed headers have decides, not the major.
+ifneq ($(shell grep -s -l libpqsrv_check_proxy_conninfo_opts $(shell $(PG_CONFIG) --includedir-server)/libpq/libpq-be-fe-helpers.h),)
+PG_CPPFLAGS += -DPGC_HAS_PROXY_OPTION_CHECK
+endif
+
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 

@@ -14,8 +14,22 @@ major=${1:?usage: target-test.sh MAJOR [-- CMD ...]}
 shift
 root=$(bash scripts/target-env.sh "$major" | tail -1)
 versions=${PGCLONE_VERSIONS_CACHE:-/var/cache/pgclone-versions}
-tree=/build/pgclone
+# TREE_NAME: a tree of its own per caller, so two runs in one root do not clash
+tree=/build/${TREE_NAME:-pgclone}
 pgc=/usr/lib/postgresql/$major/bin/pg_config
+# With TREE_NAME, pgclone is installed into a private copy of the root's
+# PostgreSQL (/build/pg-TREE_NAME, as scripts/private-pg.sh does on the host):
+# a run in the same root with another tree cannot replace its library.
+if [ -n "${TREE_NAME:-}" ]; then
+	priv=/build/pg-$TREE_NAME
+	if [ ! -x "$root$priv/usr/lib/postgresql/$major/bin/pg_config" ]; then
+		chroot "$root" bash -c "set -e; mkdir -p $priv/usr/lib/postgresql $priv/usr/share/postgresql $priv/usr/include
+			cp -a /usr/lib/postgresql/$major $priv/usr/lib/postgresql/
+			cp -a /usr/share/postgresql/$major $priv/usr/share/postgresql/
+			cp -a /usr/include/postgresql $priv/usr/include/; chmod -R a+rX $priv"
+	fi
+	pgc=$priv/usr/lib/postgresql/$major/bin/pg_config
+fi
 
 mounted=()
 cleanup() {
@@ -38,7 +52,9 @@ rm -rf "$root$tree" && mkdir -p "$root$tree"
 git -c safe.directory='*' ls-files -z --cached --others --exclude-standard |
 	tar --null --no-recursion -T - -cf - 2>/dev/null | tar -xf - -C "$root$tree"
 # 090_upgrade.pl builds released versions from the repository's history
-[ -d .git ] && cp -a .git "$root$tree/.git"
+# (a worktree's .git is a file naming a directory outside the root: clone it)
+if [ -d .git ]; then cp -a .git "$root$tree/.git"
+elif [ -f .git ]; then git -c safe.directory='*' clone -q --bare . "$root$tree/.git"; fi
 chroot "$root" chown -R postgres: "$tree"
 
 in_root() { chroot "$root" runuser -u postgres -- env -C "$tree" PATH=/usr/local/bin:/usr/bin:/bin "$@"; }

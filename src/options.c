@@ -612,7 +612,7 @@ pgc_subset_check_option(JsonbValue *v)
 		if (tok == WJB_KEY)
 		{
 			key = pnstrdup(e.val.string.val, e.val.string.len);
-			(void) stringToQualifiedNameList(key);	/* 42602 if malformed */
+			(void) pgc_string_to_qualified_name_list(key);	/* 42602 if malformed */
 			n++;
 		}
 		else if (tok == WJB_VALUE)

@@ -84,8 +84,8 @@ extern bool pgc_get_bool(PgcRows *r, int row, const char *colname);
 extern int	pgc_get_int(PgcRows *r, int row, const char *colname);
 
 /* Raise the error carried by res (PQclear'd here); context names the object */
-extern void pgc_report_remote(int elevel, PGresult *res, PGconn *conn,
-							  const char *context) pg_attribute_noreturn();
+pgc_noreturn extern void pgc_report_remote(int elevel, PGresult *res, PGconn *conn,
+										   const char *context);
 
 /*
  * ... with our_hint instead of the source's for an error of SQLSTATE

@@ -50,7 +50,8 @@ pgc_check_privilege(const char *priv)
 {
 	static const char *const privs[] = {
 		"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES",
-		"TRIGGER", "USAGE", "CREATE", "EXECUTE", "CONNECT", "TEMPORARY"
+		"TRIGGER", "USAGE", "CREATE", "EXECUTE", "CONNECT", "TEMPORARY",
+		"MAINTAIN"				/* 17's; left out before, on older targets */
 	};
 	int			i;
 

@@ -22,7 +22,7 @@ typedef struct PgcColumn
 	bool		notnull;
 	char	   *defexpr;		/* pg_get_expr of the default, or NULL */
 	char		identity;		/* attidentity: '\0', 'a' or 'd' */
-	char		generated;		/* attgenerated: '\0' or 's' */
+	char		generated;		/* attgenerated: '\0', 's' or 'v' (18) */
 	char	   *collation;		/* qualified, only when not the type's */
 	char	   *storage_sql;	/* "SET STORAGE x" when not the type's */
 	char	   *compression;	/* "lz4"/"pglz" or NULL */
@@ -33,6 +33,12 @@ typedef struct PgcColumn
 	bool		binary_ok;		/* built-in type: binary COPY is safe */
 	bool		selected;		/* kept by the "columns" option */
 	bool		unique;			/* a unique index reads it (mask.c fills it) */
+	/* its NOT NULL constraint, on sources of 18 on (NULL name before) */
+	char	   *nn_name;
+	bool		nn_valid;
+	bool		nn_noinherit;
+	bool		nn_local;
+	char	   *nn_parent_name;	/* the parent's, for a partition or child */
 	int		   *deps;			/* attnums a generated column reads */
 	int			ndeps;
 } PgcColumn;

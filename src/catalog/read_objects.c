@@ -18,6 +18,9 @@
 	"    FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels," \
 	" CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS basetype," \
 	" t.typnotnull, t.typdefault," \
+	/* a domain's NOT NULL constraint (17), qualified: not in 15's shape */ \
+	" (SELECT k.conname FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid" \
+	"   AND k.contype = 'n' LIMIT 1) AS nn_name," \
 	" CASE WHEN t.typtype = 'd' AND t.typcollation <> 0 AND t.typcollation <>" \
 	"   (SELECT bt.typcollation FROM pg_type bt WHERE bt.oid = t.typbasetype) THEN" \
 	"   (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co" \
@@ -144,7 +147,7 @@
 
 #define COLLATION_SQL \
 	"SELECT quote_ident(n.nspname) || '.' || quote_ident(c.collname) AS qname, c.collprovider," \
-	" c.collisdeterministic, c.collcollate, c.collctype, c.colliculocale," \
+	" c.collisdeterministic, c.collcollate, c.collctype, c.colliculocale, c.collicurules," \
 	" pg_get_userbyid(c.collowner) AS owner, obj_description(c.oid, 'pg_collation') AS comment" \
 	" FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE c.oid = $1::oid"
 

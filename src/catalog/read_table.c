@@ -44,8 +44,18 @@
 	"        WHERE dd.classid = 'pg_attrdef'::regclass AND dd.objid = d.oid" \
 	"          AND dd.refobjid = a.attrelid AND dd.refobjsubid > 0" \
 	"          AND dd.refobjsubid <> a.attnum)::text AS deps," \
-	" a.attislocal" \
+	" a.attislocal, nn.conname AS nn_name, nn.convalidated AS nn_valid," \
+	" nn.connoinherit AS nn_noinherit, nn.conislocal AS nn_local," \
+	" (SELECT pn.conname FROM pg_inherits i" \
+	"   JOIN pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname" \
+	"   JOIN pg_catalog.pg_constraint pn ON pn.conrelid = i.inhparent AND pn.contype = 'n'" \
+	"    AND pn.conkey[1] = pa.attnum" \
+	"  WHERE i.inhrelid = a.attrelid AND nn.conname IS NOT NULL" \
+	"  ORDER BY i.inhseqno LIMIT 1) AS nn_parent_name" \
 	" FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid" \
+	/* 18's NOT NULL constraints, qualified: the 15-shaped pg_constraint has none */ \
+	" LEFT JOIN pg_catalog.pg_constraint nn ON nn.conrelid = a.attrelid AND nn.contype = 'n'" \
+	"  AND nn.conkey[1] = a.attnum" \
 	" LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum" \
 	" LEFT JOIN pg_collation co ON co.oid = a.attcollation" \
 	" LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace" \
@@ -120,12 +130,13 @@
 	DEPS_OF("pg_policy", "p.oid") \
 	" FROM pg_policy p WHERE p.polrelid = $1::oid ORDER BY p.polname"
 
+/* in the order of the source's ACL, which pg_dump keeps */
 #define ACL_SQL \
 	"SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END AS grantee," \
 	" string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type) AS privs, a.is_grantable" \
-	" FROM pg_class c, aclexplode(c.relacl) a" \
+	" FROM pg_class c, aclexplode(c.relacl) WITH ORDINALITY a" \
 	" WHERE c.oid = $1::oid AND a.grantee <> c.relowner" \
-	" GROUP BY a.grantee, a.is_grantable ORDER BY 1 NULLS FIRST, 3"
+	" GROUP BY a.grantee, a.is_grantable ORDER BY min(a.ordinality)"
 
 #define COLACL_SQL \
 	"SELECT at.attnum, CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END AS grantee," \
@@ -225,6 +236,14 @@ fetch_columns(PGconn *conn, PgcTable *t, const PgcOptions *opts)
 		c->comment = pgc_get(r, i, "comment");
 		c->binary_ok = pgc_get_bool(r, i, "binary_ok");
 		c->deps = pgc_parse_int_array(pgc_get(r, i, "deps"), &c->ndeps);
+		c->nn_name = pgc_get(r, i, "nn_name");
+		if (c->nn_name)
+		{
+			c->nn_valid = pgc_get_bool(r, i, "nn_valid");
+			c->nn_noinherit = pgc_get_bool(r, i, "nn_noinherit");
+			c->nn_local = pgc_get_bool(r, i, "nn_local");
+			c->nn_parent_name = pgc_get(r, i, "nn_parent_name");
+		}
 		c->selected = (opts == NULL || opts->columns == NIL);
 	}
 

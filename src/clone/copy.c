@@ -25,6 +25,7 @@
 #include "utils/lsyscache.h"
 #include "utils/portal.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/wait_event.h"
@@ -385,7 +386,7 @@ pgc_copy_table(PGconn *conn, PgcTable *t, PgcTarget *tgt,
 	pstate = make_parsestate(NULL);
 	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
 										 NULL, false, false);
-	s.wait = CreateWaitEventSet(CurrentMemoryContext, 3);
+	s.wait = pgc_create_wait_event_set(3);
 	AddWaitEventToSet(s.wait, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 	AddWaitEventToSet(s.wait, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 	AddWaitEventToSet(s.wait, WL_SOCKET_READABLE, PQsocket(conn), NULL, NULL);

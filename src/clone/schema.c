@@ -182,17 +182,16 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 
 /* A column as in CREATE TABLE, for an inheritance child's local columns. */
 static void
-append_local_column(StringInfo b, PgcColumn *c)
+append_local_column(StringInfo b, PgcTable *t, PgcTarget *tgt, PgcColumn *c)
 {
 	appendStringInfo(b, "%s %s", quote_identifier(c->name), c->type);
 	if (c->collation)
 		appendStringInfo(b, " COLLATE %s", c->collation);
-	if (c->generated == 's')
-		appendStringInfo(b, " GENERATED ALWAYS AS (%s) STORED", c->defexpr);
+	if (c->generated)
+		pgc_append_generated(b, c);
 	else if (c->defexpr)
 		appendStringInfo(b, " DEFAULT %s", c->defexpr);
-	if (c->notnull)
-		appendStringInfoString(b, " NOT NULL");
+	pgc_append_not_null(b, t, tgt, c);
 }
 
 static bool
@@ -226,7 +225,11 @@ table_pre_data(PGconn *conn, PgcPlanTable *pt, const PgcOptions *opts)
 	initStringInfo(&b);
 	appendStringInfo(&b, "CREATE %sTABLE %s", t->relpersistence == 'u' ? "UNLOGGED " : "", qt);
 	if (t->ispartition)
-		appendStringInfo(&b, " PARTITION OF %s %s", parents, t->partbound);
+	{
+		appendStringInfo(&b, " PARTITION OF %s", parents);
+		pgc_append_partition_not_nulls(&b, t, &pt->target);
+		appendStringInfo(&b, " %s", t->partbound);
+	}
 	else
 	{
 		char	   *local = pgc_get(l, 0, "local_cols");
@@ -243,7 +246,7 @@ table_pre_data(PGconn *conn, PgcPlanTable *pt, const PgcOptions *opts)
 						psprintf(",%s,", num)))
 				continue;
 			appendStringInfoString(&b, first ? "\n    " : ",\n    ");
-			append_local_column(&b, &t->cols[i]);
+			append_local_column(&b, t, &pt->target, &t->cols[i]);
 			first = false;
 		}
 		appendStringInfo(&b, "\n) INHERITS (%s)", parents);

@@ -15,6 +15,13 @@ extern List *pgc_table_post_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *
 								 bool include_fkeys);
 /* FOREIGN KEY constraints alone (schema clone adds them after every table) */
 extern List *pgc_table_fkeys(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts);
+/* A column's NOT NULL / GENERATED clause, as in CREATE TABLE */
+extern void pgc_append_not_null(StringInfo buf, PgcTable *t, PgcTarget *tgt, PgcColumn *c);
+extern void pgc_append_generated(StringInfo buf, PgcColumn *c);
+/* " (col WITH OPTIONS CONSTRAINT name NOT NULL, ...)" of a partition (18), or nothing */
+extern void pgc_append_partition_not_nulls(StringInfo b, PgcTable *t, PgcTarget *tgt);
+/* ALTER TABLE ... ADD CONSTRAINT ... NOT NULL ... NOT VALID (18), after data */
+extern List *pgc_table_not_valid_not_nulls(PgcTable *t, PgcTarget *tgt);
 /* Statements restoring sequence positions (after data) */
 extern List *pgc_table_sequence_values(PGconn *conn, PgcTable *t, PgcTarget *tgt);
 

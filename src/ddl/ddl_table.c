@@ -10,6 +10,7 @@
 #include "remote/srcver.h"
 
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -91,14 +92,107 @@ sequence_for_column(PgcTable *t, int attnum, char deptype)
 	return -1;
 }
 
+/*
+ * A column's NOT NULL.  On a target with NOT NULL constraints (18) the
+ * source's constraint keeps its name and NO INHERIT; one that is NOT VALID
+ * is added after the data (pgc_table_not_valid_not_nulls), so the column is
+ * created nullable.
+ */
+void
+pgc_append_not_null(StringInfo buf, PgcTable *t, PgcTarget *tgt, PgcColumn *c)
+{
+	if (PGC_HAS_NOT_NULL_CONSTRAINTS && c->nn_name)
+	{
+		if (c->nn_valid)
+			appendStringInfo(buf, " CONSTRAINT %s NOT NULL%s",
+							 quote_identifier(pgc_derive_name(c->nn_name, t->relname, tgt->relname)),
+							 c->nn_noinherit ? " NO INHERIT" : "");
+		return;
+	}
+	if (c->notnull)
+		appendStringInfoString(buf, " NOT NULL");
+}
+
+/*
+ * A partition made PARTITION OF its parent takes the parent's NOT NULL
+ * constraint names (18); one that has a name of its own (a table attached
+ * as a partition keeps its own) or a NOT NULL the parent lacks says so.
+ */
+void
+pgc_append_partition_not_nulls(StringInfo b, PgcTable *t, PgcTarget *tgt)
+{
+	bool		first = true;
+	int			i;
+
+	for (i = 0; PGC_HAS_NOT_NULL_CONSTRAINTS && i < t->ncols; i++)
+	{
+		PgcColumn  *c = &t->cols[i];
+
+		if (c->nn_name)
+		{
+			if (!c->nn_valid ||
+				(c->nn_parent_name && strcmp(c->nn_name, c->nn_parent_name) == 0))
+				continue;
+			appendStringInfo(b, "%s%s WITH OPTIONS", first ? " (" : ", ", quote_identifier(c->name));
+			pgc_append_not_null(b, t, tgt, c);
+		}
+		else if (c->notnull)
+		{
+			/*
+			 * A source before 18 names none: the partition's own default
+			 * name, as a restore of its pg_dump (CREATE TABLE, then ATTACH
+			 * PARTITION) gives it
+			 */
+			appendStringInfo(b, "%s%s WITH OPTIONS CONSTRAINT %s NOT NULL", first ? " (" : ", ",
+							 quote_identifier(c->name),
+							 quote_identifier(makeObjectName(tgt->relname, c->name, "not_null")));
+		}
+		else
+			continue;
+		first = false;
+	}
+	if (!first)
+		appendStringInfoChar(b, ')');
+}
+
+/* The generated-column clause: STORED, or VIRTUAL (18) */
+void
+pgc_append_generated(StringInfo buf, PgcColumn *c)
+{
+	appendStringInfo(buf, " GENERATED ALWAYS AS (%s) %s", c->defexpr,
+					 c->generated == 'v' ? "VIRTUAL" : "STORED");
+}
+
+/* NOT NULL ... NOT VALID constraints (18) of the selected columns */
+List *
+pgc_table_not_valid_not_nulls(PgcTable *t, PgcTarget *tgt)
+{
+	List	   *out = NIL;
+	int			i;
+
+	for (i = 0; PGC_HAS_NOT_NULL_CONSTRAINTS && i < t->ncols; i++)
+	{
+		PgcColumn  *c = &t->cols[i];
+
+		if (!c->selected || !c->nn_name || c->nn_valid || !c->nn_local)
+			continue;
+		out = lappend(out, psprintf("ALTER TABLE ONLY %s ADD CONSTRAINT %s NOT NULL %s%s NOT VALID",
+									pgc_qname(tgt->nspname, tgt->relname),
+									quote_identifier(pgc_derive_name(c->nn_name, t->relname, tgt->relname)),
+									quote_identifier(c->name),
+									c->nn_noinherit ? " NO INHERIT" : ""));
+	}
+	return out;
+}
+
 static void
 append_column(StringInfo buf, PgcTable *t, PgcTarget *tgt, PgcColumn *c)
 {
 	appendStringInfo(buf, "%s %s", quote_identifier(c->name), c->type);
 	if (c->collation)
 		appendStringInfo(buf, " COLLATE %s", c->collation);
-	if (c->generated == 's')
-		appendStringInfo(buf, " GENERATED ALWAYS AS (%s) STORED", c->defexpr);
+	if (c->generated)
+		pgc_append_generated(buf, c);
 	else if (c->identity)
 	{
 		int			s = sequence_for_column(t, c->attnum, 'i');
@@ -121,8 +215,7 @@ append_column(StringInfo buf, PgcTable *t, PgcTarget *tgt, PgcColumn *c)
 		else
 			appendStringInfo(buf, " DEFAULT %s", c->defexpr);
 	}
-	if (c->notnull)
-		appendStringInfoString(buf, " NOT NULL");
+	pgc_append_not_null(buf, t, tgt, c);
 }
 
 static char *
@@ -498,6 +591,9 @@ pgc_table_post_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts,
 	PgcRows    *k = t->constraints;
 	PgcRows    *x = t->indexes;
 	int			i;
+
+	/* NOT NULL NOT VALID (18): the data may hold NULLs */
+	out = list_concat(out, pgc_table_not_valid_not_nulls(t, tgt));
 
 	/* PRIMARY KEY / UNIQUE / CHECK / EXCLUDE */
 	for (i = 0; i < k->nrows; i++)

@@ -169,7 +169,11 @@ type_sql(PGconn *conn, PgcObject *o)
 					appendStringInfo(&b, " COLLATE %s", pgc_get(r, 0, "collation"));
 				if (pgc_get(r, 0, "typdefault"))
 					appendStringInfo(&b, " DEFAULT %s", pgc_get(r, 0, "typdefault"));
-				if (pgc_get_bool(r, 0, "typnotnull"))
+				/* its name, where the target keeps one (17) */
+				if (PGC_HAS_DOMAIN_NOT_NULL_CONSTRAINTS && pgc_get(r, 0, "nn_name"))
+					appendStringInfo(&b, " CONSTRAINT %s NOT NULL",
+									 quote_identifier(pgc_get(r, 0, "nn_name")));
+				else if (pgc_get_bool(r, 0, "typnotnull"))
 					appendStringInfoString(&b, " NOT NULL");
 				out = lappend(out, b.data);
 				k = pgc_read(conn, &pgc_q_domain_checks, o->oid);
@@ -353,8 +357,10 @@ collation_sql(PGconn *conn, PgcObject *o)
 	List	   *out = NIL;
 
 	initStringInfo(&b);
-	appendStringInfo(&b, "CREATE COLLATION %s (provider = %s", q, prov == 'i' ? "icu" : "libc");
-	if (prov == 'i')
+	appendStringInfo(&b, "CREATE COLLATION %s (provider = %s", q,
+					 prov == 'i' ? "icu" : prov == 'b' ? "builtin" : "libc");
+	/* the builtin provider (17) keeps its locale where ICU does */
+	if (prov == 'i' || prov == 'b')
 		appendStringInfo(&b, ", locale = %s", quote_literal_cstr(pgc_get(r, 0, "colliculocale")));
 	else if (prov == 'c')
 		appendStringInfo(&b, ", lc_collate = %s, lc_ctype = %s",
@@ -366,6 +372,9 @@ collation_sql(PGconn *conn, PgcObject *o)
 				 errmsg("cannot clone collation %s with the default provider", q)));
 	if (!pgc_get_bool(r, 0, "collisdeterministic"))
 		appendStringInfoString(&b, ", deterministic = false");
+	/* ICU rules (16): a source that has them is refused on older targets */
+	if (pgc_get(r, 0, "collicurules"))
+		appendStringInfo(&b, ", rules = %s", quote_literal_cstr(pgc_get(r, 0, "collicurules")));
 	appendStringInfoChar(&b, ')');
 	out = lappend(out, b.data);
 	return pgc_comment_owner(out, "COLLATION", q, pgc_get(r, 0, "comment"), pgc_get(r, 0, "owner"));

@@ -95,7 +95,7 @@ rel_owner(Oid relid)
 static void
 require_owner(Oid relid, PgcTable *t)
 {
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!pgc_relation_ownercheck(relid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of table %s", pgc_qname(t->nspname, t->relname))));

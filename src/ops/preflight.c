@@ -14,6 +14,8 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_namespace.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "commands/tablespace.h"
@@ -345,14 +347,14 @@ check_target_permissions(Report *r, Oid nspoid)
 {
 	if (OidIsValid(nspoid))
 	{
-		if (pg_namespace_aclcheck(nspoid, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
+		if (pgc_namespace_aclcheck(nspoid, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
 		{
 			fail(r, "target_permissions",
 				 psprintf("target role lacks CREATE on schema \"%s\"", r->schema));
 			return;
 		}
 	}
-	else if (pg_database_aclcheck(MyDatabaseId, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
+	else if (pgc_database_aclcheck(MyDatabaseId, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
 	{
 		fail(r, "target_permissions",
 			 psprintf("target role lacks CREATE on database \"%s\" (needed to create schema \"%s\")",

@@ -283,7 +283,7 @@ apply_filters(PgcSubset *s, Jsonb *subset)
 						l;
 
 			key = pnstrdup(v.val.string.val, v.val.string.len);
-			names = stringToQualifiedNameList(key);
+			names = pgc_string_to_qualified_name_list(key);
 			rel = strVal(llast(names));
 			if (list_length(names) == 2)
 				nsp = strVal(linitial(names));

@@ -257,7 +257,7 @@ check_conninfo(const char *conninfo)
 
 	PG_TRY();
 	{
-		libpqsrv_check_proxy_conninfo_opts(opts);
+		pgc_check_proxy_conninfo_opts(opts);
 		for (opt = opts; opt->keyword != NULL; opt++)
 		{
 			if (strcmp(opt->keyword, "password") == 0 &&

@@ -1,6 +1,6 @@
 /*
  * srcver.c — the source-version layer: sources of PostgreSQL 12 to 18 for
- * the PostgreSQL 15 target.
+ * a target of PostgreSQL 15, 17 or 18.
  *
  * pgclone's catalog queries are written once, against PostgreSQL 15's
  * catalogs.  For a source of another major, pgc_query_params() passes each
@@ -15,9 +15,13 @@
  * elsewhere (17's NOT NULL constraints of domains and 18's of columns live
  * in pg_constraint; typnotnull and attnotnull still say it all).
  *
- * What a newer source can hold and 15 cannot create at all is listed by
- * pgc_srcver_incompatible(): the clone refuses it with 0A000 before it
- * creates anything, and preflight() shows it under version_compat.
+ * What a newer source can hold and the target cannot create at all is listed
+ * by pgc_srcver_incompatible(): the clone refuses it with 0A000 before it
+ * creates anything, and preflight() shows it under version_compat.  What the
+ * target has too (compat.h's PGC_HAS_...) is cloned: the catalog stage reads
+ * it with queries that name the catalog qualified (pg_catalog.pg_constraint
+ * for 18's NOT NULL constraints, which the 15-shaped pg_constraint leaves
+ * out), and the DDL stage writes it.
  */
 #include "remote/srcver.h"
 
@@ -61,8 +65,11 @@ static const CatalogShim shims[] = {
 	 * in 15 and 16, in colllocale from 17 on
 	 */
 	{"pg_collation", 0, 150000,
-		"SELECT c.*, CASE WHEN c.collprovider = 'i' THEN c.collcollate END AS colliculocale"
-	" FROM pg_catalog.pg_collation c"},
+		"SELECT c.*, CASE WHEN c.collprovider = 'i' THEN c.collcollate END AS colliculocale,"
+	" NULL::pg_catalog.text AS collicurules FROM pg_catalog.pg_collation c"},
+	/* ICU rules are 16's */
+	{"pg_collation", 150000, 160000,
+	"SELECT c.*, NULL::pg_catalog.text AS collicurules FROM pg_catalog.pg_collation c"},
 	{"pg_collation", 170000, INT_MAX,
 	"SELECT c.*, c.colllocale AS colliculocale FROM pg_catalog.pg_collation c"},
 
@@ -183,6 +190,7 @@ typedef struct Feature
 {
 	int			minver;
 	int			maxver;
+	bool		target_has;		/* the target holds it too: not refused */
 	const char *sql;
 } Feature;
 
@@ -192,51 +200,62 @@ typedef struct Feature
 	" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 
 static const Feature features[] = {
-	{0, 140000,
+	{0, 140000, PGC_HAS_POSTFIX_OPERATORS,
 		"SELECT 'pg_operator'::regclass::oid, o.oid, n.nspname, 'operator ' || o.oid::regoperator::text,"
 		" 'postfix operators (removed in PostgreSQL 14)'"
 		" FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace"
 	" WHERE" NSP_IN " AND o.oprkind = 'r'"},
-	{160000, INT_MAX,
+	{160000, INT_MAX, PGC_HAS_ICU_RULES,
 		"SELECT 'pg_collation'::regclass::oid, c.oid, n.nspname,"
 		" 'collation ' || quote_ident(n.nspname) || '.' || quote_ident(c.collname),"
 		" 'ICU collation rules (PostgreSQL 16)'"
 		" FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace"
 	" WHERE" NSP_IN " AND c.collicurules IS NOT NULL"},
-	{170000, INT_MAX,
+	{170000, INT_MAX, PGC_HAS_BUILTIN_COLLATIONS,
 		"SELECT 'pg_collation'::regclass::oid, c.oid, n.nspname,"
 		" 'collation ' || quote_ident(n.nspname) || '.' || quote_ident(c.collname),"
 		" 'the builtin collation provider (PostgreSQL 17)'"
 		" FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace"
 	" WHERE" NSP_IN " AND c.collprovider = 'b'"},
-	{170000, INT_MAX,
+	{170000, INT_MAX, PGC_HAS_PARTITIONED_IDENTITY,
 		"SELECT 'pg_class'::regclass::oid, c.oid, n.nspname,"
 		" 'column ' ||" REL_NAME " || '.' || quote_ident(a.attname),"
 		" 'identity columns of partitioned tables (PostgreSQL 17)'"
 		REL_JOIN " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid"
 	" WHERE" NSP_IN " AND (c.relkind = 'p' OR c.relispartition) AND a.attidentity <> ''"},
-	{170000, INT_MAX,
+	{170000, INT_MAX, PGC_HAS_MAINTAIN_PRIVILEGE,
 		"SELECT 'pg_class'::regclass::oid, c.oid, n.nspname, 'relation ' ||" REL_NAME ","
 		" 'the MAINTAIN privilege (PostgreSQL 17) granted without all the others'"
 		REL_JOIN " WHERE" NSP_IN " AND EXISTS (SELECT 1 FROM pg_catalog.aclexplode(c.relacl) a"
 		"  WHERE a.grantee <> c.relowner GROUP BY a.grantee, a.is_grantable"
 	"  HAVING bool_or(a.privilege_type = 'MAINTAIN') AND count(*) < 8)"},
-	{180000, INT_MAX,
+	{180000, INT_MAX, PGC_HAS_VIRTUAL_GENERATED,
 		"SELECT 'pg_class'::regclass::oid, c.oid, n.nspname,"
 		" 'column ' ||" REL_NAME " || '.' || quote_ident(a.attname),"
 		" 'virtual generated columns (PostgreSQL 18)'"
 		REL_JOIN " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid"
 	" WHERE" NSP_IN " AND a.attgenerated = 'v' AND NOT a.attisdropped"},
-	{180000, INT_MAX,
+	{180000, INT_MAX, PGC_HAS_NOT_ENFORCED,
 		"SELECT 'pg_class'::regclass::oid, c.oid, n.nspname,"
 		" 'constraint ' || quote_ident(k.conname) || ' of ' ||" REL_NAME ","
-		" CASE WHEN NOT k.conenforced THEN 'NOT ENFORCED constraints (PostgreSQL 18)'"
-		"      WHEN k.contype = 'n' THEN 'NOT NULL constraints that are NOT VALID (PostgreSQL 18)'"
-		"      ELSE 'temporal constraints, WITHOUT OVERLAPS and PERIOD (PostgreSQL 18)' END"
+		" 'NOT ENFORCED constraints (PostgreSQL 18)'"
 		REL_JOIN " JOIN pg_catalog.pg_constraint k ON k.conrelid = c.oid"
-		" WHERE" NSP_IN " AND (NOT k.conenforced OR k.conperiod OR k.contype = 'n' AND NOT k.convalidated"
+	" WHERE" NSP_IN " AND NOT k.conenforced"},
+	{180000, INT_MAX, PGC_HAS_NOT_NULL_CONSTRAINTS,
+		"SELECT 'pg_class'::regclass::oid, c.oid, n.nspname,"
+		" 'constraint ' || quote_ident(k.conname) || ' of ' ||" REL_NAME ","
+		" 'NOT NULL constraints that are NOT VALID (PostgreSQL 18)'"
+		REL_JOIN " JOIN pg_catalog.pg_constraint k ON k.conrelid = c.oid"
+	" WHERE" NSP_IN " AND k.contype = 'n' AND NOT k.convalidated"},
+	{180000, INT_MAX, PGC_HAS_TEMPORAL_CONSTRAINTS,
+		"SELECT 'pg_class'::regclass::oid, c.oid, n.nspname,"
+		" 'constraint ' || quote_ident(k.conname) || ' of ' ||" REL_NAME ","
+		" 'temporal constraints, WITHOUT OVERLAPS and PERIOD (PostgreSQL 18)'"
+		REL_JOIN " JOIN pg_catalog.pg_constraint k ON k.conrelid = c.oid"
+		" WHERE" NSP_IN " AND (k.conperiod"
 	"  OR k.contype IN ('p', 'u') AND pg_catalog.pg_get_constraintdef(k.oid) LIKE '%WITHOUT OVERLAPS)%')"},
-	{180000, INT_MAX,
+	/* a domain's: domain DDL has no place for them yet */
+	{180000, INT_MAX, false,
 		"SELECT 'pg_type'::regclass::oid, t.oid, n.nspname,"
 		" 'domain ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname),"
 		" 'NOT NULL constraints that are NOT VALID (PostgreSQL 18)'"
@@ -260,7 +279,7 @@ pgc_srcver_incompatible(PGconn *conn, List *schemas)
 	{
 		const char *sql = features[i].sql;
 
-		if (v < features[i].minver || v >= features[i].maxver)
+		if (v < features[i].minver || v >= features[i].maxver || features[i].target_has)
 			continue;
 		appendStringInfo(&q, "%s(%s)", q.len ? " UNION ALL " : "", sql);
 	}
@@ -289,7 +308,7 @@ pgc_srcver_refuse(PgcCompatItem *item)
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("source %s uses %s, which the target (PostgreSQL %d) does not have",
-					item->object, item->feature, PG_VERSION_NUM / 10000),
+					item->object, item->feature, PGC_TARGET_MAJOR),
 			 errdetail("Nothing was created."),
 			 errhint("pgclone.preflight() lists every such object under \"version_compat\".")));
 }
@@ -312,7 +331,7 @@ bool
 pgc_srcver_privilege_kept(const char *priv)
 {
 	/* the other cases are refused first (pgc_srcver_incompatible) */
-	return strcmp(priv, "MAINTAIN") != 0;
+	return PGC_HAS_MAINTAIN_PRIVILEGE || strcmp(priv, "MAINTAIN") != 0;
 }
 
 char *

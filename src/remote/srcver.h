@@ -41,7 +41,7 @@ typedef struct PgcCompatItem
  */
 extern List *pgc_srcver_incompatible(PGconn *conn, List *schemas);
 /* ERROR 0A000 naming the object and the feature */
-extern void pgc_srcver_refuse(PgcCompatItem *item) pg_attribute_noreturn();
+pgc_noreturn extern void pgc_srcver_refuse(PgcCompatItem *item);
 /* Refuse the first item that belongs to classid/objid, if any */
 extern void pgc_srcver_check_object(List *items, Oid classid, Oid objid);
 

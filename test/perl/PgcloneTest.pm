@@ -9,7 +9,8 @@ use Test::More;
 use Exporter 'import';
 
 our @EXPORT = qw(start_pair src_conninfo checksum dump_schema schema_dumps_equal
-  load_schema_fixture schema_fixture_tables q_target q_source target_error);
+  load_schema_fixture schema_fixture_tables q_target q_source target_error
+  server_major all_rows_frozen);
 
 # start_pair(%opts): two clusters; the target preloads pgclone and has it installed.
 #   source_conf / target_conf: extra postgresql.conf lines.
@@ -58,6 +59,26 @@ sub dump_schema
 	  or die "pg_dump failed: $stderr";
 	$stdout =~ s/^\\(un)?restrict .*\n//mg;
 	return $stdout;
+}
+
+# The major version of a node's server (15, 17, 18): tests that check what
+# differs between majors ask it rather than assume 15.
+sub server_major
+{
+	my ($node) = @_;
+	return int($node->safe_psql('postgres', 'SHOW server_version_num') / 10000);
+}
+
+# 't' when every page of the table that holds rows is all-frozen (and one
+# does).  Not every page of the map: from 16 on a bulk load extends the
+# relation by several empty pages at a time, which stay out of the map's bits.
+# Needs pg_visibility in db.
+sub all_rows_frozen
+{
+	my ($node, $db, $table) = @_;
+	return $node->safe_psql($db,
+		"SELECT count(*) > 0 AND bool_and(v.all_frozen) FROM pg_visibility_map('$table') v"
+		  . " WHERE v.blkno IN (SELECT DISTINCT ((ctid::text::point)[0])::bigint FROM $table)");
 }
 
 sub q_target { my ($tgt, $sql, $db) = @_; return $tgt->safe_psql($db // 'postgres', $sql); }

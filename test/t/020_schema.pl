@@ -35,8 +35,7 @@ is(q_target($tgt, "SELECT sales.my_sum(amount) = (SELECT sum(amount) FROM sales.
 
 # data loaded with FREEZE into tables created by the clone
 q_target($tgt, 'CREATE EXTENSION pg_visibility');
-is(q_target($tgt, "SELECT all_frozen > 0 AND all_frozen = (SELECT relpages FROM pg_class WHERE oid = 'sales.order_items'::regclass)"
-	  . " FROM pg_visibility_map_summary('sales.order_items')"), 't', 'rows loaded frozen');
+is(all_rows_frozen($tgt, 'postgres', 'sales.order_items'), 't', 'rows loaded frozen');
 
 # cloning again: conflict handling
 like(target_error($tgt, "SELECT pgclone.schema('$c', 'sales')"), qr/already exists/, 'second clone: conflict error');
@@ -65,7 +64,8 @@ is(q_target($tgt, "SELECT count(*) FROM pg_constraint WHERE conname = 'customers
 q_target($tgt, 'DROP SCHEMA sales CASCADE', 'opt');
 like(q_target($tgt, "SELECT pgclone.schema_ex('$c', 'sales', true, true, false, true)", 'opt'), qr/^OK: schema sales cloned/,
 	'schema_ex');
-is(q_target($tgt, "SELECT count(*) FROM pg_constraint WHERE connamespace = 'sales'::regnamespace AND conrelid <> 0", 'opt'),
+# NOT NULL constraints (pg_constraint rows from 18 on) belong to the columns
+is(q_target($tgt, "SELECT count(*) FROM pg_constraint WHERE connamespace = 'sales'::regnamespace AND conrelid <> 0 AND contype <> 'n'", 'opt'),
 	'0', 'schema_ex: constraints false');
 is(q_target($tgt, "SELECT count(*) FROM pg_class WHERE relname IN ('customer_totals', 'best_customer')", 'opt'),
 	'0', 'a view relying on a left-out constraint is left out, with its dependents');

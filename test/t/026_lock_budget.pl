@@ -12,9 +12,21 @@ use PgcloneTest;
 use Test::More;
 use JSON::PP;
 
-# A deliberately small lock table on the target: 10 * (10 connections +
+# A deliberately small lock table on the target: on 15, 10 * (10 connections +
 # 3 autovacuum + 1 launcher + 16 workers) = 300 locks.
 my ($src, $tgt) = start_pair(target_conf => "max_locks_per_transaction = 10\nmax_connections = 10\n");
+# The server processes that count (MaxBackends) depend on the major: 17 adds
+# the slot sync worker to the autovacuum launcher, 18 counts autovacuum's
+# worker slots rather than its workers.
+my $major = server_major($tgt);
+my %set = map { $_ => q_target($tgt, "SHOW $_") }
+  qw(max_connections max_worker_processes max_wal_senders max_prepared_transactions),
+  $major >= 18 ? 'autovacuum_worker_slots' : 'autovacuum_max_workers';
+my $procs = $set{max_connections} + $set{max_worker_processes} + $set{max_wal_senders}
+  + ($set{autovacuum_worker_slots} // $set{autovacuum_max_workers}) + ($major >= 17 ? 2 : 1)
+  + $set{max_prepared_transactions};
+my $capacity = 10 * $procs;
+note("lock table: 10 * $procs = $capacity locks");
 my $N = $ENV{PGCLONE_MANY_N} // 200;
 
 # N small tables: primary key (serial), a text column (TOAST), a secondary
@@ -41,7 +53,7 @@ my $c = src_conninfo($src, 'many');
 
 # ---- synchronous clones stop before anything is created ----
 my $err = target_error($tgt, "SELECT pgclone.schema('$c', 'many')");
-like($err, qr/ERROR:  53200: this clone needs about (\d+) locks in one transaction, more than the lock table holds \(300 with max_locks_per_transaction = 10\)/,
+like($err, qr/ERROR:  53200: this clone needs about (\d+) locks in one transaction, more than the lock table holds \($capacity with max_locks_per_transaction = 10\)/,
 	'schema(): 53200 with the numbers and the setting');
 my ($needed) = $err =~ /needs about (\d+) locks/;
 cmp_ok($needed, '>', 5 * $N, 'the estimate counts every relation');
@@ -58,7 +70,7 @@ is(q_target($tgt, "SELECT count(*) FROM pg_namespace WHERE nspname = 'many'"), '
 my $pf = decode_json(q_target($tgt, "SELECT pgclone.preflight('$c', 'many')"));
 is($pf->{ready}, JSON::PP::false, 'preflight: not ready');
 is($pf->{checks}{lock_budget}{status}, 'fail', 'preflight: lock_budget fails');
-is($pf->{checks}{lock_budget}{capacity}, 300, 'preflight: capacity');
+is($pf->{checks}{lock_budget}{capacity}, $capacity, 'preflight: capacity');
 is($pf->{checks}{lock_budget}{max_locks_per_transaction}, 10, 'preflight: the setting');
 is($pf->{checks}{lock_budget}{needed}, $needed, 'preflight: the same estimate as the clone');
 like(join("\n", @{ $pf->{errors} }), qr/pgclone.schema\(\) would need about \d+ locks .* raise max_locks_per_transaction to at least \d+, or use pgclone.schema_async\(\)/,

@@ -1,13 +1,16 @@
 # The version matrix: sources of every supported PostgreSQL major (12 to 18)
-# cloned into the PostgreSQL 15 target.  The server binaries of the other
-# majors come from scripts/pg-versions.sh (npm's @embedded-postgres); they have
-# no client programs, so each runs from an install directory whose bin/ joins
-# that version's server with PostgreSQL 15's clients.
+# cloned into the target (of major T: 15, 17 or 18).  The server binaries of
+# the other majors come from scripts/pg-versions.sh (npm's @embedded-postgres);
+# they have no client programs, so each runs from an install directory whose
+# bin/ joins that version's server with the target's clients.
 #
 # For each source: the schema fixture and Pagila-like objects, database_create
-# into the target, then the oracle: for sources up to 15, pg_dump -s (15's) of
-# source and clone; for newer ones (pg_dump 15 refuses them), the clone
-# against the clone of the same SQL from the PostgreSQL 15 source.  Data by
+# into the target, then the oracle, pg_dump -s (T's): of source and clone for
+# a source of T (and, on a 15 target, for the older ones too); for an older
+# source on a newer target (whose server writes views in another way), the
+# clone against the same SQL loaded into the target itself; for a newer
+# source (pg_dump T refuses it), the clone against the clone of the same SQL
+# from the source of T.  Data by
 # checksums; then verify (every mode), diff (in sync), preflight, clone_roles,
 # discover_sensitive, table/schema/functions and schema_async (parallel 2).
 # PGCLONE_VERSIONS="12 17" runs a part of the matrix.
@@ -22,18 +25,19 @@ use PgcloneTest;
 
 my $cache = $ENV{PGCLONE_VERSIONS_CACHE} // '/var/cache/pgclone-versions';
 my @majors = split ' ', ($ENV{PGCLONE_VERSIONS} // '12 13 14 15 16 17 18');
-# newer sources are compared with the clone from 15
-push @majors, 15 if !grep({ $_ == 15 } @majors) && grep({ $_ > 15 } @majors);
 my $t0 = time;
 
-my ($src15, $tgt) = start_pair();
+my ($srcT, $tgt) = start_pair();
+my $tmaj = server_major($tgt);
+# newer sources are compared with the clone from the target's major
+push @majors, $tmaj if !grep({ $_ == $tmaj } @majors) && grep({ $_ > $tmaj } @majors);
 my $bindir = `pg_config --bindir`;
 chomp $bindir;
 my $tmp = PostgreSQL::Test::Utils::tempdir();
 my $fixdir = -d 'test/fixtures' ? 'test/fixtures' : "$ENV{PWD}/test/fixtures";
 
 # An install directory for a major fetched by scripts/pg-versions.sh: its
-# server binaries and libraries, and 15's clients run without those libraries.
+# server binaries and libraries, and the target's clients run without those libraries.
 sub install_dir
 {
 	my ($major) = @_;
@@ -56,10 +60,10 @@ sub install_dir
 	return $inst;
 }
 
-# psql -f with 15's psql, outside the version's library path
+# psql -f with the target's psql, outside the version's library path
 sub load_file
 {
-	my ($node, $file, $name, $edit) = @_;
+	my ($node, $file, $name, $edit, $db) = @_;
 	my $sql = PostgreSQL::Test::Utils::slurp_file($file);
 	$sql = $edit->($sql) if $edit;
 	my $f = "$tmp/load.sql";
@@ -68,7 +72,7 @@ sub load_file
 	local $ENV{LD_LIBRARY_PATH};
 	delete $ENV{LD_LIBRARY_PATH};
 	my ($out, $err);
-	my $ok = IPC::Run::run([ "$bindir/psql", '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-f', $f ],
+	my $ok = IPC::Run::run([ "$bindir/psql", '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr($db // 'postgres'), '-f', $f ],
 		'>', \$out, '2>', \$err);
 	ok($ok, $name) or diag($err);
 }
@@ -107,7 +111,30 @@ my @tables = (schema_fixture_tables(),
 	qw(pagila.language pagila.actor pagila.film pagila.film_actor pagila.inventory pagila.customer
 	  pagila.payment pagila.payment_p2022_01 pagila.payment_other pagila.payment_log pagila.rental
 	  pagila.sales_by_customer));
-my %base;    # the clone of the PostgreSQL 15 source, for newer sources
+my %base;    # the clone of the source of the target's major, for newer sources
+
+# pg_dump -s of the fixtures as an older source gets them, loaded into the
+# target itself: what the clone must be when the target's server writes
+# definitions (views) in another way than the source's
+sub reference_dump
+{
+	my ($major) = @_;
+	my $db = "ref$major";
+	q_target($tgt, "CREATE DATABASE $db");
+	load_file($tgt, "$fixdir/schema_fixture.sql", "[$major] reference: schema fixture loaded into the target",
+		fixture_for($major), $db);
+	# the objects it creates by the source's version, not the target's
+	my $as_source = sub {
+		my $sql = shift;
+		$sql =~ s/current_setting\('server_version_num'\)::int/${major}0000/g;
+		return $sql;
+	};
+	load_file($tgt, "$fixdir/versions_fixture.sql", "[$major] reference: Pagila-like objects loaded into the target",
+		$as_source, $db);
+	my $d = dump_schema($tgt, $db, @dump);
+	q_target($tgt, "DROP DATABASE $db");
+	return $d;
+}
 
 # every table's checksum (as PgcloneTest::checksum) in one query
 sub checksums
@@ -146,9 +173,9 @@ sub matrix_version
 	my ($major) = @_;
 	my $v0 = time;
 	my $src;
-	if ($major == 15)
+	if ($major == $tmaj)
 	{
-		$src = $src15;
+		$src = $srcT;
 	}
 	else
 	{
@@ -186,7 +213,7 @@ sub matrix_version
 	my ($rc, $res, $err) = $tgt->psql('postgres', "SELECT pgclone.database_create('$c', '$db')");
 	like($res, qr/^OK: database "$db" created and cloned/, "$v database_create") or diag($err);
 
-	if ($major <= 15)
+	if ($major == $tmaj || ($tmaj == 15 && $major < 15))
 	{
 		my ($a, $b) = (dump_schema($src, 'postgres', @dump), dump_schema($tgt, $db, @dump));
 		s/^-- Dumped from database version.*\n//m for ($a, $b);
@@ -199,12 +226,25 @@ sub matrix_version
 		}
 		dump_diff($a, $b, "$v pg_dump -s of source and clone identical");
 	}
+	elsif ($major < $tmaj)
+	{
+		my $b = dump_schema($tgt, $db, @dump);
+		my $a = reference_dump($major);
+		s/^-- Dumped from database version.*\n//m for ($a, $b);
+		# a NOT NULL constraint's name, which the source does not keep: a
+		# domain's before 17, a column's before 18
+		$a =~ s/^(CREATE DOMAIN .*)CONSTRAINT \S+ NOT NULL/$1NOT NULL/mg if $major < 17;
+		$a =~ s/^(    \S+ .*)CONSTRAINT \S+ NOT NULL/$1NOT NULL/mg if $major < 18;
+		# the sequence of an unlogged table is unlogged from 15 on
+		$a =~ s/^CREATE UNLOGGED SEQUENCE /CREATE SEQUENCE /mg if $major < 15;
+		dump_diff($a, $b, "$v clone identical (pg_dump -s) to the same SQL loaded into the target");
+	}
 	else
 	{
 		dump_diff($base{dump}, dump_schema($tgt, $db, @dump),
-			"$v clone identical (pg_dump -s) to the clone of the same SQL from PostgreSQL 15");
+			"$v clone identical (pg_dump -s) to the clone of the same SQL from PostgreSQL $tmaj");
 	}
-	$base{dump} = dump_schema($tgt, $db, @dump) if $major == 15;
+	$base{dump} = dump_schema($tgt, $db, @dump) if $major == $tmaj;
 	is(tables_differ($db, $src, @tables, $major >= 14 ? 'pagila.store_hours' : ()), '',
 		"$v data of every table identical (checksums)");
 	is(q_target($tgt, "SELECT last_value || ',' || is_called FROM pagila.film_film_id_seq", $db),
@@ -237,7 +277,7 @@ sub matrix_version
 	my $p = decode_json(q_target($tgt, "SELECT pgclone.preflight('$c', 'pagila')", $pf));
 	is($p->{ready}, JSON::PP::true, "$v preflight: ready") or diag(JSON::PP->new->canonical->pretty->encode($p));
 	is($p->{checks}{source_version}{major}, $major, "$v preflight: source major");
-	is($p->{checks}{version_compat}{status}, $major > 15 ? 'warn' : 'pass', "$v preflight: version_compat");
+	is($p->{checks}{version_compat}{status}, $major > $tmaj ? 'warn' : 'pass', "$v preflight: version_compat");
 
 	# roles
 	like(q_target($tgt, "SELECT pgclone.clone_roles('$c', 'mx_reader, mx_owner')", $db),
@@ -304,7 +344,8 @@ sub matrix_version
 		18 => [ 'CREATE TABLE compat.v (a int, b int GENERATED ALWAYS AS (a * 2) VIRTUAL)',
 			'column compat.v.b', 'virtual generated columns' ],
 	);
-	my ($cm) = grep { $_ <= $major && ($_ >= 16 || $major < 14) } sort { $b <=> $a } keys %compat;
+	# refused: what is newer than the target, and postfix operators (gone in 14)
+	my ($cm) = grep { $_ <= $major && ($_ > $tmaj || $major < 14) } sort { $b <=> $a } keys %compat;
 	if (defined $cm)
 	{
 		my ($sql, $obj, $feature) = @{ $compat{$cm} };
@@ -322,12 +363,13 @@ sub matrix_version
 	}
 
 	q_target($tgt, "DROP DATABASE $_") for ($db, $pf);
-	$src->stop unless $major == 15;
+	$src->stop unless $major == $tmaj;
 	note(sprintf("%s %.1f s", $v, time - $v0));
 }
 
-# 15 first: newer sources are compared with its clone
-eval { matrix_version($_); 1 } or fail("[$_] died: $@") for sort { ($a == 15 ? 0 : 1) <=> ($b == 15 ? 0 : 1) || $a <=> $b } @majors;
+# the target's major first: newer sources are compared with its clone
+eval { matrix_version($_); 1 } or fail("[$_] died: $@")
+  for sort { ($a == $tmaj ? 0 : 1) <=> ($b == $tmaj ? 0 : 1) || $a <=> $b } @majors;
 note(sprintf("matrix: %.1f s", time - $t0));
 
 done_testing();
