@@ -21,7 +21,7 @@ EXTRA_CLEAN = $(DATA_built) fake_dict.h
 
 # The library refuses to run against another SQL version (src/pgclone.c).
 PG_CPPFLAGS = -I$(libpq_srcdir) -I$(top)/src -DPGCLONE_EXTVERSION='"$(EXTVERSION)"'
-PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+PG_CFLAGS = -Wall -Wextra -Werror -Wshadow=compatible-local -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Wno-clobbered -Wno-cast-function-type
 SHLIB_LINK_INTERNAL = $(libpq)
 

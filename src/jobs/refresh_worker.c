@@ -577,6 +577,29 @@ run_refresh(void)
 	set_phase("swap", PGC_REFRESH_PHASES);
 }
 
+/*
+ * After a failure: drop the half-built copy, or say why not.  A function of
+ * its own, so that its PG_TRY is not nested in the caller's (17+ warns that
+ * nested PG_TRY locals shadow each other).
+ */
+static void
+drop_new_quietly(void)
+{
+	PG_TRY();
+	{
+		drop_database(pgc_refresh_name(RTarget, PGC_REFRESH_NEW));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *d = catch_error();
+
+		ereport(WARNING,
+				(errmsg("pgclone job %s: could not drop database \"%s%s\": %s",
+						RJobId, RTarget, PGC_REFRESH_NEW, d->message)));
+	}
+	PG_END_TRY();
+}
+
 void
 pgclone_refresh_main(Datum main_arg)
 {
@@ -597,21 +620,7 @@ pgclone_refresh_main(Datum main_arg)
 		ereport(LOG, (errmsg("pgclone job %s: refresh of database \"%s\" failed: %s",
 							 RJobId, RTarget, e->message)));
 		if (RNewCreated && !RSwapped)
-		{
-			PG_TRY();
-			{
-				drop_database(pgc_refresh_name(RTarget, PGC_REFRESH_NEW));
-			}
-			PG_CATCH();
-			{
-				ErrorData  *d = catch_error();
-
-				ereport(WARNING,
-						(errmsg("pgclone job %s: could not drop database \"%s%s\": %s",
-								RJobId, RTarget, PGC_REFRESH_NEW, d->message)));
-			}
-			PG_END_TRY();
-		}
+			drop_new_quietly();
 		record_end(e);
 	}
 	PG_END_TRY();
