@@ -31,7 +31,9 @@ REGRESS_OPTS = --inputdir=test --outputdir=test \
 TAP_TESTS = 1
 PROVE_TESTS = $(or $(T),test/t/*.pl)
 
-PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+# Debian 12's PostgreSQL 15 by default; elsewhere (the 17/18 roots, where
+# pg_buildext clean runs make without PG_CONFIG) the pg_config on PATH
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
