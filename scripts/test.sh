@@ -12,7 +12,8 @@
 # As root the tests run as postgres (initdb refuses root) in a copy of the
 # work tree (scripts/copy-tree.sh): the work tree, its files and their owners
 # stay as they are (git status keeps working).  As another user: the host's
-# 15 only, in place.
+# 15 only, in place.  PG_CONFIG=... tests that installation (pgclone is
+# installed into it) instead of a private copy of the system's 15.
 #   T=test/t/010_table.pl scripts/test.sh      one TAP file, on 15
 #   TARGETS="17 18" T=... scripts/test.sh      the majors to test (default:
 #                                              15 17 18; with T: 15)
@@ -52,10 +53,15 @@ bash scripts/pg-versions.sh || echo "== pg-versions: fetch failed, the version m
 
 # ---- 15 on the host ----
 host15() {
-	local pgc tree deb=() status=0
-	echo "== PostgreSQL 15 (host): a private copy of /usr/lib/postgresql/15 in $work/pg15"
-	rm -rf "$work/pg15"
-	pgc=$(bash scripts/private-pg.sh "$work/pg15") || { echo "STEP FAILED: private-pg"; return 1; }
+	local pgc tree deb=() status=0 run inst
+	if [ -n "${PG_CONFIG:-}" ]; then
+		pgc=$PG_CONFIG
+		echo "== PostgreSQL 15 (host): pgclone is installed into $("$pgc" --pkglibdir) (PG_CONFIG)"
+	else
+		echo "== PostgreSQL 15 (host): a private copy of /usr/lib/postgresql/15 in $work/pg15"
+		rm -rf "$work/pg15"
+		pgc=$(bash scripts/private-pg.sh "$work/pg15") || { echo "STEP FAILED: private-pg"; return 1; }
+	fi
 	if [ "$(id -u)" = 0 ]; then
 		if [ -n "$package" ]; then
 			if out=$(OUT="$work/dist" WORK="$work/deb" bash scripts/build-deb.sh 2>&1); then
@@ -70,15 +76,17 @@ host15() {
 		tree=$work/tree
 		echo "== PostgreSQL 15 (host): testing a copy of the work tree in $tree, as postgres"
 		bash scripts/copy-tree.sh "$tree" || { echo "STEP FAILED: copy-tree"; return 1; }
-		chown -R postgres: "$tree" "$work/pg15"
+		chown -R postgres: "$tree"
 		[ ! -d "$work/dist" ] || chmod -R a+rX "$work/dist"
 		run=(runuser -u postgres -- env -C "$tree")
+		inst=(env -C "$tree")
 	else
 		tree=$src
 		run=(env -C "$tree")
+		inst=("${run[@]}")
 	fi
 	if ! "${run[@]}" make -s -j2 PG_CONFIG="$pgc" with_llvm=no >/dev/null ||
-		! "${run[@]}" make -s PG_CONFIG="$pgc" with_llvm=no install >/dev/null; then
+		! "${inst[@]}" make -s PG_CONFIG="$pgc" with_llvm=no install >/dev/null; then
 		echo "STEP FAILED: build (PostgreSQL 15)"
 		return 1
 	fi
