@@ -17,6 +17,8 @@
 #   T=test/t/010_table.pl scripts/test.sh      one TAP file, on 15
 #   TARGETS="17 18" T=... scripts/test.sh      the majors to test (default:
 #                                              15 17 18; with T: 15)
+#   PARALLEL=1 scripts/test.sh                 the majors at the same time (each
+#                                              log printed when all are done)
 # What it installs and where: scripts/bootstrap.sh (missing Debian packages
 # only, never an upgrade), scripts/pg-versions.sh (other majors' server
 # binaries, /var/cache/pgclone-versions), scripts/target-env.sh (the roots,
@@ -112,30 +114,59 @@ summarize() {
 	END { if (!step) f += !reg + !tap; print p + 0, f + 0 }' "$1"
 }
 
+# one target: its output (into its log), its exit status and time in files
+run_target() {
+	local major=$1 log=$work/logs/pg$1.log t0 st
+	t0=$(date +%s)
+	if [ "$major" = 15 ]; then
+		host15
+	else
+		PACKAGE=$package DIST=$work/dist TREE_NAME=test-$id bash scripts/target-test.sh "$major"
+	fi >"$log" 2>&1
+	st=$?
+	echo "$st $(( $(date +%s) - t0 ))" >"$log.status"
+	return "$st"
+}
+
 summary=() total_p=0 total_f=0 times=() status=0
 [ -n "$layers_ok" ] || { summary+=("layers: 0 passed, 1 failed"); total_f=$((total_f + 1)); status=1; }
+run=()
 for major in $targets; do
-	log=$work/logs/pg$major.log
-	start=$(date +%s)
-	echo
-	echo "======== PostgreSQL $major ========"
-	if [ "$major" = 15 ]; then
-		host15 2>&1 | tee "$log"
-		st=${PIPESTATUS[0]}
-	elif [ "$(id -u)" != 0 ]; then
-		echo "PostgreSQL $major: skipped (its root needs root: run scripts/test.sh as root)" | tee "$log"
+	rm -f "$work/logs/pg$major.log" "$work/logs/pg$major.log.status"
+	if [ "$major" != 15 ] && [ "$(id -u)" != 0 ]; then
+		echo "PostgreSQL $major: skipped (its root needs root: run scripts/test.sh as root)"
 		summary+=("pg$major: skipped")
 		continue
-	else
-		PACKAGE=$package DIST=$work/dist TREE_NAME=test-$id bash scripts/target-test.sh "$major" 2>&1 | tee "$log"
-		st=${PIPESTATUS[0]}
 	fi
+	run+=("$major")
+	if [ -n "${PARALLEL:-}" ]; then
+		echo "== PostgreSQL $major: running (log: $work/logs/pg$major.log)"
+		run_target "$major" &
+	else
+		echo
+		echo "======== PostgreSQL $major ========"
+		run_target "$major" &
+		tail -n +1 -F --pid=$! "$work/logs/pg$major.log" 2>/dev/null
+		wait
+	fi
+done
+if [ -n "${PARALLEL:-}" ]; then
+	wait
+	for major in "${run[@]}"; do
+		echo
+		echo "======== PostgreSQL $major ========"
+		cat "$work/logs/pg$major.log"
+	done
+fi
+for major in "${run[@]}"; do
+	log=$work/logs/pg$major.log
+	read -r st secs <"$log.status" 2>/dev/null || { st=1 secs=0; }
 	read -r p f < <(summarize "$log")
 	# a failing run always shows as a failure
 	if [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	[ "$f" -eq 0 ] || status=1
 	summary+=("pg$major: $p passed, $f failed")
-	times+=("pg$major $(( ($(date +%s) - start) / 60 ))m$(( ($(date +%s) - start) % 60 ))s")
+	times+=("pg$major $((secs / 60))m$((secs % 60))s")
 	total_p=$((total_p + p)) total_f=$((total_f + f))
 done
 
