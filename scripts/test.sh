@@ -36,7 +36,7 @@ fi
 id=$(printf %s "$src" | md5sum | cut -c1-8)
 [ "$(id -u)" = 0 ] || id=$(id -u)-$id
 work=${PGCLONE_TEST_DIR:-/tmp/pgclone-test-$id}
-mkdir -p "$work/logs"
+rm -rf "$work/dist" && mkdir -p "$work/logs"
 # the package test runs with the whole suite, or when T names it
 package=
 if [ -z "${T:-}" ] || [[ "$T" == *091_package* ]]; then package=1; fi
