@@ -15,12 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${DEMO_TARGET:-15}
 if [ "$target" != 15 ] && [ -z "${DEMO_IN_ROOT:-}" ]; then
-	# build and install pgclone in the root's PostgreSQL, then run this
-	# script there as its postgres user
+	# build and install pgclone in a copy of the root's PostgreSQL
+	# (/build/pg-demo), then run this script there as its postgres user
 	root=${PGCLONE_TARGETS_CACHE:-/var/cache/pgclone-targets}/pg$target
 	exec env TREE_NAME=demo bash scripts/target-test.sh "$target" -- \
-		env DEMO_IN_ROOT="$root" DEMO_TARGET="$target" \
-		PG_CONFIG="/usr/lib/postgresql/$target/bin/pg_config" bash scripts/demo.sh
+		env DEMO_IN_ROOT="$root" DEMO_TARGET="$target" bash scripts/demo.sh
 fi
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 export PG_CONFIG

@@ -2,13 +2,14 @@
 # Build pgclone and run its tests inside a PostgreSQL MAJOR server (17, 18),
 # in the root that scripts/target-env.sh prepares (cached).  The work tree is
 # copied into the root (scripts/copy-tree.sh: tracked and untracked files, not
-# ignored ones, and the history), built and installed into the root's
-# PostgreSQL, and tested there as the root's postgres user; the host's
-# PostgreSQL and the work tree are not touched.  The other majors' server
+# ignored ones, and the history), built and installed into a private copy of
+# the root's PostgreSQL (/build/pg-TREE_NAME), and tested there as the root's
+# postgres user; the host's PostgreSQL and the work tree are not touched.  The other majors' server
 # binaries (scripts/pg-versions.sh) are bind-mounted for the version matrix.
 #   scripts/target-test.sh MAJOR              the whole suite (scripts/suite.sh)
 #   T=test/t/010_table.pl scripts/target-test.sh MAJOR
 #   scripts/target-test.sh MAJOR -- CMD ...   run CMD in the built tree, as postgres
+#                                             (PG_CONFIG names the installation)
 # Environment:
 #   TREE_NAME  the copy's directory, /build/TREE_NAME in the root (default
 #              pgclone): one per caller, so that two runs in a root do not clash
@@ -23,7 +24,6 @@ shift
 root=$(bash scripts/target-env.sh "$major" | tail -1)
 versions=${PGCLONE_VERSIONS_CACHE:-/var/cache/pgclone-versions}
 tree=/build/${TREE_NAME:-pgclone}
-pgc=/usr/lib/postgresql/$major/bin/pg_config
 
 # /proc, /dev/shm and the versions cache are mounted into the root while any
 # run uses it: every run holds a shared lock, the last one out unmounts
@@ -52,8 +52,12 @@ fi
 
 bash scripts/copy-tree.sh "$root$tree"
 chroot "$root" chown -R postgres: "$tree"
+# pgclone goes into a private copy of the root's PostgreSQL, one per tree
+# (/build/pg-TREE_NAME, scripts/private-pg.sh): a run with another tree in the
+# same root cannot replace its library, and the root's own stays clean
+pgc=$(chroot "$root" bash "$tree/scripts/private-pg.sh" "/build/pg-${TREE_NAME:-pgclone}" "$major")
 
-in_root() { chroot "$root" runuser -u postgres -- env -C "$tree" PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
+in_root() { chroot "$root" runuser -u postgres -- env -C "$tree" PATH=/usr/local/bin:/usr/bin:/bin PG_CONFIG="$pgc" "$@"; }
 echo "== PostgreSQL $major: building pgclone in $root$tree"
 if ! in_root make -s -j2 PG_CONFIG="$pgc" with_llvm=no >/dev/null ||
 	! chroot "$root" env -C "$tree" make -s PG_CONFIG="$pgc" with_llvm=no install >/dev/null; then
