@@ -69,7 +69,7 @@ if [ ! -x "$root/usr/bin/apt-get" ] || [ ! -f "$root/.debootstrap-done" ]; then
 	touch "$root/.debootstrap-done"
 fi
 
-echo "== target-env: installing PostgreSQL $major and the build tools into $root (download about 280 MB, 1.6 GB on disk)"
+echo "== target-env: installing PostgreSQL $major and the build tools into $root (download about 300 MB, 1.6-1.9 GB on disk)"
 # a dated archive snapshot's Release file may have expired (sid here)
 echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99pgclone-no-valid-until"
 # no server may start inside the root: policy-rc.d denies it
