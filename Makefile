@@ -2,6 +2,11 @@
 EXTENSION = pgclone
 EXTVERSION = 5.0
 MODULE_big = pgclone
+# Debian 12's PostgreSQL 15 unless PG_CONFIG says otherwise; where there is no
+# 15 (the 17/18 roots of scripts/target-env.sh, where pg_buildext clean runs
+# make without PG_CONFIG) the pg_config on PATH.  (Before the line further
+# down, which then keeps this value.)
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 
 # Sources are found relative to this Makefile, so that a VPATH build works
 # (Debian's pg_buildext builds in build-<version>/ with -f <src>/Makefile).

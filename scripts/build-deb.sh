@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Build the Debian package postgresql-15-pgclone as Debian builds PostgreSQL
-# extensions (debian/ with pg_buildext), on Debian 12.  As root it first
-# installs what the build needs (apt-get build-dep on debian/control).
+# Build the Debian package postgresql-NN-pgclone as Debian builds PostgreSQL
+# extensions (debian/ with pg_buildext): one package for each major that
+# debian/pgversions lists (15 17 18) and this machine's PostgreSQL serves —
+# 15 on Debian 12, 17 and 18 in the roots of scripts/target-env.sh (where
+# scripts/test.sh runs this script).  debian/control is generated for those
+# majors in the build copy (pg_buildext updatecontrol).  When build
+# dependencies are missing it installs them as root through
+# scripts/bootstrap.sh --packages-only (missing ones only, nothing upgraded).
 #
 # The work tree is left alone: the build runs in a copy of the tracked files
 # (as they are in the work tree, uncommitted edits included) under $WORK, and
@@ -15,18 +20,18 @@ out=${OUT:-$src/dist}
 work=${WORK:-/tmp/pgclone-deb-$(printf %s "$src" | md5sum | cut -c1-8)}
 export DEBIAN_FRONTEND=noninteractive
 
-updated=
-as_root() {
-	if [ "$(id -u)" != 0 ]; then
-		echo "build-deb: build dependencies are missing; run as root to install them" >&2
+# missing build dependencies: on the host (Debian 12) bootstrap.sh installs
+# them; a root of scripts/target-env.sh has them
+if ! command -v dpkg-checkbuilddeps >/dev/null || ! command -v pg_buildext >/dev/null ||
+	! dpkg-checkbuilddeps debian/control >/dev/null 2>&1; then
+	if apt-cache show postgresql-server-dev-15 >/dev/null 2>&1; then
+		bash scripts/bootstrap.sh --packages-only
+	else
+		dpkg-checkbuilddeps debian/control || true
+		echo "build-deb: build dependencies missing (scripts/target-env.sh prepares the roots)" >&2
 		exit 1
 	fi
-	[ -n "$updated" ] || { apt-get update -qq; updated=1; }
-	"$@"
-}
-
-command -v dpkg-checkbuilddeps >/dev/null ||
-	as_root apt-get install -y -qq --no-install-recommends dpkg-dev >/dev/null
+fi
 
 # the version comes from debian/changelog: 1.1.0-1 -> pgclone-1.1.0
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)
@@ -34,7 +39,7 @@ tree="$work/pgclone-${version%-*}"
 rm -rf "$work" && mkdir -p "$work" "$tree"
 
 # a copy of the tracked files, without build products of the work tree
-if git -c safe.directory='*' -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+if [ "$(git -c safe.directory='*' -C "$src" rev-parse --is-inside-work-tree 2>/dev/null)" = true ]; then
 	git -c safe.directory='*' -C "$src" ls-files -z |
 		(cd "$src" && tar --null --no-recursion -T - -cf -) | tar -xf - -C "$tree"
 else
@@ -45,12 +50,14 @@ else
 fi
 
 cd "$tree"
-if ! dpkg-checkbuilddeps >/dev/null 2>&1; then
-	echo "== installing the build dependencies (debian/control)"
-	as_root apt-get build-dep -y -qq --no-install-recommends ./ >/dev/null
-fi
+# debian/control lists a package for each major built here
+pg_buildext updatecontrol >"$work/updatecontrol.log" 2>&1 ||
+	{ cat "$work/updatecontrol.log"; echo "build-deb: pg_buildext updatecontrol failed" >&2; exit 1; }
+majors=$(pg_buildext supported-versions | tr '\n' ' ')
+[ -n "${majors// /}" ] || { echo "build-deb: no major of debian/pgversions ($(tr '\n' ' ' <debian/pgversions)) is installed here" >&2; exit 1; }
+dpkg-checkbuilddeps || { echo "build-deb: build dependencies missing" >&2; exit 1; }
 
-echo "== building postgresql-15-pgclone $version in $tree"
+echo "== building$(for v in $majors; do printf ' postgresql-%s-pgclone' "$v"; done) $version in $tree"
 start=$(date +%s)
 if ! dpkg-buildpackage -us -uc -b -j"$(nproc)" >"$work/build.log" 2>&1; then
 	tail -40 "$work/build.log"

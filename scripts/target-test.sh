@@ -1,76 +1,97 @@
 #!/usr/bin/env bash
 # Build pgclone and run its tests inside a PostgreSQL MAJOR server (17, 18),
 # in the root that scripts/target-env.sh prepares (cached).  The work tree is
-# copied into the root (tracked and untracked, not ignored files), built and
-# installed into the root's PostgreSQL, and tested there as its postgres user;
-# the host's PostgreSQL is not touched.  The other majors' server binaries
-# (scripts/pg-versions.sh) are bind-mounted for the version matrix.
-#   scripts/target-test.sh MAJOR              the whole suite
+# copied into the root (scripts/copy-tree.sh: tracked and untracked files, not
+# ignored ones, and the history), built and installed into a private copy of
+# the root's PostgreSQL (/build/pg-TREE_NAME), and tested there as the root's
+# postgres user; the host's PostgreSQL and the work tree are not touched.  The other majors' server
+# binaries (scripts/pg-versions.sh) are bind-mounted for the version matrix.
+#   scripts/target-test.sh MAJOR              the whole suite (scripts/suite.sh)
 #   T=test/t/010_table.pl scripts/target-test.sh MAJOR
 #   scripts/target-test.sh MAJOR -- CMD ...   run CMD in the built tree, as postgres
+#                                             (PG_CONFIG names the installation)
+# Environment:
+#   TREE_NAME  the copy's directory, /build/TREE_NAME in the root (default
+#              pgclone): one per caller, so that two runs in a root do not clash
+#   PACKAGE=1  also build the Debian package postgresql-MAJOR-pgclone in the
+#              root (scripts/build-deb.sh) and give it to test/t/091_package.pl
+#              (PACKAGE=1 scripts/target-test.sh 18 -- true: the package only)
+#   DIST=DIR   copy that package to DIR on the host
 set -euo pipefail
 cd "$(dirname "$0")/.."
 major=${1:?usage: target-test.sh MAJOR [-- CMD ...]}
 shift
 root=$(bash scripts/target-env.sh "$major" | tail -1)
 versions=${PGCLONE_VERSIONS_CACHE:-/var/cache/pgclone-versions}
-# TREE_NAME: a tree of its own per caller, so two runs in one root do not clash
 tree=/build/${TREE_NAME:-pgclone}
-pgc=/usr/lib/postgresql/$major/bin/pg_config
-# With TREE_NAME, pgclone is installed into a private copy of the root's
-# PostgreSQL (/build/pg-TREE_NAME, as scripts/private-pg.sh does on the host):
-# a run in the same root with another tree cannot replace its library.
-if [ -n "${TREE_NAME:-}" ]; then
-	priv=/build/pg-$TREE_NAME
-	if [ ! -x "$root$priv/usr/lib/postgresql/$major/bin/pg_config" ]; then
-		chroot "$root" bash -c "set -e; mkdir -p $priv/usr/lib/postgresql $priv/usr/share/postgresql $priv/usr/include
-			cp -a /usr/lib/postgresql/$major $priv/usr/lib/postgresql/
-			cp -a /usr/share/postgresql/$major $priv/usr/share/postgresql/
-			cp -a /usr/include/postgresql $priv/usr/include/; chmod -R a+rX $priv"
-	fi
-	pgc=$priv/usr/lib/postgresql/$major/bin/pg_config
-fi
 
-mounted=()
+# /proc, /dev/shm and the versions cache are mounted into the root while any
+# run uses it: every run holds a shared lock, the last one out unmounts
+exec 8>"$root.users"
+flock -s 8
+mounts=()
+# shellcheck disable=SC2317  # called by the trap
 cleanup() {
-	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount "${mounted[$i]}" 2>/dev/null || true; done
+	flock -x -n 8 || return 0
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
+		! mountpoint -q "${mounts[$i]}" || umount "${mounts[$i]}" 2>/dev/null || true
+	done
 }
 trap cleanup EXIT
 mnt() {
 	local dst=${*: -1}
 	mkdir -p "$dst"
-	mountpoint -q "$dst" || { mount "$@" && mounted+=("$dst"); }
+	mounts+=("$dst")
+	mountpoint -q "$dst" || mount "$@"
 }
 mnt -t proc proc "$root/proc"
-mnt -t tmpfs -o size=64m,mode=1777 tmpfs "$root/dev/shm"
+mnt -t tmpfs -o size=256m,mode=1777 tmpfs "$root/dev/shm"
 if [ -d "$versions" ]; then
 	mnt --bind "$versions" "$root$versions"
 fi
 
-# a copy of the tree: tracked files and untracked ones git does not ignore
-rm -rf "$root$tree" && mkdir -p "$root$tree"
-git -c safe.directory='*' ls-files -z --cached --others --exclude-standard |
-	tar --null --no-recursion -T - -cf - 2>/dev/null | tar -xf - -C "$root$tree"
-# 090_upgrade.pl builds released versions from the repository's history
-# (a worktree's .git is a file naming a directory outside the root: clone it)
-if [ -d .git ]; then cp -a .git "$root$tree/.git"
-elif [ -f .git ]; then git -c safe.directory='*' clone -q --bare . "$root$tree/.git"; fi
+bash scripts/copy-tree.sh "$root$tree"
 chroot "$root" chown -R postgres: "$tree"
+# pgclone goes into a private copy of the root's PostgreSQL, one per tree
+# (/build/pg-TREE_NAME, scripts/private-pg.sh): a run with another tree in the
+# same root cannot replace its library, and the root's own stays clean
+pgc=$(chroot "$root" bash "$tree/scripts/private-pg.sh" "/build/pg-${TREE_NAME:-pgclone}" "$major")
 
-in_root() { chroot "$root" runuser -u postgres -- env -C "$tree" PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
+in_root() { chroot "$root" runuser -u postgres -- env -C "$tree" PATH=/usr/local/bin:/usr/bin:/bin PG_CONFIG="$pgc" "$@"; }
 echo "== PostgreSQL $major: building pgclone in $root$tree"
-in_root make -s -j2 PG_CONFIG="$pgc" with_llvm=no >/dev/null
-chroot "$root" env -C "$tree" make -s PG_CONFIG="$pgc" with_llvm=no install >/dev/null
+if ! in_root make -s -j2 PG_CONFIG="$pgc" with_llvm=no >/dev/null ||
+	! chroot "$root" env -C "$tree" make -s PG_CONFIG="$pgc" with_llvm=no install >/dev/null; then
+	echo "STEP FAILED: build (PostgreSQL $major)"
+	exit 1
+fi
+
+deb=()
+if [ -n "${PACKAGE:-}" ]; then
+	echo "== PostgreSQL $major: building the Debian package in $root"
+	if out=$(chroot "$root" env -C "$tree" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		OUT="$tree/dist" WORK="$tree-deb" bash scripts/build-deb.sh 2>&1); then
+		echo "$out"
+		deb=(PGCLONE_DEB="$(tail -1 <<<"$out")")
+		if [ -n "${DIST:-}" ]; then
+			mkdir -p "$DIST" && cp "$root${deb[0]#PGCLONE_DEB=}" "$DIST/"
+			echo "== package copied to $DIST/"
+		fi
+	else
+		echo "$out"
+		echo "PACKAGE BUILD FAILED (PostgreSQL $major)"
+		deb=(PGCLONE_DEB=/nonexistent/package-build-failed.deb)
+	fi
+fi
 
 if [ "${1:-}" = "--" ]; then
 	shift
 	in_root "$@"
 	exit $?
 fi
+
 status=0
-in_root make PG_CONFIG="$pgc" with_llvm=no installcheck ${T:+T="$T"} || status=$?
+in_root env "${deb[@]}" PG_CONFIG="$pgc" ${T:+T="$T"} bash scripts/suite.sh || status=$?
 if [ $status -ne 0 ]; then
-	[ -f "$root$tree/test/regression.diffs" ] && cat "$root$tree/test/regression.diffs"
 	echo "TESTS FAILED in PostgreSQL $major (logs: $root$tree/tmp_check/log)"
 fi
 exit $status
