@@ -23,6 +23,19 @@ REVOKE ALL ON FUNCTION pgclone.clone_roles(text, text, text) FROM PUBLIC;
 -- recreate both, with their grants.
 ALTER TABLE pgclone.job_history ADD COLUMN error_detail text, ADD COLUMN error_hint text;
 ALTER TABLE pgclone.job_tables ADD COLUMN error_detail text, ADD COLUMN error_hint text;
+-- Privileges granted on them (to monitoring roles) are kept: read before the
+-- drop, granted again after the new ones exist.
+SELECT pg_catalog.set_config('pgclone_upgrade.jobs_acl', coalesce(pg_catalog.string_agg(
+		pg_catalog.format('GRANT %s ON %s %s TO %s%s', a.privilege_type, o.kind, o.name,
+						  a.grantee::regrole, CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END),
+		'; '), ''), true)
+  FROM (SELECT 'TABLE' AS kind, 'pgclone.jobs_view' AS name, c.relacl AS acl, c.relowner AS owner
+		  FROM pg_catalog.pg_class c WHERE c.oid = 'pgclone.jobs_view'::pg_catalog.regclass
+		UNION ALL
+		SELECT 'FUNCTION', 'pgclone.progress_detail()', p.proacl, p.proowner
+		  FROM pg_catalog.pg_proc p WHERE p.oid = 'pgclone.progress_detail()'::pg_catalog.regprocedure) o,
+	   pg_catalog.aclexplode(o.acl) a
+ WHERE a.grantee <> 0 AND a.grantee <> o.owner;
 DROP VIEW pgclone.jobs_view;
 DROP FUNCTION pgclone.progress_detail();
 
@@ -44,6 +57,13 @@ SELECT * FROM pgclone.progress_detail() ORDER BY job_id;
 
 REVOKE ALL ON FUNCTION pgclone.progress_detail() FROM PUBLIC;
 REVOKE ALL ON pgclone.jobs_view FROM PUBLIC;
+DO $pgclone_grants$
+BEGIN
+	IF pg_catalog.current_setting('pgclone_upgrade.jobs_acl') <> '' THEN
+		EXECUTE pg_catalog.current_setting('pgclone_upgrade.jobs_acl');
+	END IF;
+END
+$pgclone_grants$;
 
 -- ==== refresh: scheduled refresh with swap and rollback (issue 26)
 CREATE TABLE pgclone.refresh_history (
