@@ -18,6 +18,10 @@
  *
  * The model lives in the memory context that was current at
  * pgc_catalog_begin (the plan's): a reset callback forgets it.
+ *
+ * The DDL stage asks through a PgcCatalog (pgc_catalog(conn), made by the
+ * stage that holds the connection): the connection and the model stay
+ * behind it, and a read through it is the same read as pgc_read_source's.
  */
 #include "catalog/reader.h"
 
