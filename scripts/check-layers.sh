@@ -4,6 +4,10 @@
 # A file may include pgclone headers of its own stage or an earlier one,
 # never a later one: no back-edges.  Files directly in src/ (pgclone.h,
 # compat.h, util.c, options.c, pgclone.c) are the base every stage shares.
+# The DDL stage builds SQL text from the model the catalog stage read (a
+# PgcCatalog handle, catalog/pgc_model.h), never from a connection: no file
+# of src/ddl/ includes libpq-fe.h or a header that does (remote/remote.h,
+# catalog/reader.h, plan/plan_read.h), or mentions PGconn.
 # Exits 1 and names each offending include.
 set -euo pipefail
 cd "$(dirname "$0")/../src"
@@ -30,5 +34,11 @@ while IFS= read -r f; do
 		fi
 	done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
 done < <(find . -name '*.[ch]' | sort)
-[ $bad -eq 0 ] && echo "layering: ok (remote -> catalog -> plan -> ddl -> mask -> clone -> ops, jobs)"
+while IFS= read -r f; do
+	if grep -nE '#include *[<"](libpq-fe\.h|remote/remote\.h|catalog/reader\.h|plan/plan_read\.h)[>"]|PGconn|PGresult' "$f"; then
+		echo "layering: src/${f#./} (stage ddl) sees the connection: it reads the catalog model (PgcCatalog), not libpq"
+		bad=1
+	fi
+done < <(find ./ddl -name '*.[ch]' | sort)
+[ $bad -eq 0 ] && echo "layering: ok (remote -> catalog -> plan -> ddl -> mask -> clone -> ops, jobs; ddl without libpq)"
 exit $bad

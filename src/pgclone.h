@@ -2,8 +2,9 @@
  * pgclone.h — shared declarations of the pgclone extension.
  *
  * Each capability lives in its own file under src/; this header declares what
- * they share: the remote-connection layer, the parsed clone options and the
- * local-execution helpers.
+ * they share: the rows read from the source, the parsed clone options and
+ * the local-execution helpers.  The remote-connection layer (libpq) has its
+ * own header, remote/remote.h, for the files that talk to a server.
  */
 #ifndef PGCLONE_H
 #define PGCLONE_H
@@ -14,7 +15,6 @@
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
-#include "libpq-fe.h"
 
 /* the library's version; its SQL version is PGCLONE_EXTVERSION (Makefile) */
 #define PGCLONE_VERSION "5.0.0"
@@ -29,9 +29,12 @@ extern bool pgc_check_sql_version(void);
 #define PGC_CHECK_SQL_VERSION() \
 	bool		pgc_sql_version_ok pg_attribute_unused() = pgc_check_sql_version()
 
-/* ---------- remote.c: libpq inside a backend ---------- */
+/* ---------- rows read from the source (remote.c fills, catalog/ keeps) ---------- */
 
-/* A query result copied into palloc'd memory: no PGresult outlives a call. */
+/*
+ * A query result copied into palloc'd memory: no PGresult outlives a call,
+ * and no stage after remote/ sees libpq (remote/remote.h declares the rest).
+ */
 typedef struct PgcRows
 {
 	int			nrows;
@@ -39,39 +42,6 @@ typedef struct PgcRows
 	char	  **colnames;		/* ncols */
 	char	  **values;			/* nrows * ncols, NULL for SQL NULL */
 } PgcRows;
-
-/* From _PG_init: transaction callbacks and the log hook. */
-extern void pgc_init_remote(void);
-/* Keep the current statement's text out of the server log (it holds a conninfo). */
-extern void pgc_hide_statement(void);
-
-/* PQconninfoParse; a malformed string is ERROR 08001 that does not echo it */
-extern PQconninfoOption *pgc_conninfo_parse(const char *conninfo);
-
-/* Open a connection; errors never show the password. */
-extern PGconn *pgc_connect(const char *conninfo);
-extern void pgc_disconnect(PGconn *conn);
-/* Keep conn open past transaction end (closed by pgc_disconnect only) */
-extern void pgc_conn_keep(PGconn *conn);
-
-/* Describe the server a connection talks to, e.g. "host=h port=5432" */
-extern char *pgc_conn_label(PGconn *conn);
-
-/*
- * Session setup as pg_dump does it, then BEGIN a READ ONLY transaction:
- * REPEATABLE READ when consistent; import snapshot when snapshot != NULL.
- */
-extern void pgc_begin_source_xact(PGconn *conn, bool consistent,
-								  const char *snapshot);
-extern char *pgc_export_snapshot(PGconn *conn);
-
-/* Run a command; remote errors are re-raised with SQLSTATE/detail/hint. */
-extern void pgc_command(PGconn *conn, const char *sql);
-
-/* Run a query (optionally with text parameters), return the copied rows. */
-extern PgcRows *pgc_query(PGconn *conn, const char *sql);
-extern PgcRows *pgc_query_params(PGconn *conn, const char *sql,
-								 int nparams, const char *const *params);
 
 static inline char *
 pgc_val(PgcRows *r, int row, int col)
@@ -83,30 +53,11 @@ extern char *pgc_get(PgcRows *r, int row, const char *colname);
 extern bool pgc_get_bool(PgcRows *r, int row, const char *colname);
 extern int	pgc_get_int(PgcRows *r, int row, const char *colname);
 
-/* Raise the error carried by res (PQclear'd here); context names the object */
-pgc_noreturn extern void pgc_report_remote(int elevel, PGresult *res, PGconn *conn,
-										   const char *context);
-
-/*
- * ... with our_hint instead of the source's for an error of SQLSTATE
- * hint_for.  Never returns (not declared so: the attribute's spelling
- * differs between majors).
- */
-extern void pgc_report_remote_hint(int elevel, PGresult *res, PGconn *conn,
-								   const char *context, const char *hint_for,
-								   const char *our_hint);
-
-/* The final result of a command sent; keeps the source's error over libpq's "connection lost" */
-extern PGresult *pgc_get_result_last(PGconn *conn);
-
-/* Source-server version, e.g. 150020 */
-extern int	pgc_server_version(PGconn *conn);
-
-/* snapshot.c: one point-in-time view of the source */
-extern PGconn *pgc_snapshot_keeper(const char *conninfo, bool consistent,
-								   char **snapshot);
-extern PGconn *pgc_snapshot_attach(const char *conninfo, bool consistent,
-								   const char *snapshot);
+/* remote.c, the parts without libpq: from _PG_init, transaction callbacks
+ * and the log hook; and keep the current statement's text (it holds a
+ * conninfo) out of the server log */
+extern void pgc_init_remote(void);
+extern void pgc_hide_statement(void);
 
 /* ---------- options.c: the JSON options ---------- */
 

@@ -5,7 +5,9 @@
  * Every query on the source's catalogs lives in src/catalog/: a table's
  * definition (read_table.c), the other objects' rows (read_objects.c), and
  * the objects of some schemas with their pg_depend edges (read_plan.c).
- * Later stages read the model, never the source's catalogs.
+ * Later stages read the model, never the source's catalogs: this header is
+ * free of libpq; what reads the model from a connection is declared in
+ * catalog/reader.h.
  */
 #ifndef PGCLONE_CATALOG_MODEL_H
 #define PGCLONE_CATALOG_MODEL_H
@@ -71,12 +73,6 @@ typedef struct PgcTable
 	PgcRows    *statistics;
 } PgcTable;
 
-/* Read a table's definition; ERROR (42P01) if it does not exist. */
-extern PgcTable *pgc_fetch_table(PGconn *conn, const char *nspname,
-								 const char *relname, const PgcOptions *opts);
-/* Read by OID text (schema clone). */
-extern PgcTable *pgc_fetch_table_oid(PGconn *conn, const char *oid,
-									 const PgcOptions *opts);
 /* The column with this attnum, or NULL */
 extern PgcColumn *pgc_table_column(PgcTable *t, int attnum);
 /* Parse an int[] text such as "{1,3}" */
@@ -108,24 +104,6 @@ typedef struct PgcObject
 	bool		done;
 } PgcObject;
 
-/* The nodes (objects) of the schemas, and the pg_depend edges between them */
-extern PgcRows *pgc_read_nodes(PGconn *conn, List *schemas, bool whole_database);
-extern PgcRows *pgc_read_edges(PGconn *conn, List *schemas, bool whole_database);
-/* (inhrelid, inhparent) of the partitions in the schemas */
-extern PgcRows *pgc_read_partition_parents(PGconn *conn, List *schemas);
-/* Extensions (extname, extnsp, extversion, needed) that objects of the
- * schemas use; all: every extension of the source too */
-extern PgcRows *pgc_read_extensions(PGconn *conn, List *schemas, bool all);
-/* Non-constraint partition indexes to attach (table_oids: oid[] literal or NULL) */
-extern PgcRows *pgc_read_index_attachments(PGconn *conn, List *schemas, const char *table_oids);
-/* A partitioned table's tree (oid, nspname, relname, relkind), root first */
-extern PgcRows *pgc_read_partition_tree(PGconn *conn, const char *oid);
-/* Schemas of the source that hold user objects */
-extern List *pgc_source_user_schemas(PGconn *conn);
-/* The OID of a table by name, or NULL */
-extern char *pgc_read_table_oid(PGconn *conn, const char *nsp, const char *rel);
-extern PgcRows *pgc_read_table_oids(PGconn *conn, List *nsps, List *rels);
-
 /* ---------- read_objects.c: the source rows of one object ---------- */
 
 /*
@@ -152,20 +130,25 @@ typedef struct PgcQuery
 } PgcQuery;
 
 /*
- * read_batch.c: the model of one clone's source.  Between begin and the
- * reset of the memory context current at begin, a query asked for one
- * object is read once for every object of its kinds (objects not skipped).
+ * The catalog handle the later stages read the source through: the rows of
+ * one object, as the catalog stage read them (catalog/reader.h opens one on
+ * a source connection).  Within a clone's model (pgc_catalog_begin), a query
+ * asked for one object has been, or is now, read once for every object of
+ * its kinds; outside of one, for that object alone.  The handle hides the
+ * connection: no stage after catalog/ sees libpq.
  */
-extern void pgc_catalog_begin(PGconn *conn, PgcObject *objects, int nobjects, List *schemas);
-extern void pgc_catalog_end(void);
+typedef struct PgcCatalog PgcCatalog;
+
 /* Every row a query returns for key */
-extern PgcRows *pgc_read(PGconn *conn, const PgcQuery *q, const char *key);
+extern PgcRows *pgc_read(PgcCatalog *cat, const PgcQuery *q, const char *key);
 /* The one row a query returns for key; ERROR if the object is gone */
-extern PgcRows *pgc_read_one(PGconn *conn, const PgcQuery *q, const char *key);
-/* Positions of sequences (qualified names) in one statement, into the model */
-extern void pgc_read_sequence_values(PGconn *conn, List *qnames);
+extern PgcRows *pgc_read_one(PgcCatalog *cat, const PgcQuery *q, const char *key);
 /* One sequence's position (last_value, is_called): from the model or read */
-extern PgcRows *pgc_read_sequence_value(PGconn *conn, const char *qname);
+extern PgcRows *pgc_read_sequence_value(PgcCatalog *cat, const char *qname);
+/* The source's event triggers (read_kinds.c), in name order */
+extern PgcRows *pgc_read_event_triggers(PgcCatalog *cat);
+/* The server the handle reads, for messages: "host=h port=5432" */
+extern char *pgc_catalog_label(PgcCatalog *cat);
 
 extern const PgcQuery pgc_q_type;
 extern const PgcQuery pgc_q_domain_checks;

@@ -18,8 +18,12 @@
  *
  * The model lives in the memory context that was current at
  * pgc_catalog_begin (the plan's): a reset callback forgets it.
+ *
+ * The DDL stage asks through a PgcCatalog (pgc_catalog(conn), made by the
+ * stage that holds the connection): the connection and the model stay
+ * behind it, and a read through it is the same read as pgc_read_source's.
  */
-#include "catalog/pgc_model.h"
+#include "catalog/reader.h"
 
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -49,6 +53,12 @@ typedef struct PgcCatalogModel
 	List	   *batched;		/* queries read for the whole plan */
 	MemoryContextCallback cb;
 } PgcCatalogModel;
+
+/* The handle the later stages read through: the connection stays here */
+struct PgcCatalog
+{
+	PGconn	   *conn;
+};
 
 static PgcCatalogModel *model = NULL;
 static const char seqvals = 's';	/* RowsKey.query of sequence positions */
@@ -221,8 +231,35 @@ plan_keys(const PgcQuery *q, const char *key)
 	return keys;
 }
 
+PgcCatalog *
+pgc_catalog(PGconn *conn)
+{
+	PgcCatalog *cat = palloc(sizeof(PgcCatalog));
+
+	cat->conn = conn;
+	return cat;
+}
+
+PGconn *
+pgc_catalog_conn(PgcCatalog *cat)
+{
+	return cat->conn;
+}
+
+char *
+pgc_catalog_label(PgcCatalog *cat)
+{
+	return pgc_conn_label(cat->conn);
+}
+
 PgcRows *
-pgc_read(PGconn *conn, const PgcQuery *q, const char *key)
+pgc_read(PgcCatalog *cat, const PgcQuery *q, const char *key)
+{
+	return pgc_read_source(cat->conn, q, key);
+}
+
+PgcRows *
+pgc_read_source(PGconn *conn, const PgcQuery *q, const char *key)
 {
 	RowsEnt    *e;
 	PgcRows    *r = NULL;
@@ -258,9 +295,9 @@ pgc_read(PGconn *conn, const PgcQuery *q, const char *key)
 }
 
 PgcRows *
-pgc_read_one(PGconn *conn, const PgcQuery *q, const char *key)
+pgc_read_one(PgcCatalog *cat, const PgcQuery *q, const char *key)
 {
-	PgcRows    *r = pgc_read(conn, q, key);
+	PgcRows    *r = pgc_read_source(cat->conn, q, key);
 
 	if (r->nrows != 1)
 		ereport(ERROR,
@@ -326,8 +363,9 @@ pgc_read_sequence_values(PGconn *conn, List *qnames)
 
 /* One sequence's position: from the model, or read alone. */
 PgcRows *
-pgc_read_sequence_value(PGconn *conn, const char *qname)
+pgc_read_sequence_value(PgcCatalog *cat, const char *qname)
 {
+	PGconn	   *conn = cat->conn;
 	RowsEnt    *e = NULL;
 
 	if (model && model->conn == conn && key_fits(qname))

@@ -4,7 +4,7 @@
  * the DDL of ddl/cast.c, foreign.c, operator.c, opclass.c and tsearch.c is
  * built from.  Read through read_batch.c, one query per kind for the plan.
  */
-#include "catalog/pgc_model.h"
+#include "catalog/reader.h"
 
 /* cast.c */
 #define CAST_SQL \
@@ -101,6 +101,20 @@
 	" WHERE d.refclassid = '" refclass "'::regclass AND d.refobjid = $1::oid AND d.deptype = '" deptype "'" \
 	" ORDER BY 1, 2, 5, 6"
 
+/*
+ * Event triggers, for database() (ddl/cast.c): those no extension owns, in
+ * name order.  One statement for the source, not per object.
+ */
+#define EVTRIG_SQL \
+	"SELECT e.evtname, e.evtevent, e.evtenabled, fn.nspname AS fnsp, f.proname AS fname," \
+	" array_to_string(e.evttags, E'\\x1f') AS tags," \
+	" pg_get_userbyid(e.evtowner) AS owner, obj_description(e.oid, 'pg_event_trigger') AS comment" \
+	" FROM pg_event_trigger e JOIN pg_proc f ON f.oid = e.evtfoid" \
+	" JOIN pg_namespace fn ON fn.oid = f.pronamespace" \
+	" WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_event_trigger'::regclass" \
+	"                   AND d.objid = e.oid AND d.deptype = 'e')" \
+	" ORDER BY e.evtname"
+
 /* tsearch.c */
 #define DICT_SQL \
 	"SELECT n.nspname, d.dictname, tn.nspname AS tmplnsp, t.tmplname, d.dictinitoption," \
@@ -156,3 +170,9 @@ const PgcQuery pgc_q_ts_configuration = {CONFIG_SQL, "text search configuration"
 const PgcQuery pgc_q_ts_mapping = {MAPPING_SQL, "text search configuration", "X"};
 const PgcQuery pgc_q_ts_template = {TEMPLATE_SQL, "text search template", "W"};
 const PgcQuery pgc_q_ts_parser = {PARSER_SQL, "text search parser", "P"};
+
+PgcRows *
+pgc_read_event_triggers(PgcCatalog *cat)
+{
+	return pgc_query(pgc_catalog_conn(cat), EVTRIG_SQL);
+}

@@ -4,7 +4,7 @@
  * plan/depsort.c), the extensions they use, how tables attach to their
  * parents, partition trees and index attachments.
  */
-#include "catalog/pgc_model.h"
+#include "catalog/reader.h"
 
 #define OBJ_CTE \
 	"WITH nsp AS (SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY($1::text[]))," \

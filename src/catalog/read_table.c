@@ -7,7 +7,7 @@
  * schema-qualified and quoted by the source itself.  ddl/ddl_table.c turns
  * the model into statements.
  */
-#include "catalog/pgc_model.h"
+#include "catalog/reader.h"
 
 #include "utils/builtins.h"
 
@@ -203,7 +203,7 @@ pgc_table_column(PgcTable *t, int attnum)
 static void
 fetch_columns(PGconn *conn, PgcTable *t, const PgcOptions *opts)
 {
-	PgcRows    *r = pgc_read(conn, &q_columns, t->oid);
+	PgcRows    *r = pgc_read_source(conn, &q_columns, t->oid);
 	ListCell   *lc;
 	int			i;
 
@@ -317,15 +317,15 @@ fetch_table(PGconn *conn, PgcRows *r, const PgcOptions *opts)
 						pgc_qname(t->nspname, t->relname))));
 
 	fetch_columns(conn, t, opts);
-	t->sequences = pgc_read(conn, &q_sequences, t->oid);
-	t->constraints = pgc_read(conn, &q_constraints, t->oid);
-	t->indexes = pgc_read(conn, &q_indexes, t->oid);
-	t->triggers = pgc_read(conn, &q_triggers, t->oid);
-	t->policies = pgc_read(conn, &q_policies, t->oid);
-	t->acl = pgc_read(conn, &q_acl, t->oid);
-	t->statistics = pgc_read(conn, &q_statistics, t->oid);
+	t->sequences = pgc_read_source(conn, &q_sequences, t->oid);
+	t->constraints = pgc_read_source(conn, &q_constraints, t->oid);
+	t->indexes = pgc_read_source(conn, &q_indexes, t->oid);
+	t->triggers = pgc_read_source(conn, &q_triggers, t->oid);
+	t->policies = pgc_read_source(conn, &q_policies, t->oid);
+	t->acl = pgc_read_source(conn, &q_acl, t->oid);
+	t->statistics = pgc_read_source(conn, &q_statistics, t->oid);
 	{
-		PgcRows    *ca = pgc_read(conn, &q_colacl, t->oid);
+		PgcRows    *ca = pgc_read_source(conn, &q_colacl, t->oid);
 		int			i;
 
 		for (i = 0; i < ca->nrows; i++)
@@ -366,7 +366,7 @@ pgc_fetch_table(PGconn *conn, const char *nspname, const char *relname,
 PgcTable *
 pgc_fetch_table_oid(PGconn *conn, const char *oid, const PgcOptions *opts)
 {
-	PgcRows    *r = pgc_read(conn, &q_table, oid);
+	PgcRows    *r = pgc_read_source(conn, &q_table, oid);
 
 	if (r->nrows == 0)
 		ereport(ERROR,

@@ -202,7 +202,7 @@ pgc_dependents_check_object(PGconn *conn, PgcObject *o, const char *kind, bool c
 	}
 	else if (o->kind == 'F' || o->kind == 'A')
 	{
-		const char *sig = pgc_val(pgc_read(conn, &pgc_q_regprocedure, o->oid), 0, 0);
+		const char *sig = pgc_val(pgc_read_source(conn, &pgc_q_regprocedure, o->oid), 0, 0);
 		Oid			types[1] = {TEXTOID};
 		Datum		v[1] = {CStringGetTextDatum(sig)};
 		bool		isnull = true;

@@ -12,7 +12,7 @@
 #ifndef PGCLONE_LOCKS_H
 #define PGCLONE_LOCKS_H
 
-#include "pgclone.h"
+#include "remote/remote.h"
 
 typedef struct PgcLockEstimate
 {

@@ -8,7 +8,8 @@
  * constraints (depsort.c decides the order), then the data (COPY FREEZE into
  * the tables this transaction created), then per-table constraints and
  * indexes, partition index attachment, foreign keys, triggers, rules,
- * sequence positions and finally REFRESH of the materialized views.
+ * sequence positions and finally REFRESH of the materialized views (those
+ * after the data are in post_data.c).
  */
 #include "clone/schema.h"
 #include "remote/srcver.h"
@@ -124,11 +125,12 @@ kind_label(PgcObject *o)
 static bool
 object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 {
+	PgcCatalog *cat = pgc_catalog(conn);
 	/* a cast has no schema or name: "(source AS target)" */
 	char	   *q = o->kind == 'K' ? psprintf("(%s)", o->name) : pgc_qname(o->nspname, o->name);
 	char	   *drop;
 
-	if (!pgc_object_exists_locally(conn, o))
+	if (!pgc_object_exists_locally(cat, o))
 		return true;
 	switch (mode)
 	{
@@ -142,7 +144,7 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 			ereport(NOTICE, (errmsg("target %s %s already exists, skipping", kind_label(o), q)));
 			return false;
 		case PGC_CONFLICT_REPLACE:
-			drop = pgc_object_drop_sql(conn, o);
+			drop = pgc_object_drop_sql(cat, o);
 			if (drop)
 				pgc_local_exec(drop);
 			else if (o->kind == 'A')
@@ -162,11 +164,11 @@ object_conflict(PGconn *conn, PgcObject *o, PgcConflict mode, List **stmts)
 								o->kind == 'O' ? "operators" : "casts"),
 						 errhint("Use the \"conflict\" option \"replace\" or \"skip\".")));
 			if (o->kind == 'Y' || o->kind == 'Z')
-				pgc_local_exec(psprintf("ALTER %s RENAME TO %s", pgc_opclass_label(conn, o),
+				pgc_local_exec(psprintf("ALTER %s RENAME TO %s", pgc_opclass_label(cat, o),
 										quote_identifier(psprintf("%s_old", o->name))));
 			else if (o->kind == 'F' || o->kind == 'A')
 			{
-				PgcRows    *r = pgc_read(conn, &pgc_q_regprocedure, o->oid);
+				PgcRows    *r = pgc_read_source(conn, &pgc_q_regprocedure, o->oid);
 
 				pgc_local_exec(psprintf("ALTER %s %s RENAME TO %s", kind_word(o), pgc_val(r, 0, 0),
 										quote_identifier(psprintf("%s_old", o->name))));
@@ -211,7 +213,7 @@ table_pre_data(PGconn *conn, PgcPlanTable *pt, const PgcOptions *opts)
 {
 	PgcTable   *t = pt->table;
 	List	   *stmts = pgc_table_pre_data(t, &pt->target, opts);
-	PgcRows    *l = pgc_read(conn, &pgc_q_table_links, t->oid);
+	PgcRows    *l = pgc_read_source(conn, &pgc_q_table_links, t->oid);
 	char	   *parents = pgc_get(l, 0, "parents");
 	char	   *qt = pgc_qname(pt->target.nspname, pt->target.relname);
 	StringInfoData b;
@@ -306,25 +308,26 @@ recurse_checks(PgcPlanTable *pt, List *stmts)
 static void
 drop_existing(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 {
+	PgcCatalog *cat = pgc_catalog(conn);
 	int			i;
 
 	for (i = plan->nobjects - 1; i >= 0; i--)
 	{
 		PgcObject  *o = &plan->objects[i];
 
-		if (o->skip || !pgc_object_exists_locally(conn, o))
+		if (o->skip || !pgc_object_exists_locally(cat, o))
 			continue;
 		pgc_dependents_check_object(conn, o, kind_label(o), opts->cascade, plan);
 		if (o->kind == 'F' || o->kind == 'A')
 		{
-			PgcRows    *r = pgc_read(conn, &pgc_q_regprocedure, o->oid);
+			PgcRows    *r = pgc_read_source(conn, &pgc_q_regprocedure, o->oid);
 
 			pgc_plan_exec(list_make1(psprintf("DROP %s IF EXISTS %s CASCADE", kind_word(o), pgc_val(r, 0, 0))));
 		}
 		else if (o->kind == 'R')
 			pgc_plan_exec(list_make1(psprintf("DROP TABLE IF EXISTS %s CASCADE", pgc_qname(o->nspname, o->name))));
 		else
-			pgc_plan_exec(list_make1(pgc_object_drop_sql(conn, o)));
+			pgc_plan_exec(list_make1(pgc_object_drop_sql(cat, o)));
 	}
 }
 
@@ -351,7 +354,7 @@ plan_table_new(PGconn *conn, const char *oid, char *nsp, char *rel, const PgcOpt
 static void
 plan_table_links(PGconn *conn, PgcPlanTable *pt)
 {
-	PgcRows    *l = pgc_read(conn, &pgc_q_table_links, pt->table->oid);
+	PgcRows    *l = pgc_read_source(conn, &pgc_q_table_links, pt->table->oid);
 
 	pt->has_children = pgc_get_bool(l, 0, "has_children");
 }
@@ -446,6 +449,7 @@ plan_tables_early(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 void
 pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 {
+	PgcCatalog *cat = pgc_catalog(conn);
 	ListCell   *lc;
 	int			i;
 	List	   *incompatible = pgc_srcver_incompatible(conn, plan->schemas);
@@ -469,7 +473,7 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 			pgc_ensure_schema(lfirst(lc));
 			continue;
 		}
-		stmts = pgc_schema_header(conn, lfirst(lc));
+		stmts = pgc_schema_header(cat, lfirst(lc));
 		/* an existing schema keeps itself; comment, owner, grants still apply */
 		if (OidIsValid(get_namespace_oid(lfirst(lc), true)))
 		{
@@ -511,7 +515,7 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 		}
 		else
 		{
-			stmts = pgc_object_pre_data(conn, o, opts);
+			stmts = pgc_object_pre_data(cat, o, opts);
 			if (!object_conflict(conn, o, opts->conflict, &stmts))
 			{
 				o->skip = true;
@@ -522,221 +526,6 @@ pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
 				plan->matviews = lappend(plan->matviews, o);
 		}
 		plan->counts[(int) o->kind]++;
-	}
-}
-
-/* Every sequence position post-data sets, in one statement on the source */
-static void
-read_sequence_values(PGconn *conn, PgcClonePlan *plan)
-{
-	List	   *qnames = NIL;
-	ListCell   *lc;
-	int			i;
-
-	foreach(lc, plan->tables)
-	{
-		PgcTable   *t = ((PgcPlanTable *) lfirst(lc))->table;
-
-		for (i = 0; i < t->sequences->nrows; i++)
-		{
-			PgcColumn  *c = pgc_table_column(t, pgc_get_int(t->sequences, i, "attnum"));
-
-			if (c && c->selected)
-				qnames = lappend(qnames, pgc_get(t->sequences, i, "qname"));
-		}
-	}
-	for (i = 0; i < plan->nobjects; i++)
-		if (!plan->objects[i].skip && plan->objects[i].kind == 'S')
-			qnames = lappend(qnames, pgc_qname(plan->objects[i].nspname, plan->objects[i].name));
-	pgc_read_sequence_values(conn, qnames);
-}
-
-/* A table of the clone's schemas that the plan itself leaves out */
-static bool
-plan_leaves_out(PgcClonePlan *plan, const char *nsp, const char *rel)
-{
-	int			i;
-
-	for (i = 0; i < plan->nobjects; i++)
-	{
-		PgcObject  *o = &plan->objects[i];
-
-		if ((o->kind == 'R' || o->kind == 'E') && o->left_out &&
-			strcmp(o->name, rel) == 0 && strcmp(o->nspname, nsp) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
- * The table with its foreign keys to tables the plan leaves out ("tables",
- * "exclude_tables") removed, with a NOTICE each: even when such a table
- * exists on the target, its rows are not the ones the key was made for.
- */
-static PgcTable *
-fkeys_to_cloned(PgcClonePlan *plan, PgcPlanTable *pt)
-{
-	PgcRows    *k = pt->table->constraints;
-	PgcRows    *kept;
-	PgcTable   *t;
-	int			i,
-				n = 0;
-
-	kept = palloc(sizeof(PgcRows));
-	*kept = *k;
-	kept->values = palloc(sizeof(char *) * Max(k->nrows * k->ncols, 1));
-	for (i = 0; i < k->nrows; i++)
-	{
-		if (pgc_get_bool(k, i, "is_fkey") && !pgc_get_bool(k, i, "self_ref") &&
-			plan_leaves_out(plan, pgc_get(k, i, "ref_nsp"), pgc_get(k, i, "ref_rel")))
-		{
-			ereport(NOTICE,
-					(errmsg("skipping foreign key \"%s\" on %s: referenced table %s is not cloned",
-							pgc_get(k, i, "conname"),
-							pgc_qname(pt->target.nspname, pt->target.relname),
-							pgc_qname(pgc_get(k, i, "ref_nsp"), pgc_get(k, i, "ref_rel")))));
-			continue;
-		}
-		memcpy(&kept->values[n++ * k->ncols], &k->values[i * k->ncols],
-			   sizeof(char *) * k->ncols);
-	}
-	if (n == k->nrows)
-		return pt->table;
-	kept->nrows = n;
-	t = palloc(sizeof(PgcTable));
-	*t = *pt->table;
-	t->constraints = kept;
-	return t;
-}
-
-static List *
-sequence_value(PGconn *conn, PgcObject *o)
-{
-	char	   *q = pgc_qname(o->nspname, o->name);
-	PgcRows    *v = pgc_read_sequence_value(conn, q);
-
-	return list_make1(psprintf("SELECT pg_catalog.setval(%s, %s, %s)",
-							   quote_literal_cstr(q), quote_literal_cstr(pgc_val(v, 0, 0)),
-							   pgc_val(v, 0, 1)[0] == 't' ? "true" : "false"));
-}
-
-List *
-pgc_plan_post_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts)
-{
-	return pgc_plan_post_data_ex(conn, plan, opts, true);
-}
-
-/*
- * loaded_tables = false: leave out the per-table post-data of the tables
- * with rows (pgc_plan_table_post_data, run by whoever loaded each one).
- */
-List *
-pgc_plan_post_data_ex(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts,
-					  bool loaded_tables)
-{
-	List	   *out = NIL;
-	ListCell   *lc;
-	int			i;
-
-	foreach(lc, plan->tables)
-	{
-		PgcPlanTable *pt = lfirst(lc);
-
-		if (pt->load && !loaded_tables)
-			continue;
-		out = list_concat(out, pgc_plan_table_post_data(pt, opts));
-	}
-	for (i = 0; i < plan->nobjects; i++)
-		if (!plan->objects[i].skip)
-			out = list_concat(out, pgc_object_post_data(conn, &plan->objects[i], opts));
-
-	if (opts->indexes && plan->tables != NIL)
-	{
-		PgcRows    *r = pgc_read_index_attachments(conn, plan->schemas, plan->table_oids);
-		HTAB	   *tables = pgc_plan_table_set(plan);
-
-		for (i = 0; i < r->nrows; i++)
-		{
-			/* a partition "exclude_tables" left out has no index to attach */
-			if (!pgc_plan_has_table(tables, pgc_get(r, i, "child_rel")) ||
-				!pgc_plan_has_table(tables, pgc_get(r, i, "parent_rel")))
-				continue;
-			out = lappend(out, psprintf("ALTER INDEX %s ATTACH PARTITION %s",
-										pgc_get(r, i, "parent_idx"), pgc_get(r, i, "child_idx")));
-		}
-	}
-	foreach(lc, plan->tables)
-	{
-		PgcPlanTable *pt = lfirst(lc);
-
-		out = list_concat(out, pgc_table_fkeys(fkeys_to_cloned(plan, pt), &pt->target, opts));
-	}
-	for (i = 0; i < plan->nobjects; i++)
-	{
-		PgcObject  *o = &plan->objects[i];
-
-		if (o->skip || !(o->kind == 'R' || o->kind == 'V' || o->kind == 'M' || o->kind == 'E'))
-			continue;
-		out = list_concat(out, pgc_relation_rules(conn, o));
-	}
-	read_sequence_values(conn, plan);
-	foreach(lc, plan->tables)
-	{
-		PgcPlanTable *pt = lfirst(lc);
-
-		out = list_concat(out, pgc_table_sequence_values(conn, pt->table, &pt->target));
-	}
-	for (i = 0; i < plan->nobjects; i++)
-		if (!plan->objects[i].skip && plan->objects[i].kind == 'S')
-			out = list_concat(out, sequence_value(conn, &plan->objects[i]));
-	foreach(lc, plan->matviews)
-	{
-		PgcObject  *o = lfirst(lc);
-		PgcRows    *r = pgc_read(conn, &pgc_q_relispopulated, o->oid);
-
-		if (r->nrows == 1 && pgc_get_bool(r, 0, "relispopulated"))
-			out = lappend(out, psprintf("REFRESH MATERIALIZED VIEW %s",
-										pgc_qname(o->nspname, o->name)));
-	}
-	if (!plan->functions_only && !plan->tables_only)
-		foreach(lc, plan->schemas)
-			out = list_concat(out, pgc_default_privileges(conn, lfirst(lc)));
-	if (plan->whole_database)
-		out = list_concat(out, pgc_default_privileges(conn, NULL));
-	if (plan->whole_database)
-		out = list_concat(out, pgc_event_triggers(conn));
-	return out;
-}
-
-/*
- * Count what post-data statements create, by their leading words: the
- * statements are ours (ddl_table.c, objects.c), not the source's text.
- * Indexes here are the ones not behind a constraint.
- */
-void
-pgc_plan_count_post(PgcClonePlan *plan, List *stmts)
-{
-	ListCell   *lc;
-
-	foreach(lc, stmts)
-	{
-		const char *s = lfirst(lc);
-
-		if (strncmp(s, "CREATE INDEX ", 13) == 0 || strncmp(s, "CREATE UNIQUE INDEX ", 20) == 0)
-			plan->counts['i']++;
-		else if (strncmp(s, "ALTER TABLE ", 12) == 0 && strstr(s, " ADD CONSTRAINT ") != NULL)
-			plan->counts['k']++;
-		else if (strncmp(s, "CREATE TRIGGER ", 15) == 0 ||
-				 strncmp(s, "CREATE CONSTRAINT TRIGGER ", 26) == 0)
-			plan->counts['t']++;
-		else if (strncmp(s, "CREATE POLICY ", 14) == 0)
-			plan->counts['p']++;
-		else if (strncmp(s, "CREATE RULE ", 12) == 0 || strncmp(s, "CREATE OR REPLACE RULE ", 23) == 0)
-			plan->counts['r']++;
-		else if (strncmp(s, "CREATE STATISTICS ", 18) == 0)
-			plan->counts['s']++;
-		else if (strncmp(s, "CREATE EVENT TRIGGER ", 21) == 0)
-			plan->counts['e']++;
 	}
 }
 

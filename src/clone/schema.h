@@ -24,6 +24,7 @@
 #define PGCLONE_SCHEMA_H
 
 #include "ddl/ddl.h"
+#include "plan/plan_read.h"
 
 /* Create everything before the data on the target. */
 extern void pgc_plan_pre_data(PGconn *conn, PgcClonePlan *plan, const PgcOptions *opts);

@@ -6,7 +6,7 @@
  * created on the target.
  */
 #include "pgclone.h"
-#include "catalog/pgc_model.h"
+#include "catalog/reader.h"
 #include "plan/subset.h"
 
 #include "funcapi.h"

@@ -271,7 +271,7 @@ clone_table_spi(PGconn *conn, const char *nsp, const char *rel,
 	if (data)
 		rows = pgc_copy_table(conn, t, &tgt, opts, true);
 	pgc_exec_list(pgc_table_post_data(t, &tgt, opts, true));
-	pgc_exec_list(pgc_table_sequence_values(conn, t, &tgt));
+	pgc_exec_list(pgc_table_sequence_values(pgc_catalog(conn), t, &tgt));
 
 	return psprintf("OK: cloned %s to %s (%s)%s",
 					pgc_qname(nsp, rel), pgc_qname(tgt.nspname, tgt.relname),

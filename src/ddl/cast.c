@@ -16,9 +16,9 @@
 #include "utils/builtins.h"
 
 static PgcRows *
-cast_row(PGconn *conn, PgcObject *o)
+cast_row(PgcCatalog *cat, PgcObject *o)
 {
-	return pgc_read_one(conn, &pgc_q_cast, o->oid);
+	return pgc_read_one(cat, &pgc_q_cast, o->oid);
 }
 
 /* "(source AS target)" */
@@ -29,9 +29,9 @@ cast_label(PgcRows *r)
 }
 
 List *
-pgc_cast_sql(PGconn *conn, PgcObject *o)
+pgc_cast_sql(PgcCatalog *cat, PgcObject *o)
 {
-	PgcRows    *r = cast_row(conn, o);
+	PgcRows    *r = cast_row(cat, o);
 	char		method = pgc_get(r, 0, "castmethod")[0];
 	char		context = pgc_get(r, 0, "castcontext")[0];
 	List	   *out;
@@ -48,9 +48,9 @@ pgc_cast_sql(PGconn *conn, PgcObject *o)
 
 /* Is there a cast between the same two types here? */
 bool
-pgc_cast_exists_locally(PGconn *conn, PgcObject *o)
+pgc_cast_exists_locally(PgcCatalog *cat, PgcObject *o)
 {
-	PgcRows    *r = cast_row(conn, o);
+	PgcRows    *r = cast_row(cat, o);
 	const char *args[2] = {pgc_get(r, 0, "src"), pgc_get(r, 0, "tgt")};
 
 	return pgc_local_exists("SELECT 1 FROM pg_catalog.pg_cast"
@@ -59,25 +59,10 @@ pgc_cast_exists_locally(PGconn *conn, PgcObject *o)
 }
 
 char *
-pgc_cast_drop_sql(PGconn *conn, PgcObject *o)
+pgc_cast_drop_sql(PgcCatalog *cat, PgcObject *o)
 {
-	return psprintf("DROP CAST IF EXISTS %s CASCADE", cast_label(cast_row(conn, o)));
+	return psprintf("DROP CAST IF EXISTS %s CASCADE", cast_label(cast_row(cat, o)));
 }
-
-/*
- * Event triggers, for database(): last of all, as pg_dump restores them, so
- * that none fires during the clone.  The function must be cloned (or exist);
- * the enabled state, tags, comment and owner follow.
- */
-#define EVTRIG_SQL \
-	"SELECT e.evtname, e.evtevent, e.evtenabled, fn.nspname AS fnsp, f.proname AS fname," \
-	" array_to_string(e.evttags, E'\\x1f') AS tags," \
-	" pg_get_userbyid(e.evtowner) AS owner, obj_description(e.oid, 'pg_event_trigger') AS comment" \
-	" FROM pg_event_trigger e JOIN pg_proc f ON f.oid = e.evtfoid" \
-	" JOIN pg_namespace fn ON fn.oid = f.pronamespace" \
-	" WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_event_trigger'::regclass" \
-	"                   AND d.objid = e.oid AND d.deptype = 'e')" \
-	" ORDER BY e.evtname"
 
 /* "'A', 'B'" from "A\x1fB", each tag quoted here */
 static char *
@@ -94,10 +79,15 @@ tag_list(const char *tags)
 	return b.data;
 }
 
+/*
+ * Event triggers, for database(): last of all, as pg_dump restores them, so
+ * that none fires during the clone.  The function must be cloned (or exist);
+ * the enabled state, tags, comment and owner follow.
+ */
 List *
-pgc_event_triggers(PGconn *conn)
+pgc_event_triggers(PgcCatalog *cat)
 {
-	PgcRows    *r = pgc_query(conn, EVTRIG_SQL);
+	PgcRows    *r = pgc_read_event_triggers(cat);
 	List	   *out = NIL;
 	int			i;
 

@@ -23,7 +23,7 @@ extern void pgc_append_partition_not_nulls(StringInfo b, PgcTable *t, PgcTarget 
 /* ALTER TABLE ... ADD CONSTRAINT ... NOT NULL ... NOT VALID (18), after data */
 extern List *pgc_table_not_valid_not_nulls(PgcTable *t, PgcTarget *tgt);
 /* Statements restoring sequence positions (after data) */
-extern List *pgc_table_sequence_values(PGconn *conn, PgcTable *t, PgcTarget *tgt);
+extern List *pgc_table_sequence_values(PgcCatalog *cat, PgcTable *t, PgcTarget *tgt);
 
 /* Name of a derived object (index, constraint, sequence) for a renamed table */
 extern char *pgc_derive_name(const char *objname, const char *srcrel,
@@ -47,37 +47,37 @@ extern List *pgc_comment_owner(List *out, const char *word, const char *what,
 							   const char *comment, const char *owner);
 /* COMMENT ON kind what (column comment of row 0) */
 extern List *pgc_comment_on(List *out, PgcRows *r, const char *kind, const char *what);
-extern List *pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);
-extern List *pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts);
-extern List *pgc_relation_rules(PGconn *conn, PgcObject *o);
-extern bool pgc_object_exists_locally(PGconn *conn, PgcObject *o);
-extern char *pgc_object_drop_sql(PGconn *conn, PgcObject *o);
-extern List *pgc_schema_header(PGconn *conn, const char *nspname);
+extern List *pgc_object_pre_data(PgcCatalog *cat, PgcObject *o, const PgcOptions *opts);
+extern List *pgc_object_post_data(PgcCatalog *cat, PgcObject *o, const PgcOptions *opts);
+extern List *pgc_relation_rules(PgcCatalog *cat, PgcObject *o);
+extern bool pgc_object_exists_locally(PgcCatalog *cat, PgcObject *o);
+extern char *pgc_object_drop_sql(PgcCatalog *cat, PgcObject *o);
+extern List *pgc_schema_header(PgcCatalog *cat, const char *nspname);
 /* ALTER DEFAULT PRIVILEGES of a schema, or database-wide ones (nspname NULL) */
-extern List *pgc_default_privileges(PGconn *conn, const char *nspname);
+extern List *pgc_default_privileges(PgcCatalog *cat, const char *nspname);
 extern bool pgc_role_usable(const char *role, const char *what);
 
 /* operator.c: operators ('O'); "schema.op", the name checked (it cannot be quoted) */
 extern char *pgc_operator_name(const char *nsp, const char *op);
-extern List *pgc_operator_sql(PGconn *conn, PgcObject *o);
-extern bool pgc_operator_exists_locally(PGconn *conn, PgcObject *o);
-extern char *pgc_operator_drop_sql(PGconn *conn, PgcObject *o);
+extern List *pgc_operator_sql(PgcCatalog *cat, PgcObject *o);
+extern bool pgc_operator_exists_locally(PgcCatalog *cat, PgcObject *o);
+extern char *pgc_operator_drop_sql(PgcCatalog *cat, PgcObject *o);
 
 /* opclass.c: operator families ('Y') and classes ('Z') */
-extern List *pgc_opclass_sql(PGconn *conn, PgcObject *o);
-extern char *pgc_opclass_label(PGconn *conn, PgcObject *o);
+extern List *pgc_opclass_sql(PgcCatalog *cat, PgcObject *o);
+extern char *pgc_opclass_label(PgcCatalog *cat, PgcObject *o);
 
 /* cast.c: casts ('K', whole-database clones) and event triggers */
-extern List *pgc_event_triggers(PGconn *conn);
-extern List *pgc_cast_sql(PGconn *conn, PgcObject *o);
-extern bool pgc_cast_exists_locally(PGconn *conn, PgcObject *o);
-extern char *pgc_cast_drop_sql(PGconn *conn, PgcObject *o);
+extern List *pgc_event_triggers(PgcCatalog *cat);
+extern List *pgc_cast_sql(PgcCatalog *cat, PgcObject *o);
+extern bool pgc_cast_exists_locally(PgcCatalog *cat, PgcObject *o);
+extern char *pgc_cast_drop_sql(PgcCatalog *cat, PgcObject *o);
 
 /* foreign.c: a foreign table's definition ('E') */
-extern List *pgc_foreign_table_sql(PGconn *conn, PgcObject *o);
+extern List *pgc_foreign_table_sql(PgcCatalog *cat, PgcObject *o);
 
 /* tsearch.c: text search templates ('W'), parsers ('P'), dictionaries ('D')
  * and configurations ('X') */
-extern List *pgc_tsearch_sql(PGconn *conn, PgcObject *o);
+extern List *pgc_tsearch_sql(PgcCatalog *cat, PgcObject *o);
 
 #endif							/* PGCLONE_DDL_H */

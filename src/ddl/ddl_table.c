@@ -697,7 +697,7 @@ pgc_table_post_data(PgcTable *t, PgcTarget *tgt, const PgcOptions *opts,
 }
 
 List *
-pgc_table_sequence_values(PGconn *conn, PgcTable *t, PgcTarget *tgt)
+pgc_table_sequence_values(PgcCatalog *cat, PgcTable *t, PgcTarget *tgt)
 {
 	List	   *out = NIL;
 	int			i;
@@ -709,7 +709,7 @@ pgc_table_sequence_values(PGconn *conn, PgcTable *t, PgcTarget *tgt)
 
 		if (c == NULL || !c->selected)
 			continue;
-		v = pgc_read_sequence_value(conn, pgc_get(t->sequences, i, "qname"));
+		v = pgc_read_sequence_value(cat, pgc_get(t->sequences, i, "qname"));
 		out = lappend(out, psprintf("SELECT pg_catalog.setval(%s, %s, %s)",
 									quote_literal_cstr(target_seqname(t, tgt, i)),
 									quote_literal_cstr(pgc_val(v, 0, 0)),

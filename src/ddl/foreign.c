@@ -56,9 +56,9 @@ append_column(StringInfo b, PgcRows *cols, int i, PgcRows *opts)
 }
 
 List *
-pgc_foreign_table_sql(PGconn *conn, PgcObject *o)
+pgc_foreign_table_sql(PgcCatalog *cat, PgcObject *o)
 {
-	PgcRows    *r = pgc_read_one(conn, &pgc_q_foreign_table, o->oid);
+	PgcRows    *r = pgc_read_one(cat, &pgc_q_foreign_table, o->oid);
 	PgcRows    *cols;
 	PgcRows    *opts;
 	PgcRows    *checks;
@@ -86,9 +86,9 @@ pgc_foreign_table_sql(PGconn *conn, PgcObject *o)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot clone foreign table %s: it inherits from another table", q)));
 
-	cols = pgc_read(conn, &pgc_q_foreign_columns, o->oid);
-	opts = pgc_read(conn, &pgc_q_foreign_options, o->oid);
-	checks = pgc_read(conn, &pgc_q_foreign_checks, o->oid);
+	cols = pgc_read(cat, &pgc_q_foreign_columns, o->oid);
+	opts = pgc_read(cat, &pgc_q_foreign_options, o->oid);
+	checks = pgc_read(cat, &pgc_q_foreign_checks, o->oid);
 
 	initStringInfo(&b);
 	appendStringInfo(&b, "CREATE FOREIGN TABLE %s", q);

@@ -139,9 +139,9 @@ pgc_comment_on(List *out, PgcRows *r, const char *kind, const char *what)
 }
 
 static List *
-type_sql(PGconn *conn, PgcObject *o)
+type_sql(PgcCatalog *cat, PgcObject *o)
 {
-	PgcRows    *r = pgc_read_one(conn, &pgc_q_type, o->oid);
+	PgcRows    *r = pgc_read_one(cat, &pgc_q_type, o->oid);
 	char	   *q = pgc_get(r, 0, "qname");
 	List	   *out = NIL;
 
@@ -176,7 +176,7 @@ type_sql(PGconn *conn, PgcObject *o)
 				else if (pgc_get_bool(r, 0, "typnotnull"))
 					appendStringInfoString(&b, " NOT NULL");
 				out = lappend(out, b.data);
-				k = pgc_read(conn, &pgc_q_domain_checks, o->oid);
+				k = pgc_read(cat, &pgc_q_domain_checks, o->oid);
 				out = pgc_add_constraints(out, "DOMAIN", q, k);
 				out = pgc_comment_on(out, r, "DOMAIN", q);
 				return pgc_owner_acl(out, r, "DOMAIN", q);
@@ -191,9 +191,9 @@ type_sql(PGconn *conn, PgcObject *o)
 }
 
 static List *
-sequence_sql(PGconn *conn, PgcObject *o)
+sequence_sql(PgcCatalog *cat, PgcObject *o)
 {
-	PgcRows    *r = pgc_read_one(conn, &pgc_q_sequence, o->oid);
+	PgcRows    *r = pgc_read_one(cat, &pgc_q_sequence, o->oid);
 	char	   *q = pgc_get(r, 0, "qname");
 	List	   *out = NIL;
 
@@ -222,9 +222,9 @@ modify_word(const char *c)
 }
 
 static char *
-aggregate_sql(PGconn *conn, PgcObject *o, PgcRows *f)
+aggregate_sql(PgcCatalog *cat, PgcObject *o, PgcRows *f)
 {
-	PgcRows    *a = pgc_read_one(conn, &pgc_q_aggregate, o->oid);
+	PgcRows    *a = pgc_read_one(cat, &pgc_q_aggregate, o->oid);
 	StringInfoData b;
 	char		par = pgc_get(f, 0, "proparallel")[0];
 	char		kind = pgc_get(a, 0, "aggkind")[0];
@@ -273,16 +273,16 @@ aggregate_sql(PGconn *conn, PgcObject *o, PgcRows *f)
 }
 
 static List *
-function_sql(PGconn *conn, PgcObject *o)
+function_sql(PgcCatalog *cat, PgcObject *o)
 {
-	PgcRows    *r = pgc_read_one(conn, &pgc_q_function, o->oid);
+	PgcRows    *r = pgc_read_one(cat, &pgc_q_function, o->oid);
 	char		kind = pgc_get(r, 0, "prokind")[0];
 	char	   *sig = pgc_get(r, 0, "sig");
 	const char *word = kind == 'p' ? "PROCEDURE" : kind == 'a' ? "AGGREGATE" : "FUNCTION";
 	List	   *out = NIL;
 
 	if (kind == 'a')
-		out = lappend(out, aggregate_sql(conn, o, r));
+		out = lappend(out, aggregate_sql(cat, o, r));
 	else
 		out = lappend(out, pgc_check_def(pgc_get(r, 0, "def"), T_CreateFunctionStmt,
 										 psprintf("%s %s", kind == 'p' ? "procedure" : "function",
@@ -293,9 +293,9 @@ function_sql(PGconn *conn, PgcObject *o)
 }
 
 static List *
-view_sql(PGconn *conn, PgcObject *o, bool post_data, const PgcOptions *opts)
+view_sql(PgcCatalog *cat, PgcObject *o, bool post_data, const PgcOptions *opts)
 {
-	PgcRows    *r = pgc_read_one(conn, &pgc_q_view, o->oid);
+	PgcRows    *r = pgc_read_one(cat, &pgc_q_view, o->oid);
 	char	   *q = pgc_get(r, 0, "qname");
 	bool		mat = o->kind == 'M';
 	bool		deferred = pgc_get_bool(r, 0, "needs_constraint");
@@ -332,7 +332,7 @@ view_sql(PGconn *conn, PgcObject *o, bool post_data, const PgcOptions *opts)
 									 psprintf("%s %s", mat ? "materialized view" : "view", q),
 									 o->nspname, o->name));
 
-	cols = pgc_read(conn, &pgc_q_relcols, o->oid);
+	cols = pgc_read(cat, &pgc_q_relcols, o->oid);
 	for (i = 0; i < cols->nrows; i++)
 	{
 		if (pgc_get(cols, i, "defexpr"))
@@ -348,9 +348,9 @@ view_sql(PGconn *conn, PgcObject *o, bool post_data, const PgcOptions *opts)
 }
 
 static List *
-collation_sql(PGconn *conn, PgcObject *o)
+collation_sql(PgcCatalog *cat, PgcObject *o)
 {
-	PgcRows    *r = pgc_read_one(conn, &pgc_q_collation, o->oid);
+	PgcRows    *r = pgc_read_one(cat, &pgc_q_collation, o->oid);
 	char	   *q = pgc_get(r, 0, "qname");
 	char		prov = pgc_get(r, 0, "collprovider")[0];
 	StringInfoData b;
@@ -381,9 +381,9 @@ collation_sql(PGconn *conn, PgcObject *o)
 }
 
 static List *
-conversion_sql(PGconn *conn, PgcObject *o)
+conversion_sql(PgcCatalog *cat, PgcObject *o)
 {
-	PgcRows    *r = pgc_read_one(conn, &pgc_q_conversion, o->oid);
+	PgcRows    *r = pgc_read_one(cat, &pgc_q_conversion, o->oid);
 	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "conname"));
 	List	   *out;
 
@@ -396,38 +396,38 @@ conversion_sql(PGconn *conn, PgcObject *o)
 }
 
 List *
-pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
+pgc_object_pre_data(PgcCatalog *cat, PgcObject *o, const PgcOptions *opts)
 {
 	switch (o->kind)
 	{
 		case 'C':
-			return collation_sql(conn, o);
+			return collation_sql(cat, o);
 		case 'N':
-			return conversion_sql(conn, o);
+			return conversion_sql(cat, o);
 		case 'W':
 		case 'P':
 		case 'D':
 		case 'X':
-			return pgc_tsearch_sql(conn, o);
+			return pgc_tsearch_sql(cat, o);
 		case 'E':
-			return pgc_foreign_table_sql(conn, o);
+			return pgc_foreign_table_sql(cat, o);
 		case 'O':
-			return pgc_operator_sql(conn, o);
+			return pgc_operator_sql(cat, o);
 		case 'Y':
 		case 'Z':
-			return pgc_opclass_sql(conn, o);
+			return pgc_opclass_sql(cat, o);
 		case 'K':
-			return pgc_cast_sql(conn, o);
+			return pgc_cast_sql(cat, o);
 		case 'T':
-			return type_sql(conn, o);
+			return type_sql(cat, o);
 		case 'S':
-			return sequence_sql(conn, o);
+			return sequence_sql(cat, o);
 		case 'F':
 		case 'A':
-			return function_sql(conn, o);
+			return function_sql(cat, o);
 		case 'V':
 		case 'M':
-			return view_sql(conn, o, false, opts);
+			return view_sql(cat, o, false, opts);
 		default:
 			return NIL;
 	}
@@ -435,9 +435,9 @@ pgc_object_pre_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 
 /* Rules (not a view's _RETURN) of a table, view or matview */
 List *
-pgc_relation_rules(PGconn *conn, PgcObject *o)
+pgc_relation_rules(PgcCatalog *cat, PgcObject *o)
 {
-	PgcRows    *r = pgc_read(conn, &pgc_q_rules, o->oid);
+	PgcRows    *r = pgc_read(cat, &pgc_q_rules, o->oid);
 	char	   *q = pgc_qname(o->nspname, o->name);
 	List	   *out = NIL;
 	int			i;
@@ -465,7 +465,7 @@ pgc_relation_rules(PGconn *conn, PgcObject *o)
 
 /* After the data: a matview's indexes, the triggers of a view or foreign table. */
 List *
-pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
+pgc_object_post_data(PgcCatalog *cat, PgcObject *o, const PgcOptions *opts)
 {
 	char	   *q = pgc_qname(o->nspname, o->name);
 	List	   *out = NIL;
@@ -473,10 +473,10 @@ pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 	int			i;
 
 	if (o->kind == 'V')
-		out = view_sql(conn, o, true, opts);
+		out = view_sql(cat, o, true, opts);
 	if (o->kind == 'M' && opts->indexes)
 	{
-		r = pgc_read(conn, &pgc_q_relindexes, o->oid);
+		r = pgc_read(cat, &pgc_q_relindexes, o->oid);
 		for (i = 0; i < r->nrows; i++)
 		{
 			out = lappend(out, pgc_check_def(pgc_get(r, i, "def"), T_IndexStmt,
@@ -494,7 +494,7 @@ pgc_object_post_data(PGconn *conn, PgcObject *o, const PgcOptions *opts)
 	{
 		const char *alter = o->kind == 'E' ? "ALTER FOREIGN TABLE" : "ALTER TABLE";
 
-		r = pgc_read(conn, &pgc_q_view_triggers, o->oid);
+		r = pgc_read(cat, &pgc_q_view_triggers, o->oid);
 		for (i = 0; i < r->nrows; i++)
 		{
 			char		en = pgc_get(r, i, "tgenabled")[0];
@@ -557,7 +557,7 @@ local_named(const char *catalog, const char *nspcol, const char *namecol, PgcObj
 
 /* Does an object of this name already exist on the target? */
 bool
-pgc_object_exists_locally(PGconn *conn, PgcObject *o)
+pgc_object_exists_locally(PgcCatalog *cat, PgcObject *o)
 {
 	switch (o->kind)
 	{
@@ -581,9 +581,9 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 		case 'D':
 			return local_named("pg_ts_dict", "dictnamespace", "dictname", o);
 		case 'O':
-			return pgc_operator_exists_locally(conn, o);
+			return pgc_operator_exists_locally(cat, o);
 		case 'K':
-			return pgc_cast_exists_locally(conn, o);
+			return pgc_cast_exists_locally(cat, o);
 		case 'Y':
 			return local_named("pg_opfamily", "opfnamespace", "opfname", o);
 		case 'Z':
@@ -593,7 +593,7 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 		default:
 			{
 				/* by name and identity arguments: the types may not exist here */
-				PgcRows    *r = pgc_read(conn, &pgc_q_function_identity, o->oid);
+				PgcRows    *r = pgc_read(cat, &pgc_q_function_identity, o->oid);
 
 				return r->nrows == 1 &&
 					local_bool(psprintf("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p"
@@ -608,7 +608,7 @@ pgc_object_exists_locally(PGconn *conn, PgcObject *o)
 }
 
 char *
-pgc_object_drop_sql(PGconn *conn, PgcObject *o)
+pgc_object_drop_sql(PgcCatalog *cat, PgcObject *o)
 {
 	char	   *q = pgc_qname(o->nspname, o->name);
 
@@ -635,12 +635,12 @@ pgc_object_drop_sql(PGconn *conn, PgcObject *o)
 		case 'E':
 			return psprintf("DROP FOREIGN TABLE IF EXISTS %s CASCADE", q);
 		case 'O':
-			return pgc_operator_drop_sql(conn, o);
+			return pgc_operator_drop_sql(cat, o);
 		case 'Y':
 		case 'Z':
-			return psprintf("DROP %s CASCADE", pgc_opclass_label(conn, o));
+			return psprintf("DROP %s CASCADE", pgc_opclass_label(cat, o));
 		case 'K':
-			return pgc_cast_drop_sql(conn, o);
+			return pgc_cast_drop_sql(cat, o);
 		case 'X':
 			return psprintf("DROP TEXT SEARCH CONFIGURATION IF EXISTS %s CASCADE", q);
 		default:
@@ -656,9 +656,9 @@ pgc_object_drop_sql(PGconn *conn, PgcObject *o)
  * NOTICE.
  */
 List *
-pgc_default_privileges(PGconn *conn, const char *nspname)
+pgc_default_privileges(PgcCatalog *cat, const char *nspname)
 {
-	PgcRows    *r = pgc_read(conn, &pgc_q_default_acl, nspname);
+	PgcRows    *r = pgc_read(cat, &pgc_q_default_acl, nspname);
 	char	   *in = nspname ? psprintf(" IN SCHEMA %s", quote_identifier(nspname)) : "";
 	List	   *out = NIL;
 	int			i;
@@ -721,9 +721,9 @@ pgc_default_privileges(PGconn *conn, const char *nspname)
 
 /* CREATE SCHEMA (if missing), its comment, owner and grants */
 List *
-pgc_schema_header(PGconn *conn, const char *nspname)
+pgc_schema_header(PgcCatalog *cat, const char *nspname)
 {
-	PgcRows    *r = pgc_read(conn, &pgc_q_schema, nspname);
+	PgcRows    *r = pgc_read(cat, &pgc_q_schema, nspname);
 	char	   *q;
 	List	   *out = NIL;
 
@@ -731,7 +731,7 @@ pgc_schema_header(PGconn *conn, const char *nspname)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_SCHEMA_NAME),
 				 errmsg("source schema %s does not exist", quote_identifier(nspname)),
-				 errdetail("Source server: %s.", pgc_conn_label(conn))));
+				 errdetail("Source server: %s.", pgc_catalog_label(cat))));
 	q = pgc_get(r, 0, "qname");
 	out = lappend(out, psprintf("CREATE SCHEMA IF NOT EXISTS %s", q));
 	out = pgc_comment_on(out, r, "SCHEMA", q);

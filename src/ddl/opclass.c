@@ -14,16 +14,16 @@
 #include "utils/builtins.h"
 
 static PgcRows *
-one(PGconn *conn, PgcObject *o)
+one(PgcCatalog *cat, PgcObject *o)
 {
-	return pgc_read_one(conn, o->kind == 'Y' ? &pgc_q_opfamily : &pgc_q_opclass, o->oid);
+	return pgc_read_one(cat, o->kind == 'Y' ? &pgc_q_opfamily : &pgc_q_opclass, o->oid);
 }
 
 /* "OPERATOR 1 pg_catalog.< (integer, integer)" and "FUNCTION 1 (a, b) f(a, b)" items */
 static List *
-members(PGconn *conn, PgcObject *o, const char *refclass, const char *deptype)
+members(PgcCatalog *cat, PgcObject *o, const char *refclass, const char *deptype)
 {
-	PgcRows    *m = pgc_read(conn, strcmp(refclass, "pg_opfamily") == 0 ?
+	PgcRows    *m = pgc_read(cat, strcmp(refclass, "pg_opfamily") == 0 ?
 							 &pgc_q_opfamily_members : &pgc_q_opclass_members, o->oid);
 	List	   *out = NIL;
 	int			i;
@@ -73,7 +73,7 @@ comment_owner(List *out, PgcRows *r, const char *word)
 }
 
 List *
-pgc_opclass_sql(PGconn *conn, PgcObject *o)
+pgc_opclass_sql(PgcCatalog *cat, PgcObject *o)
 {
 	PgcRows    *r;
 	List	   *items;
@@ -81,15 +81,15 @@ pgc_opclass_sql(PGconn *conn, PgcObject *o)
 
 	if (o->kind == 'Y')
 	{
-		r = one(conn, o);
+		r = one(cat, o);
 		out = list_make1(psprintf("CREATE OPERATOR FAMILY %s", qualified(r)));
-		items = members(conn, o, "pg_opfamily", "a");
+		items = members(cat, o, "pg_opfamily", "a");
 		if (items != NIL)
 			out = lappend(out, psprintf("ALTER OPERATOR FAMILY %s ADD %s", qualified(r), join_items(items)));
 		return comment_owner(out, r, "OPERATOR FAMILY");
 	}
-	r = one(conn, o);
-	items = members(conn, o, "pg_opclass", "i");
+	r = one(cat, o);
+	items = members(cat, o, "pg_opclass", "i");
 	if (pgc_get(r, 0, "keytype"))
 		items = lappend(items, psprintf("STORAGE %s", pgc_get(r, 0, "keytype")));
 	if (items == NIL)
@@ -107,8 +107,8 @@ pgc_opclass_sql(PGconn *conn, PgcObject *o)
 
 /* "OPERATOR CLASS s.c USING am" / "OPERATOR FAMILY s.f USING am" */
 char *
-pgc_opclass_label(PGconn *conn, PgcObject *o)
+pgc_opclass_label(PgcCatalog *cat, PgcObject *o)
 {
 	return psprintf("OPERATOR %s %s", o->kind == 'Y' ? "FAMILY" : "CLASS",
-					qualified(one(conn, o)));
+					qualified(one(cat, o)));
 }

@@ -39,15 +39,15 @@ operator_signature(PgcRows *r)
 }
 
 static PgcRows *
-operator_row(PGconn *conn, PgcObject *o)
+operator_row(PgcCatalog *cat, PgcObject *o)
 {
-	return pgc_read_one(conn, &pgc_q_operator, o->oid);
+	return pgc_read_one(cat, &pgc_q_operator, o->oid);
 }
 
 List *
-pgc_operator_sql(PGconn *conn, PgcObject *o)
+pgc_operator_sql(PgcCatalog *cat, PgcObject *o)
 {
-	PgcRows    *r = operator_row(conn, o);
+	PgcRows    *r = operator_row(cat, o);
 	char	   *sig = operator_signature(r);
 	StringInfoData b;
 
@@ -80,9 +80,9 @@ pgc_operator_sql(PGconn *conn, PgcObject *o)
 
 /* Is the operator (not a shell) already here, with the same argument types? */
 bool
-pgc_operator_exists_locally(PGconn *conn, PgcObject *o)
+pgc_operator_exists_locally(PgcCatalog *cat, PgcObject *o)
 {
-	PgcRows    *r = operator_row(conn, o);
+	PgcRows    *r = operator_row(cat, o);
 	const char *args[4] = {pgc_get(r, 0, "nspname"), pgc_get(r, 0, "oprname"),
 	pgc_get(r, 0, "lt"), pgc_get(r, 0, "rt")};
 
@@ -94,7 +94,7 @@ pgc_operator_exists_locally(PGconn *conn, PgcObject *o)
 }
 
 char *
-pgc_operator_drop_sql(PGconn *conn, PgcObject *o)
+pgc_operator_drop_sql(PgcCatalog *cat, PgcObject *o)
 {
-	return psprintf("DROP OPERATOR IF EXISTS %s CASCADE", operator_signature(operator_row(conn, o)));
+	return psprintf("DROP OPERATOR IF EXISTS %s CASCADE", operator_signature(operator_row(cat, o)));
 }

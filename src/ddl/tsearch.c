@@ -17,9 +17,9 @@
 
 
 static List *
-dictionary_sql(PGconn *conn, PgcObject *o)
+dictionary_sql(PgcCatalog *cat, PgcObject *o)
 {
-	PgcRows    *r = pgc_read_one(conn, &pgc_q_ts_dictionary, o->oid);
+	PgcRows    *r = pgc_read_one(cat, &pgc_q_ts_dictionary, o->oid);
 	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "dictname"));
 	char	   *opts = pgc_get(r, 0, "dictinitoption");
 	StringInfoData b;
@@ -51,10 +51,10 @@ dictionary_sql(PGconn *conn, PgcObject *o)
 }
 
 static List *
-configuration_sql(PGconn *conn, PgcObject *o)
+configuration_sql(PgcCatalog *cat, PgcObject *o)
 {
-	PgcRows    *r = pgc_read_one(conn, &pgc_q_ts_configuration, o->oid);
-	PgcRows    *m = pgc_read(conn, &pgc_q_ts_mapping, o->oid);
+	PgcRows    *r = pgc_read_one(cat, &pgc_q_ts_configuration, o->oid);
+	PgcRows    *m = pgc_read(cat, &pgc_q_ts_mapping, o->oid);
 	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "cfgname"));
 	List	   *out;
 	StringInfoData b;
@@ -91,14 +91,14 @@ configuration_sql(PGconn *conn, PgcObject *o)
 
 /* CREATE TEXT SEARCH TEMPLATE/PARSER: "KEY = fn" for each function it has */
 static List *
-template_or_parser_sql(PGconn *conn, PgcObject *o)
+template_or_parser_sql(PgcCatalog *cat, PgcObject *o)
 {
 	static const char *const tmpl[] = {"INIT", "init", "LEXIZE", "lexize", NULL};
 	static const char *const prs[] = {"START", "start", "GETTOKEN", "gettoken", "END", "end",
 	"LEXTYPES", "lextypes", "HEADLINE", "headline", NULL};
 	bool		is_tmpl = o->kind == 'W';
 	const char *word = is_tmpl ? "TEXT SEARCH TEMPLATE" : "TEXT SEARCH PARSER";
-	PgcRows    *r = pgc_read_one(conn, is_tmpl ? &pgc_q_ts_template : &pgc_q_ts_parser, o->oid);
+	PgcRows    *r = pgc_read_one(cat, is_tmpl ? &pgc_q_ts_template : &pgc_q_ts_parser, o->oid);
 	const char *const *keys = is_tmpl ? tmpl : prs;
 	char	   *q = pgc_qname(pgc_get(r, 0, "nspname"), pgc_get(r, 0, "name"));
 	StringInfoData b;
@@ -119,15 +119,15 @@ template_or_parser_sql(PGconn *conn, PgcObject *o)
 }
 
 List *
-pgc_tsearch_sql(PGconn *conn, PgcObject *o)
+pgc_tsearch_sql(PgcCatalog *cat, PgcObject *o)
 {
 	switch (o->kind)
 	{
 		case 'D':
-			return dictionary_sql(conn, o);
+			return dictionary_sql(cat, o);
 		case 'X':
-			return configuration_sql(conn, o);
+			return configuration_sql(cat, o);
 		default:
-			return template_or_parser_sql(conn, o);
+			return template_or_parser_sql(cat, o);
 	}
 }

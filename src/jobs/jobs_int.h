@@ -16,6 +16,7 @@
 #define PGCLONE_JOBS_INT_H
 
 #include "jobs/jobs.h"
+#include "remote/remote.h"
 
 /* ---------- reading jobs (progress.c, history.c, jobs.c) ---------- */
 

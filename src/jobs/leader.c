@@ -337,7 +337,7 @@ run_post_data(PGconn *conn, const char *skipped, bool resumed)
 		if (skipped && strstr(skipped, object_key(o)))
 			o->skip = true;
 		/* a resume reads a newer snapshot: what pre-data did not create stays out */
-		else if (resumed && !pgc_object_exists_locally(conn, o))
+		else if (resumed && !pgc_object_exists_locally(pgc_catalog(conn), o))
 		{
 			ereport(LOG,
 					(errmsg("pgclone job %s: %s is new on the source since the pre-data phase, not cloned",

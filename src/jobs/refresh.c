@@ -14,6 +14,7 @@
  * limit) are copied from the old generation to the new one before the swap.
  */
 #include "jobs/refresh.h"
+#include "remote/remote.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"

@@ -4,6 +4,7 @@
  * (remote, read-only) and pgclone.masking_report() (local).
  */
 #include "mask/mask.h"
+#include "remote/remote.h"
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"

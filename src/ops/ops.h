@@ -5,7 +5,7 @@
 #ifndef PGCLONE_OPS_H
 #define PGCLONE_OPS_H
 
-#include "pgclone.h"
+#include "remote/remote.h"
 
 /* Run a read-only query locally via SPI; rows are copied to the caller's context. */
 extern PgcRows *ops_local_query(const char *sql, int nparams,

@@ -494,7 +494,7 @@ check_name_conflicts(Report *r, PGconn *conn, Oid nspoid)
 
 			/* relations and composite types: found above */
 			if (strchr("REVMS", o->kind) || (o->kind == 'T' && o->sub == 'c') ||
-				!pgc_object_exists_locally(conn, o))
+				!pgc_object_exists_locally(pgc_catalog(conn), o))
 				continue;
 			if (o->kind == 'F' || o->kind == 'A')
 			{

@@ -15,7 +15,7 @@
  * name, so the order is deterministic.  A cycle (pg_dump breaks these with
  * dummy objects) is broken by emitting its lowest-ranked member.
  */
-#include "plan/plan.h"
+#include "plan/plan_read.h"
 
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"

@@ -4,7 +4,7 @@
  * need; from here on the source model answers per-object reads for the
  * whole plan (catalog/read_batch.c).
  */
-#include "plan/plan.h"
+#include "plan/plan_read.h"
 
 #include "utils/jsonb.h"
 

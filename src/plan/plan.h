@@ -55,17 +55,6 @@ typedef struct PgcClonePlan
 	uint64		rows;
 } PgcClonePlan;
 
-/* depsort.c: fill plan->objects from the source and sort them */
-/*
- * skip_kinds: kind letters left out, with everything that depends on them;
- * opts (may be NULL): tables its "tables"/"exclude_tables" leave out, too
- */
-extern void pgc_depsort_read(PGconn *conn, PgcClonePlan *plan, const char *skip_kinds,
-							 const PgcOptions *opts);
-
-/* plan.c: read the objects of the schemas and sort them by dependency */
-extern PgcClonePlan *pgc_plan_read(PGconn *conn, List *schemas, bool functions_only,
-								   bool whole_database, const PgcOptions *opts);
 /* a mask naming a table the clone does not create: ERROR 42P01 */
 extern void pgc_plan_check_masks(PgcClonePlan *plan, const PgcOptions *opts);
 /* The source oids of plan->tables (filled), to ask pgc_plan_has_table */
@@ -73,7 +62,10 @@ extern HTAB *pgc_plan_table_set(PgcClonePlan *plan);
 extern bool pgc_plan_has_table(HTAB *tables, const char *oid);
 /* "12 tables, 3 views, ..." */
 extern char *pgc_plan_summary(PgcClonePlan *plan);
-/* the extensions the objects of these schemas need (all: every one) */
-extern List *pgc_plan_extensions(PGconn *conn, List *schemas, bool all);
+
+/*
+ * What reads the plan from a source connection (depsort.c, plan.c) is in
+ * plan/plan_read.h: this header is free of libpq, for the DDL stage.
+ */
 
 #endif							/* PGCLONE_PLAN_H */

@@ -14,7 +14,7 @@
 #ifndef PGCLONE_SUBSET_H
 #define PGCLONE_SUBSET_H
 
-#include "pgclone.h"
+#include "remote/remote.h"
 
 /* What one table's COPY needs: spliced in by copy.c */
 typedef struct PgcSubsetRel

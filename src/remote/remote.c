@@ -6,7 +6,7 @@
  * a cancel, a ROLLBACK or a normal return.  Waits go through libpq's
  * backend helpers, which sleep on the latch and so stay interruptible.
  */
-#include "pgclone.h"
+#include "remote/remote.h"
 #include "remote/srcver.h"
 
 #include "access/xact.h"

@@ -7,7 +7,7 @@
  * worker, say) attaches with SET TRANSACTION SNAPSHOT, as pg_dump -j does.
  * The synchronous clone reads everything through the keeper itself.
  */
-#include "pgclone.h"
+#include "remote/remote.h"
 
 PGconn *
 pgc_snapshot_keeper(const char *conninfo, bool consistent, char **snapshot)

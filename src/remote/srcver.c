@@ -24,6 +24,7 @@
  * out), and the DDL stage writes it.
  */
 #include "remote/srcver.h"
+#include "remote/remote.h"
 
 #include <limits.h>
 
