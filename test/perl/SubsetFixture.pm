@@ -1,5 +1,5 @@
-# SubsetFixture — the subset test schema of test/t/060_subset.pl, for the
-# tests of sampled subsets and virtual foreign keys (061, 062).
+# SubsetFixture — the subset test schema: the tests of subsets (060), sampled
+# subsets and virtual foreign keys (061, 062).
 package SubsetFixture;
 
 use strict;

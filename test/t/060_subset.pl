@@ -6,6 +6,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use PgcloneTest;
+use SubsetFixture;
 
 my ($src, $tgt) = start_pair();
 my $c = src_conninfo($src);
@@ -15,54 +16,7 @@ my $c = src_conninfo($src);
 # a self-reference (employees.manager_id) with an ON DELETE SET NULL one beside
 # it (mentor_id), a cycle (teams <-> members), a partitioned child and a FK to
 # the partitioned table, a hostile name, and a table filtered to nothing.
-$src->safe_psql('postgres', q{
-CREATE SCHEMA s;
-CREATE TABLE s.regions (id int PRIMARY KEY, name text);
-CREATE TABLE s.employees (id int PRIMARY KEY, dept text NOT NULL,
-  manager_id int REFERENCES s.employees (id),
-  mentor_id int REFERENCES s.employees (id) ON DELETE SET NULL);
-CREATE TABLE s.customers (id int PRIMARY KEY, region_id int NOT NULL REFERENCES s.regions,
-  account_manager int REFERENCES s.employees, created date NOT NULL);
-CREATE TABLE s.orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES s.customers);
-CREATE TABLE s.products (id int PRIMARY KEY, sku text NOT NULL UNIQUE);
-CREATE TABLE s.order_lines (order_id int REFERENCES s.orders, line_no int,
-  sku text REFERENCES s.products (sku), qty int, PRIMARY KEY (order_id, line_no));
-CREATE TABLE s.line_notes (id serial PRIMARY KEY, order_id int, line_no int, note text,
-  FOREIGN KEY (order_id, line_no) REFERENCES s.order_lines);
-CREATE TABLE s.teams (id int PRIMARY KEY, lead_id int);
-CREATE TABLE s.members (id int PRIMARY KEY, team_id int REFERENCES s.teams);
-ALTER TABLE s.teams ADD FOREIGN KEY (lead_id) REFERENCES s.members DEFERRABLE INITIALLY DEFERRED;
-CREATE TABLE s.events (id int, at date, customer_id int REFERENCES s.customers,
-  PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
-CREATE TABLE s.events_2023 PARTITION OF s.events FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
-CREATE TABLE s.events_2024 PARTITION OF s.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
-CREATE TABLE s.event_tags (event_id int, event_at date, tag text,
-  FOREIGN KEY (event_id, event_at) REFERENCES s.events);
-CREATE TABLE s."We""ird Tab" ("c""ol" int PRIMARY KEY, "cust id" int REFERENCES s.customers);
-CREATE TABLE s.audit (id int, what text);
-
-INSERT INTO s.regions SELECT g, 'r' || g FROM generate_series(1, 5) g;
-INSERT INTO s.employees (id, dept) SELECT g, CASE WHEN g % 4 = 0 THEN 'eng' ELSE 'ops' END
-  FROM generate_series(1, 40) g;
-UPDATE s.employees SET manager_id = id / 2 WHERE id > 1;
-UPDATE s.employees SET mentor_id = (id % 40) + 1;
-INSERT INTO s.customers SELECT g, g % 5 + 1, CASE WHEN g % 7 = 0 THEN NULL ELSE g % 40 + 1 END,
-  date '2024-01-01' + g FROM generate_series(1, 300) g;
-INSERT INTO s.orders SELECT g, g % 300 + 1 FROM generate_series(1, 1500) g;
-INSERT INTO s.products SELECT g, 'P' || g FROM generate_series(1, 10) g;
-INSERT INTO s.order_lines SELECT o, l, CASE WHEN l = 3 THEN NULL ELSE 'P' || ((o + l) % 10 + 1) END, l
-  FROM generate_series(1, 1500) o, generate_series(1, 3) l;
-INSERT INTO s.line_notes (order_id, line_no, note)
-  SELECT o, l, 'n' FROM generate_series(1, 1500, 2) o, generate_series(1, 2) l;
-BEGIN;
-INSERT INTO s.teams SELECT g, g * 3 FROM generate_series(1, 10) g;
-INSERT INTO s.members SELECT g, g % 10 + 1 FROM generate_series(1, 30) g;
-COMMIT;
-INSERT INTO s.events SELECT g, date '2023-06-01' + g, g % 300 + 1 FROM generate_series(1, 400) g;
-INSERT INTO s.event_tags SELECT id, at, 't' FROM s.events WHERE id % 2 = 0;
-INSERT INTO s."We""ird Tab" SELECT g, g % 300 + 1 FROM generate_series(1, 100) g;
-INSERT INTO s.audit SELECT g, 'x' FROM generate_series(1, 50) g;
-});
+$src->safe_psql('postgres', subset_fixture_sql());
 
 my $subset = q{{"subset": {"s.customers": "id % 3 = 0 AND created > date '2024-01-10'",
   "s.employees": "dept = 'eng'", "s.products": "sku <> 'P3'", "s.teams": "id <= 2",
