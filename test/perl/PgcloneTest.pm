@@ -10,7 +10,7 @@ use Exporter 'import';
 
 our @EXPORT = qw(start_pair src_conninfo checksum dump_schema schema_dumps_equal
   load_schema_fixture schema_fixture_tables q_target q_source target_error
-  server_major all_rows_frozen);
+  server_major all_rows_frozen version_install_dir);
 
 # start_pair(%opts): two clusters; the target preloads pgclone and has it installed.
 #   source_conf / target_conf: extra postgresql.conf lines.
@@ -147,6 +147,37 @@ sub schema_fixture_tables
 	return qw(sales.customers sales.orders sales.order_items sales.audit_log sales.bookings
 	  sales.events sales.events_2023 sales.events_2024_a sales.events_2024_other sales.events_ref
 	  sales.vehicles sales.cars sales.contacts sales.contact_mails sales.customer_stats sales.top_customers);
+}
+
+
+# version_install_dir($major, $dir): an install directory, under $dir, for a
+# server major fetched by scripts/pg-versions.sh (its server binaries and
+# libraries; the clients of the installation on PATH, run without those
+# libraries), for PostgreSQL::Test::Cluster->new(..., install_path => ...).
+# undef when that major was not fetched.
+sub version_install_dir
+{
+	my ($major, $dir) = @_;
+	my $cache = $ENV{PGCLONE_VERSIONS_CACHE} // '/var/cache/pgclone-versions';
+	my $native = "$cache/pg$major/package/native";
+	return undef unless -x "$native/bin/postgres";
+	my $bindir = `pg_config --bindir`;
+	chomp $bindir;
+	my $inst = "$dir/inst$major";
+	mkdir $inst;
+	mkdir "$inst/bin";
+	symlink("$native/lib", "$inst/lib") or die "symlink: $!";
+	symlink("$native/bin/$_", "$inst/bin/$_") or die "symlink: $!" for qw(postgres initdb pg_ctl);
+	for my $c (qw(psql pg_dump pg_isready))
+	{
+		PostgreSQL::Test::Utils::append_to_file("$inst/bin/$c",
+			"#!/bin/sh\nunset LD_LIBRARY_PATH\nexec '$bindir/$c' \"\$\@\"\n");
+		chmod 0755, "$inst/bin/$c";
+	}
+	my ($ver) = `LD_LIBRARY_PATH='$native/lib' '$native/bin/postgres' --version` =~ /(\d+\.\d+)/;
+	PostgreSQL::Test::Utils::append_to_file("$inst/bin/pg_config", "#!/bin/sh\necho 'PostgreSQL $ver'\n");
+	chmod 0755, "$inst/bin/pg_config";
+	return $inst;
 }
 
 1;

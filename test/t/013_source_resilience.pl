@@ -20,30 +20,14 @@ use PgcloneTest;
 
 my ($src, $tgt) = start_pair();
 my $cache = $ENV{PGCLONE_VERSIONS_CACHE} // '/var/cache/pgclone-versions';
-my $bindir = `pg_config --bindir`;
-chomp $bindir;
 my $tmp = PostgreSQL::Test::Utils::tempdir();
 
 # A server of another major: its binaries, 15's clients (as 080_versions.pl)
 sub version_source
 {
 	my ($major) = @_;
-	my $native = "$cache/pg$major/package/native";
-	return undef unless -x "$native/bin/postgres";
-	my $inst = "$tmp/inst$major";
-	mkdir $inst;
-	mkdir "$inst/bin";
-	symlink("$native/lib", "$inst/lib") or die "symlink: $!";
-	symlink("$native/bin/$_", "$inst/bin/$_") or die "symlink: $!" for qw(postgres initdb pg_ctl);
-	for my $c (qw(psql pg_dump pg_isready))
-	{
-		PostgreSQL::Test::Utils::append_to_file("$inst/bin/$c",
-			"#!/bin/sh\nunset LD_LIBRARY_PATH\nexec '$bindir/$c' \"\$\@\"\n");
-		chmod 0755, "$inst/bin/$c";
-	}
-	my ($ver) = `LD_LIBRARY_PATH='$native/lib' '$native/bin/postgres' --version` =~ /(\d+\.\d+)/;
-	PostgreSQL::Test::Utils::append_to_file("$inst/bin/pg_config", "#!/bin/sh\necho 'PostgreSQL $ver'\n");
-	chmod 0755, "$inst/bin/pg_config";
+	my $inst = version_install_dir($major, $tmp);
+	return undef unless $inst;
 	my $node = PostgreSQL::Test::Cluster->new("pg$major", install_path => $inst);
 	$node->init;
 	$node->append_conf('postgresql.conf', "max_connections = 40\n");

@@ -36,29 +36,6 @@ chomp $bindir;
 my $tmp = PostgreSQL::Test::Utils::tempdir();
 my $fixdir = -d 'test/fixtures' ? 'test/fixtures' : "$ENV{PWD}/test/fixtures";
 
-# An install directory for a major fetched by scripts/pg-versions.sh: its
-# server binaries and libraries, and the target's clients run without those libraries.
-sub install_dir
-{
-	my ($major) = @_;
-	my $native = "$cache/pg$major/package/native";
-	return undef unless -x "$native/bin/postgres";
-	my $inst = "$tmp/inst$major";
-	mkdir $inst;
-	mkdir "$inst/bin";
-	symlink("$native/lib", "$inst/lib") or die "symlink: $!";
-	symlink("$native/bin/$_", "$inst/bin/$_") or die "symlink: $!" for qw(postgres initdb pg_ctl);
-	for my $c (qw(psql pg_dump pg_isready))
-	{
-		PostgreSQL::Test::Utils::append_to_file("$inst/bin/$c",
-			"#!/bin/sh\nunset LD_LIBRARY_PATH\nexec '$bindir/$c' \"\$\@\"\n");
-		chmod 0755, "$inst/bin/$c";
-	}
-	my ($ver) = `LD_LIBRARY_PATH='$native/lib' '$native/bin/postgres' --version` =~ /(\d+\.\d+)/;
-	PostgreSQL::Test::Utils::append_to_file("$inst/bin/pg_config", "#!/bin/sh\necho 'PostgreSQL $ver'\n");
-	chmod 0755, "$inst/bin/pg_config";
-	return $inst;
-}
 
 # psql -f with the target's psql, outside the version's library path
 sub load_file
@@ -179,7 +156,7 @@ sub matrix_version
 	}
 	else
 	{
-		my $inst = install_dir($major);
+		my $inst = version_install_dir($major, $tmp);
 		if (!defined $inst)
 		{
 			# without npm nothing can be fetched: skip; with it, a missing
