@@ -45,6 +45,10 @@ start_all=$(date +%s)
 # includes follow the stages (remote -> catalog -> plan -> ddl -> clone)
 layers_ok=1
 bash scripts/check-layers.sh || layers_ok=
+# every link of README.md, doc/ and bench/README.md resolves; doc/reference.md names
+# every function, option and setting
+docs_ok=1
+bash scripts/check-docs.sh || docs_ok=
 
 # missing Debian packages (as root; as another user it says what is missing)
 bash scripts/bootstrap.sh --packages-only || { echo "TESTS NOT RUN: packages missing"; exit 1; }
@@ -130,6 +134,7 @@ run_target() {
 
 summary=() total_p=0 total_f=0 times=() status=0
 [ -n "$layers_ok" ] || { summary+=("layers: 0 passed, 1 failed"); total_f=$((total_f + 1)); status=1; }
+[ -n "$docs_ok" ] || { summary+=("docs: 0 passed, 1 failed"); total_f=$((total_f + 1)); status=1; }
 run=()
 for major in $targets; do
 	rm -f "$work/logs/pg$major.log" "$work/logs/pg$major.log.status"

@@ -190,9 +190,9 @@ is($tgt->safe_psql('postgres',
 	q{SELECT count(*) FROM pgclone.verify(NULL, 's', '{"mode": "integrity"}') WHERE match <> '✓'}),
 	'0', 'async: integrity holds');
 
-# The README's example, read from README.md, runs and gives what it says
+# The subset example, read from doc/subsets.md, runs and gives what it says
 {
-	open(my $fh, '<', 'README.md') or die "README.md: $!";
+	open(my $fh, '<', 'doc/subsets.md') or die "doc/subsets.md: $!";
 	my $readme = do { local $/; <$fh> };
 	my ($exsrc) = $readme =~ /```sql\n-- subset example: source\n(.*?)```/s;
 	my ($extgt) = $readme =~ /```sql\n-- subset example: target\n(.*?)```/s;
