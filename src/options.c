@@ -452,26 +452,17 @@ pgc_options_parse(PgcOptions *opts, const char *json, int allowed)
 }
 
 /*
- * The filter is spliced into "WHERE (<filter>\n)" on the source.  Parse that
- * very text and demand one plain SELECT whose only extra is the WHERE: so the
- * filter can be any boolean expression (status <> 'reset' included) but can
- * never close the parenthesis and add a clause, a set operation or a second
- * statement.  It then runs in a READ ONLY transaction on the source.
+ * Parse user text spliced into a query (sql holds it in place) with
+ * PostgreSQL's own parser: the one SELECT it must be, or NULL when it is
+ * anything else.  A syntax error is re-raised as "<what>: <the parser's
+ * message>" with detail.  The callers then check which clauses it has.
  */
-void
-pgc_check_where(const char *where)
+SelectStmt *
+pgc_parse_user_select(const char *sql, const char *what, const char *detail)
 {
-	char	   *sql;
 	List	   *stmts = NIL;
-	SelectStmt *sel;
 	MemoryContext oldcxt = CurrentMemoryContext;
 
-	if (where[strspn(where, " \t\r\n\f")] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("pgclone option \"where\" must not be empty")));
-
-	sql = psprintf("SELECT 1 FROM pgclone_filter WHERE (%s\n)", where);
 	PG_TRY();
 	{
 		stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
@@ -485,15 +476,38 @@ pgc_check_where(const char *where)
 		FlushErrorState();
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("invalid \"where\" filter: %s", edata->message),
-				 errdetail("The filter must be a single boolean SQL expression.")));
+				 errmsg("%s: %s", what, edata->message),
+				 errdetail("%s", detail)));
 	}
 	PG_END_TRY();
-
 	if (list_length(stmts) != 1 ||
 		!IsA(((RawStmt *) linitial(stmts))->stmt, SelectStmt))
+		return NULL;
+	return (SelectStmt *) ((RawStmt *) linitial(stmts))->stmt;
+}
+
+/*
+ * The filter is spliced into "WHERE (<filter>\n)" on the source.  Parse that
+ * very text and demand one plain SELECT whose only extra is the WHERE: so the
+ * filter can be any boolean expression (status <> 'reset' included) but can
+ * never close the parenthesis and add a clause, a set operation or a second
+ * statement.  It then runs in a READ ONLY transaction on the source.
+ */
+void
+pgc_check_where(const char *where)
+{
+	SelectStmt *sel;
+
+	if (where[strspn(where, " \t\r\n\f")] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgclone option \"where\" must not be empty")));
+
+	sel = pgc_parse_user_select(psprintf("SELECT 1 FROM pgclone_filter WHERE (%s\n)", where),
+								"invalid \"where\" filter",
+								"The filter must be a single boolean SQL expression.");
+	if (sel == NULL)
 		goto bad;
-	sel = (SelectStmt *) ((RawStmt *) linitial(stmts))->stmt;
 	if (sel->op != SETOP_NONE || sel->whereClause == NULL ||
 		sel->distinctClause || sel->intoClause || sel->groupClause ||
 		sel->havingClause || sel->windowClause || sel->valuesLists ||

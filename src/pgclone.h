@@ -148,6 +148,7 @@ extern Jsonb *pgc_vfk_check_option(JsonbValue *v);
 extern void pgc_init_subset(void);
 
 /* Check a WHERE filter is one boolean expression; ERROR if not. */
+extern struct SelectStmt *pgc_parse_user_select(const char *sql, const char *what, const char *detail);
 extern void pgc_check_where(const char *where);
 
 /* ---------- local.c: local SPI execution ---------- */

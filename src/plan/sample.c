@@ -24,7 +24,6 @@
 #include "plan/subset_int.h"
 
 #include "nodes/parsenodes.h"
-#include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
@@ -50,32 +49,13 @@ bad_rule(const char *table, const char *msg, const char *hint)
 static void
 check_order_by(const char *table, const char *order_by)
 {
-	char	   *sql = psprintf("SELECT 1 FROM pgclone_filter ORDER BY %s\n, 1", order_by);
-	List	   *stmts = NIL;
 	SelectStmt *sel;
-	MemoryContext oldcxt = CurrentMemoryContext;
 
-	PG_TRY();
-	{
-		stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		ereport(ERROR,
-				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("subset rule of table \"%s\": invalid \"order_by\": %s", table,
-						edata->message),
-				 errdetail("\"order_by\" is a list of sort keys, as after ORDER BY.")));
-	}
-	PG_END_TRY();
-	if (list_length(stmts) != 1 || !IsA(((RawStmt *) linitial(stmts))->stmt, SelectStmt))
+	sel = pgc_parse_user_select(psprintf("SELECT 1 FROM pgclone_filter ORDER BY %s\n, 1", order_by),
+								psprintf("subset rule of table \"%s\": invalid \"order_by\"", table),
+								"\"order_by\" is a list of sort keys, as after ORDER BY.");
+	if (sel == NULL)
 		goto bad;
-	sel = (SelectStmt *) ((RawStmt *) linitial(stmts))->stmt;
 	if (sel->op != SETOP_NONE || sel->whereClause || sel->sortClause == NIL ||
 		sel->distinctClause || sel->intoClause || sel->groupClause ||
 		sel->havingClause || sel->windowClause || sel->valuesLists ||
