@@ -116,6 +116,7 @@ extern int	pgc_max_workers;
 
 extern PgcJobSlot *pgc_job_slot(int slotno);
 extern const char *pgc_job_state_name(PgcJobState s);
+extern void pgc_job_leader_gone(PgcJobSlot *s, const char *who);
 extern void pgc_jobs_require(void);
 
 /* Run SQL (text parameters, NULL = SQL NULL) as the bookkeeping superuser */

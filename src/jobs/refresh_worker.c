@@ -138,18 +138,7 @@ refresh_exit(int code, Datum arg)
 		if (!RIsLeader)
 			RSlot->workers[CLONE_WORKER_NO].pid = 0;
 		else
-		{
-			if (!PGC_JOB_TERMINAL(RSlot->state))
-			{
-				RSlot->state = PGC_JOB_FAILED;
-				RSlot->finished = GetCurrentTimestamp();
-				strlcpy(RSlot->sqlstate, "57P01", sizeof(RSlot->sqlstate));
-				strlcpy(RSlot->error, "interrupted: the refresh leader was terminated",
-						PGC_ERROR_MAX);
-			}
-			memset(RSlot->conninfo, 0, PGC_CONNINFO_MAX);
-			RSlot->leader_pid = 0;
-		}
+			pgc_job_leader_gone(RSlot, "refresh leader");
 	}
 	LWLockRelease(pgc_jobs->lock);
 }

@@ -135,3 +135,22 @@ pgc_job_state_name(PgcJobState s)
 	}
 	return "unknown";
 }
+
+/*
+ * A job's leader exits: a job it left without an outcome (terminated, FATAL)
+ * fails as interrupted by "who"; its password goes with it.  Caller holds
+ * the lock.
+ */
+void
+pgc_job_leader_gone(PgcJobSlot *s, const char *who)
+{
+	if (!PGC_JOB_TERMINAL(s->state))
+	{
+		s->state = PGC_JOB_FAILED;
+		s->finished = GetCurrentTimestamp();
+		strlcpy(s->sqlstate, "57P01", sizeof(s->sqlstate));
+		snprintf(s->error, PGC_ERROR_MAX, "interrupted: the %s was terminated", who);
+	}
+	memset(s->conninfo, 0, PGC_CONNINFO_MAX);
+	s->leader_pid = 0;
+}

@@ -183,16 +183,7 @@ worker_exit(int code, Datum arg)
 		if (pgc_my_arg.workerno == 0 && !MyIsCoord)
 		{
 			/* terminated (FATAL) before recording an outcome */
-			if (!PGC_JOB_TERMINAL(pgc_my_slot->state))
-			{
-				pgc_my_slot->state = PGC_JOB_FAILED;
-				pgc_my_slot->finished = GetCurrentTimestamp();
-				strlcpy(pgc_my_slot->sqlstate, "57P01", sizeof(pgc_my_slot->sqlstate));
-				strlcpy(pgc_my_slot->error, "interrupted: the job leader was terminated",
-						PGC_ERROR_MAX);
-			}
-			memset(pgc_my_slot->conninfo, 0, PGC_CONNINFO_MAX);
-			pgc_my_slot->leader_pid = 0;
+			pgc_job_leader_gone(pgc_my_slot, "job leader");
 		}
 	}
 	LWLockRelease(pgc_jobs->lock);
