@@ -15,7 +15,9 @@ g() { git -c safe.directory='*' "$@"; }
 if command -v git >/dev/null && [ "$(g rev-parse --is-inside-work-tree 2>/dev/null)" = true ]; then
 	g ls-files -z --cached --others --exclude-standard |
 		tar --null --no-recursion --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$dest"
-	g clone -q --bare . "$dest/.git"
+	# copies, not hard links: runs that copy the same tree at once (the
+	# majors in parallel) must not trip git's check of linked objects
+	g clone -q --bare --no-hardlinks . "$dest/.git"
 else
 	# no repository (a release tarball): everything but build products
 	tar --exclude-vcs --exclude=./dist --exclude=./tmp_check --exclude=./test/log \
